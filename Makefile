@@ -1,0 +1,43 @@
+# The targets README and CI share. Everything runs from the project's own .venv, and the venv's
+# bin goes first on PATH because dagster-dbt runs the `dbt` executable it finds there.
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMP := $(VENV)/.installed
+
+export PATH := $(BIN):$(PATH)
+export KK_DATA_DIR ?= $(CURDIR)/data
+export DAGSTER_HOME ?= $(KK_DATA_DIR)/dagster
+export GX_ANALYTICS_ENABLED := false
+export DO_NOT_TRACK := 1
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+
+.PHONY: install run test dev lint clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (set PYTHON=...)"; exit 1; }
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# The nightly refresh on the bundled offline (synthetic) sample.
+run: install
+	$(BIN)/kommunkvalitet refresh --source sample
+
+test: install
+	$(BIN)/python -m pytest
+
+dev: install
+	mkdir -p $(DAGSTER_HOME)
+	test -f $(DAGSTER_HOME)/dagster.yaml || cp pipelines/instance/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
+
+lint: install
+	$(BIN)/ruff check pipelines assets tests
+
+clean:
+	rm -rf $(VENV) data

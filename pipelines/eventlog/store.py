@@ -1,0 +1,361 @@
+"""Append batches of events to the log, set-wise, atomically and idempotently.
+
+A batch is computed by comparing what the source said now with the latest event per key
+already in the log (DuckDB over Arrow, never a Python loop per row):
+
+* a new key, a changed payload or a key that was deleted and came back -> `upserted`;
+* a record the source marks deleted, for a key that is alive -> `deleted`;
+* a live key missing from the answer -> `deleted`, but only when the answer was a full
+  snapshot *and* the key lies inside the scope of that same query (a year range moving
+  forward must not delete the older years).
+
+Identical data therefore appends zero events; the batch ledger still records the check.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from pipelines.eventlog.crash import crash_point
+from pipelines.eventlog.ledger import LEDGER_SCHEMA, LedgerEntry
+from pipelines.eventlog.lock import stream_lock
+from pipelines.eventlog.schema import (
+    DELETED,
+    EVENT_SCHEMA,
+    SCHEMA_VERSION,
+    STREAMS,
+    UPSERTED,
+    canonical_json,
+    payload_hash,
+)
+
+EMPTY_FILE_NAME = "00000000T000000000000Z_empty.parquet"
+
+INCOMING_SCHEMA = pa.schema(
+    [
+        ("entity_key", pa.string()),
+        ("payload", pa.string()),
+        ("payload_hash", pa.string()),
+        ("deleted", pa.bool_()),
+        ("source", pa.string()),
+    ]
+)
+
+
+class RecordLike(Protocol):
+    entity_key: str
+    payload: dict[str, Any]
+    deleted: bool
+    source: str
+
+
+@dataclass(frozen=True)
+class SnapshotScope:
+    """Which keys a full answer speaks for: key part index -> the values the query asked for.
+
+    An empty mapping means the answer covers the whole stream (a metadata snapshot).
+    """
+
+    parts: Mapping[int, Sequence[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    stream: str
+    batch_id: str
+    recorded_at: datetime
+    received: int
+    upserted: int
+    deleted: int
+    unchanged: int
+    event_file: Path | None
+
+    @property
+    def appended(self) -> int:
+        return self.upserted + self.deleted
+
+
+def records_to_table(records: Iterable[RecordLike]) -> pa.Table:
+    """Canonicalise payloads and hash them; the last record of a key wins."""
+    by_key: dict[str, RecordLike] = {}
+    for record in records:
+        by_key[record.entity_key] = record
+    keys, payloads, hashes, deleted, sources = [], [], [], [], []
+    for key, record in by_key.items():
+        text = canonical_json(record.payload)
+        keys.append(key)
+        payloads.append(text)
+        hashes.append(payload_hash(text))
+        deleted.append(bool(record.deleted))
+        sources.append(record.source)
+    return pa.Table.from_arrays(
+        [pa.array(keys), pa.array(payloads), pa.array(hashes), pa.array(deleted), pa.array(sources)],
+        schema=INCOMING_SCHEMA,
+    )
+
+
+class EventLog:
+    """The event log under `events_dir`: `<stream>/<batch_id>.parquet`, plus `_ledger/`."""
+
+    def __init__(self, events_dir: Path) -> None:
+        self.events_dir = Path(events_dir)
+        self.tmp_dir = self.events_dir / "_tmp"
+        self.lock_dir = self.events_dir / "_locks"
+        self.ledger_dir = self.events_dir / "_ledger"
+
+    # -- layout ---------------------------------------------------------------------------
+    def stream_dir(self, stream: str) -> Path:
+        if stream not in STREAMS:
+            raise ValueError(f"unknown stream {stream!r}; known: {', '.join(STREAMS)}")
+        return self.events_dir / stream
+
+    def glob(self, stream: str) -> str:
+        return str(self.stream_dir(stream) / "*.parquet")
+
+    def ensure_layout(self) -> None:
+        """Every stream (and the ledger) gets an empty typed file: readers never hit an empty glob."""
+        for stream in STREAMS:
+            self._ensure_empty_file(self.stream_dir(stream), EVENT_SCHEMA)
+        self._ensure_empty_file(self.ledger_dir, LEDGER_SCHEMA)
+
+    def _ensure_empty_file(self, folder: Path, schema: pa.Schema) -> None:
+        path = folder / EMPTY_FILE_NAME
+        if path.exists():
+            return
+        folder.mkdir(parents=True, exist_ok=True)
+        self._write_atomically(schema.empty_table(), path)
+
+    def event_files(self, stream: str) -> list[Path]:
+        return sorted(self.stream_dir(stream).glob("*.parquet"))
+
+    # -- reading ----------------------------------------------------------------------------
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        con = duckdb.connect(":memory:")
+        con.execute("set threads to 2")
+        return con
+
+    def events(self, stream: str, *, as_of: datetime | None = None) -> pa.Table:
+        self.ensure_layout()
+        with self._connect() as con:
+            sql = f"select * from read_parquet('{self.glob(stream)}')"
+            params: list[Any] = []
+            if as_of is not None:
+                sql += " where recorded_at <= ?"
+                params.append(as_of)
+            return con.sql(sql + " order by recorded_at, batch_id, entity_key", params=params).to_arrow_table()
+
+    def watermark(self) -> datetime | None:
+        """The latest `recorded_at` in the whole log: the default `as_of` of a build."""
+        self.ensure_layout()
+        globs = ", ".join(f"'{self.glob(s)}'" for s in STREAMS)
+        with self._connect() as con:
+            row = con.execute(f"select max(recorded_at) from read_parquet([{globs}])").fetchone()
+        return row[0] if row else None
+
+    def ledger(self) -> pa.Table:
+        self.ensure_layout()
+        with self._connect() as con:
+            return con.sql(
+                f"select * from read_parquet('{self.ledger_dir}/*.parquet') order by recorded_at, stream"
+            ).to_arrow_table()
+
+    def live_key_count(self, stream: str, scope: SnapshotScope) -> int:
+        """How many live keys the log holds inside `scope` (used by the empty-answer guard)."""
+        with self._connect() as con:
+            where, params = _scope_predicate(scope, "c.entity_key")
+            sql = _CURRENT_SQL.format(glob=self.glob(stream)) + f"""
+                select count(*) from current_state c where c.event_type = '{UPSERTED}' and {where}"""
+            return con.execute(sql, params).fetchone()[0]
+
+    # -- writing ----------------------------------------------------------------------------
+    def append(
+        self,
+        stream: str,
+        incoming: pa.Table,
+        *,
+        batch_id: str,
+        snapshot: SnapshotScope | None,
+        scope_source: str,
+        ledger: Mapping[str, Any] | None = None,
+    ) -> BatchResult:
+        """Append one batch for `stream` from `incoming` (see `records_to_table`).
+
+        `snapshot` is None for a partial answer (incremental `from_date`): then absence means
+        nothing. Otherwise absent live keys inside the snapshot scope become tombstones.
+        """
+        started = time.monotonic()
+        self.ensure_layout()
+        with stream_lock(self.lock_dir, stream):
+            self._recover(stream)
+            recorded_at = self._next_recorded_at(stream)
+            events = self._diff(stream, incoming, snapshot, scope_source, recorded_at, batch_id)
+            upserted = int(pc.sum(pc.equal(events["event_type"], UPSERTED)).as_py() or 0)
+            deleted = events.num_rows - upserted
+            target: Path | None = None
+            if events.num_rows:
+                target = self.stream_dir(stream) / f"{batch_id}.parquet"
+                if target.exists():
+                    raise FileExistsError(f"batch {batch_id} already exists for {stream}; batch ids must be unique")
+                self._write_atomically(events, target, crash_name="eventlog.before_rename")
+            crash_point("eventlog.after_rename")
+            result = BatchResult(
+                stream=stream,
+                batch_id=batch_id,
+                recorded_at=recorded_at,
+                received=incoming.num_rows,
+                upserted=upserted,
+                deleted=deleted,
+                unchanged=_unchanged(incoming.num_rows, events),
+                event_file=target,
+            )
+            entry = LedgerEntry.from_result(
+                result, seconds=time.monotonic() - started, status="committed", **dict(ledger or {})
+            )
+            self._write_atomically(entry.to_table(), self.ledger_dir / f"{batch_id}--{stream}.parquet")
+            return result
+
+    def _next_recorded_at(self, stream: str) -> datetime:
+        """Transaction time, strictly after every event already in the stream (clocks step back)."""
+        now = datetime.now(UTC)
+        with self._connect() as con:
+            latest = con.execute(f"select max(recorded_at) from read_parquet('{self.glob(stream)}')").fetchone()[0]
+        if latest is not None and latest >= now:
+            now = latest + timedelta(microseconds=1)
+        return now
+
+    def _diff(
+        self,
+        stream: str,
+        incoming: pa.Table,
+        snapshot: SnapshotScope | None,
+        scope_source: str,
+        recorded_at: datetime,
+        batch_id: str,
+    ) -> pa.Table:
+        with self._connect() as con:
+            con.register("incoming", incoming)
+            tombstones = ""
+            params: list[Any] = []
+            if snapshot is not None:
+                where, params = _scope_predicate(snapshot, "c.entity_key")
+                tombstones = f"""
+                union all
+                select c.entity_key, '{DELETED}' as event_type, null as payload, null as payload_hash,
+                       ? as source
+                from current_state c
+                anti join incoming i on i.entity_key = c.entity_key
+                where c.event_type = '{UPSERTED}' and {where}"""
+                params = [scope_source, *params]
+            sql = _CURRENT_SQL.format(glob=self.glob(stream)) + f"""
+                , changes as (
+                    select i.entity_key, '{UPSERTED}' as event_type, i.payload, i.payload_hash, i.source
+                    from incoming i left join current_state c on c.entity_key = i.entity_key
+                    where not i.deleted
+                      and (c.entity_key is null or c.event_type = '{DELETED}'
+                           or c.payload_hash is distinct from i.payload_hash)
+                    union all
+                    select i.entity_key, '{DELETED}', i.payload, i.payload_hash, i.source
+                    from incoming i join current_state c on c.entity_key = i.entity_key
+                    where i.deleted and c.event_type = '{UPSERTED}'
+                    {tombstones}
+                )
+                select ? as stream, entity_key, event_type, payload, payload_hash,
+                       ?::timestamptz as recorded_at, ? as batch_id, source,
+                       {SCHEMA_VERSION}::integer as schema_version
+                from changes order by entity_key
+            """
+            table = con.sql(sql, params=[*params, stream, recorded_at, batch_id]).to_arrow_table()
+        return table.cast(EVENT_SCHEMA)
+
+    def _write_atomically(self, table: pa.Table, target: Path, crash_name: str | None = None) -> None:
+        """Temp file outside every reader glob, fsync, rename, fsync the folder."""
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.tmp_dir / f"{target.parent.name}--{target.name}.{os.getpid()}.tmp"
+        pq.write_table(table, tmp, compression="zstd")
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        if crash_name:
+            crash_point(crash_name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, target)
+        dir_fd = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+    def _recover(self, stream: str) -> None:
+        """Finish what a killed writer left: drop its temp files, ledger its committed batches."""
+        for tmp in self.tmp_dir.glob(f"{stream}--*.tmp"):
+            tmp.unlink(missing_ok=True)
+        ledgered = {p.name.split("--")[0] for p in self.ledger_dir.glob(f"*--{stream}.parquet")}
+        for event_file in self.event_files(stream):
+            batch_id = event_file.stem
+            if event_file.name == EMPTY_FILE_NAME or batch_id in ledgered:
+                continue
+            events = pq.read_table(event_file, columns=["event_type", "recorded_at"])
+            upserted = int(pc.sum(pc.equal(events["event_type"], UPSERTED)).as_py() or 0)
+            entry = LedgerEntry(
+                batch_id=batch_id,
+                stream=stream,
+                recorded_at=events["recorded_at"][0].as_py(),
+                status="recovered",
+                upserted=upserted,
+                deleted=events.num_rows - upserted,
+                event_file=event_file.name,
+                note="event file committed but the writer died before its ledger entry",
+            )
+            self._write_atomically(entry.to_table(), self.ledger_dir / f"{batch_id}--{stream}.parquet")
+
+
+def _unchanged(received: int, events: pa.Table) -> int:
+    # Events that came from an incoming record carry its payload; absence tombstones do not.
+    touched = int(pc.sum(pc.is_valid(events["payload"])).as_py() or 0)
+    return max(received - touched, 0)
+
+
+_CURRENT_SQL = """
+    with current_state as (
+        select entity_key, event_type, payload_hash
+        from read_parquet('{glob}')
+        qualify row_number() over (
+            partition by entity_key order by recorded_at desc, batch_id desc
+        ) = 1
+    )
+"""
+
+
+def _scope_predicate(scope: SnapshotScope, column: str) -> tuple[str, list[Any]]:
+    clauses, params = ["true"], []
+    for index, values in sorted(scope.parts.items()):
+        clauses.append(f"list_contains(?, split_part({column}, '|', {index + 1}))")
+        params.append([str(v) for v in values])
+    return " and ".join(clauses), params
+
+
+def current_payloads(log: EventLog, stream: str) -> dict[str, dict[str, Any]]:
+    """Live keys of a (small, metadata) stream with their latest payload, decoded."""
+    import json
+
+    log.ensure_layout()
+    with log._connect() as con:
+        rows = con.execute(
+            f"""
+            select entity_key, event_type, payload from read_parquet('{log.glob(stream)}')
+            qualify row_number() over (
+                partition by entity_key order by recorded_at desc, batch_id desc
+            ) = 1
+            """
+        ).fetchall()
+    return {key: json.loads(payload) for key, kind, payload in rows if kind == UPSERTED and payload}

@@ -1,0 +1,226 @@
+"""Fetch one Kolada stream and append what changed to the event log.
+
+Pure of Dagster: the assets call these functions with a client, the event log and a
+progress callback, so tests can drive them directly and the CLI, schedule and tests still
+share one path (they all go through the assets).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import pyarrow.compute as pc
+
+from pipelines.eventlog.store import (
+    BatchResult,
+    EventLog,
+    SnapshotScope,
+    current_payloads,
+    records_to_table,
+)
+from pipelines.kolada.client import KoladaClient, SuspiciousEmptyAnswer
+from pipelines.scope import IngestScope
+
+METADATA_STREAMS = (
+    "kolada.municipality",
+    "kolada.kpi_group",
+    "kolada.kpi",
+    "kolada.municipality_group",
+)
+VALUE_STREAM = "kolada.kpi_value"
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    result: BatchResult
+    mode: str
+    pages: int
+    requests: int
+    seconds: float
+    from_date: date | None = None
+
+    def metadata(self) -> dict[str, object]:
+        return {
+            "batch_id": self.result.batch_id,
+            "mode": self.mode,
+            "from_date": self.from_date.isoformat() if self.from_date else None,
+            "received": self.result.received,
+            "events_appended": self.result.appended,
+            "upserted": self.result.upserted,
+            "deleted": self.result.deleted,
+            "unchanged": self.result.unchanged,
+            "pages": self.pages,
+            "seconds": round(self.seconds, 2),
+        }
+
+
+def new_batch_id(run_id: str, now: datetime | None = None) -> str:
+    """Sortable by time, and traceable to the Dagster run that wrote it."""
+    now = now or datetime.now(UTC)
+    return f"{now:%Y%m%dT%H%M%S%fZ}_{run_id[:8]}"
+
+
+def ingest_metadata(
+    stream: str,
+    client: KoladaClient,
+    log: EventLog,
+    *,
+    run_id: str,
+    progress: Progress = print,
+) -> IngestReport:
+    """Metadata endpoints have no delta support: take a full snapshot and diff it."""
+    started = datetime.now(UTC)
+    fetched = client.metadata(stream)
+    incoming = records_to_table(fetched.records)
+    if incoming.num_rows == 0:
+        raise SuspiciousEmptyAnswer(
+            f"{fetched.url} answered an empty list for {stream}; Kolada always has rows here. "
+            "Refusing to treat it as 'everything was deleted'."
+        )
+    seconds = (datetime.now(UTC) - started).total_seconds()
+    result = log.append(
+        stream,
+        incoming,
+        batch_id=new_batch_id(run_id),
+        snapshot=SnapshotScope(),
+        scope_source=fetched.url,
+        ledger={
+            "run_id": run_id,
+            "mode": "full",
+            "source": fetched.url,
+            "pages": fetched.pages,
+            "requests": fetched.pages,
+            "scope": json.dumps({"stream": stream, "ids": "all"}),
+        },
+    )
+    progress(
+        f"{stream}: {result.received:,} records, {result.appended:,} events appended "
+        f"({result.upserted:,} upserted, {result.deleted:,} deleted), {fetched.pages} pages"
+    )
+    return IngestReport(result, "full", fetched.pages, fetched.pages, seconds)
+
+
+def resolve_kpis(scope: IngestScope, log: EventLog) -> list[str]:
+    """Members of the configured KPI groups (as the log knows them now) plus the single KPIs."""
+    groups = current_payloads(log, "kolada.kpi_group")
+    kpis: list[str] = []
+    for group_id in scope.kpi_groups:
+        group = groups.get(group_id)
+        if group is None:
+            raise LookupError(
+                f"KPI group {group_id} (from the scope config) is not in the kolada.kpi_group "
+                "stream; ingest kolada/kpi_group first or fix the config."
+            )
+        kpis.extend(m["member_id"] for m in group.get("members", []))
+    kpis.extend(scope.kpis)
+    return sorted(dict.fromkeys(kpis))
+
+
+def resolve_municipalities(scope: IngestScope, log: EventLog) -> list[str]:
+    if scope.municipalities != "all":
+        return sorted(scope.municipalities)
+    units = sorted(current_payloads(log, "kolada.municipality"))
+    if not units:
+        raise LookupError("the kolada.municipality stream is empty; ingest kolada/municipality first.")
+    return units
+
+
+def value_scope_fingerprint(kpis: Sequence[str], units: Sequence[str], years: Sequence[int]) -> str:
+    import hashlib
+
+    text = json.dumps([sorted(kpis), sorted(units), sorted(years)])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def incremental_from_date(log: EventLog, fingerprint: str) -> date | None:
+    """One day before the last successful ingest of exactly this scope, else None (full)."""
+    ledger = log.ledger()
+    if ledger.num_rows == 0:
+        return None
+    mask = pc.and_(
+        pc.equal(ledger["stream"], VALUE_STREAM),
+        pc.equal(ledger["scope_fingerprint"], fingerprint),
+    )
+    previous = ledger.filter(mask)
+    if previous.num_rows == 0:
+        return None
+    last = pc.max(previous["recorded_at"]).as_py()
+    return last.date() - timedelta(days=1)
+
+
+def ingest_values(
+    client: KoladaClient,
+    log: EventLog,
+    scope: IngestScope,
+    *,
+    run_id: str,
+    full: bool = False,
+    progress: Progress = print,
+) -> IngestReport:
+    started = datetime.now(UTC)
+    kpis = resolve_kpis(scope, log)
+    units = resolve_municipalities(scope, log)
+    years = list(scope.years)
+    fingerprint = value_scope_fingerprint(kpis, units, years)
+    from_date = None if full else incremental_from_date(log, fingerprint)
+    mode = "incremental" if from_date else "full"
+    progress(
+        f"{VALUE_STREAM}: {mode} fetch of {len(kpis)} KPIs x {len(units)} units x "
+        f"{len(years)} years" + (f" changed since {from_date}" if from_date else "")
+    )
+
+    records = []
+    pages = requests = 0
+    for chunk in client.values(kpis, units, years, from_date=from_date):
+        pages += chunk.pages
+        requests += chunk.pages
+        if not chunk.records and from_date is None:
+            _guard_empty_chunk(log, chunk.url, chunk.kpis, chunk.municipalities, chunk.years)
+        records.extend(chunk.records)
+
+    incoming = records_to_table(records)
+    snapshot = None if from_date else SnapshotScope({0: kpis, 1: units, 2: [str(y) for y in years]})
+    seconds = (datetime.now(UTC) - started).total_seconds()
+    result = log.append(
+        VALUE_STREAM,
+        incoming,
+        batch_id=new_batch_id(run_id),
+        snapshot=snapshot,
+        scope_source=f"{client.base_url}/data/kpi/.../municipality/.../year/{years[0]}-{years[-1]}",
+        ledger={
+            "run_id": run_id,
+            "mode": mode,
+            "scope_fingerprint": fingerprint,
+            "scope": json.dumps({"kpis": kpis, "municipalities": len(units), "years": years}),
+            "from_date": from_date.isoformat() if from_date else None,
+            "source": client.base_url,
+            "pages": pages,
+            "requests": requests,
+        },
+    )
+    progress(
+        f"{VALUE_STREAM}: {result.received:,} values received, {result.appended:,} events appended "
+        f"({result.upserted:,} upserted, {result.deleted:,} deleted, {result.unchanged:,} unchanged) "
+        f"in {seconds:.1f} s"
+    )
+    return IngestReport(result, mode, pages, requests, seconds, from_date)
+
+
+def _guard_empty_chunk(
+    log: EventLog, url: str, kpis: Sequence[str], units: Sequence[str], years: Sequence[int]
+) -> None:
+    """An empty full answer where the log holds live values smells like a broken query, not
+    like mass deletion: refuse to turn it into tombstones."""
+    live = log.live_key_count(
+        VALUE_STREAM, SnapshotScope({0: kpis, 1: units, 2: [str(y) for y in years]})
+    )
+    if live:
+        raise SuspiciousEmptyAnswer(
+            f"{url} answered no values, but the event log holds {live:,} live values in that "
+            "scope. Refusing to record them as deleted; retry later or check the query."
+        )

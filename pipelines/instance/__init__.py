@@ -1,0 +1,38 @@
+"""Prepare the shared, persistent Dagster instance (DAGSTER_HOME) before anything runs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.settings import Settings
+
+TEMPLATE = Path(__file__).with_name("dagster.yaml")
+WAREHOUSE_POOL = "warehouse"
+
+
+def prepare_dagster_home(settings: Settings) -> Path:
+    """Point DAGSTER_HOME at the shared folder and install the committed template once."""
+    home = settings.dagster_home
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        shutil.copyfile(TEMPLATE, config)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def shared_instance(settings: Settings) -> dg.DagsterInstance:
+    prepare_dagster_home(settings)
+    instance = dg.DagsterInstance.get()
+    # The yaml's default_limit covers pools that are not configured; set ours explicitly so
+    # the UI shows it and an operator sees the limit where they would look for it.
+    storage = instance.event_log_storage
+    if storage.supports_global_concurrency_limits:
+        current = storage.get_concurrency_info(WAREHOUSE_POOL)
+        if current.slot_count != 1:
+            storage.set_concurrency_slots(WAREHOUSE_POOL, 1)
+    return instance

@@ -1,0 +1,105 @@
+"""Every setting the platform reads, resolved in one place.
+
+Paths are made absolute once, here, because dbt runs with `dbt_project/` as its working
+directory and Dagster may run steps elsewhere: a relative `./data` would mean different folders
+to different processes.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = REPO_ROOT / "pipelines" / "config" / "default.yaml"
+
+SOURCES = ("live", "sample")
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    source: str = "live"
+    kolada_base_url: str = "https://api.kolada.se/v3"
+    kolada_max_rps: float = 5.0
+    scb_base_url: str = "https://statistikdatabasen.scb.se/api/v2"
+    config_path: Path = DEFAULT_CONFIG
+    publish_keep: int = 10
+    alert_webhook_url: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def events_dir(self) -> Path:
+        return self.data_dir / "events"
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.data_dir / "warehouse.duckdb"
+
+    @property
+    def published_dir(self) -> Path:
+        return self.data_dir / "published"
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.data_dir / "landing"
+
+    @property
+    def dagster_home(self) -> Path:
+        return Path(os.environ.get("DAGSTER_HOME") or self.data_dir / "dagster").resolve()
+
+
+class SettingsError(ValueError):
+    """A setting has a value the platform cannot use; the message names the variable."""
+
+
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name}={raw!r} is not a number") from exc
+    if value <= 0:
+        raise SettingsError(f"{name}={raw!r} must be greater than 0")
+    return value
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name}={raw!r} is not a whole number") from exc
+    if value < 1:
+        raise SettingsError(f"{name}={raw!r} must be at least 1")
+    return value
+
+
+def load_settings(env: dict[str, str] | None = None, **overrides: object) -> Settings:
+    """Read settings from the environment (or `env`), then apply explicit overrides."""
+    env = dict(os.environ if env is None else env)
+    source = overrides.pop("source", None) or env.get("KK_SOURCE") or "live"
+    if source not in SOURCES:
+        raise SettingsError(f"KK_SOURCE={source!r}: expected one of {', '.join(SOURCES)}")
+    data_dir = Path(str(overrides.pop("data_dir", None) or env.get("KK_DATA_DIR") or "./data"))
+    config_path = Path(env.get("KK_CONFIG") or DEFAULT_CONFIG)
+    settings = Settings(
+        data_dir=data_dir.expanduser().resolve(),
+        source=str(source),
+        kolada_base_url=(env.get("KOLADA_BASE_URL") or Settings.kolada_base_url).rstrip("/"),
+        kolada_max_rps=_float(env, "KOLADA_MAX_RPS", Settings.kolada_max_rps),
+        scb_base_url=(env.get("SCB_BASE_URL") or Settings.scb_base_url).rstrip("/"),
+        config_path=config_path.expanduser().resolve(),
+        publish_keep=_int(env, "KK_PUBLISH_KEEP", Settings.publish_keep),
+        alert_webhook_url=env.get("KK_ALERT_WEBHOOK_URL") or None,
+    )
+    if overrides:
+        from dataclasses import replace
+
+        settings = replace(settings, **overrides)  # type: ignore[arg-type]
+    return settings

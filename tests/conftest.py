@@ -1,0 +1,24 @@
+"""Shared test setup: nothing calls home, every test gets its own data dir and Dagster home."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ["GX_ANALYTICS_ENABLED"] = "false"
+os.environ["DO_NOT_TRACK"] = "1"
+os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+REFERENCE_DIR = REPO_ROOT.parent / "shared" / "reference" / "kolada-2024-01"
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "data"
+    path.mkdir()
+    monkeypatch.setenv("KK_DATA_DIR", str(path))
+    monkeypatch.setenv("DAGSTER_HOME", str(path / "dagster"))
+    return path
