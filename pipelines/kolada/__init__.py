@@ -1,0 +1,5 @@
+"""Kolada API v3: pure record parsers (`records`) and an HTTP client (`client`).
+
+The parsers are kept free of I/O so that the same code normalises live pages, the local sample
+server's pages and the captured reference files.
+"""

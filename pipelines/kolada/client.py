@@ -1,0 +1,315 @@
+"""HTTP client for the Kolada API v3.
+
+Built around the traps listed in docs (kolada-api.md): follow `next_url` to the end and never
+trust `count`; at most 25 ids per path segment; throttle politely; retry what is transient
+(429, 5xx, connection errors, truncated JSON) with exponential backoff and full jitter; and
+treat an empty answer to a non-empty full-mode scope as an error, because a misspelled query
+returns an empty list without complaint.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import product
+from typing import Any, Self, TypeVar
+
+import httpx
+
+from pipelines.kolada.records import SourceRecord, metadata_records, value_records
+from pipelines.kolada.throttle import TokenBucket
+
+MAX_IDS_PER_SEGMENT = 25
+MAX_PAGES = 10_000  # guards against a next_url loop on a misbehaving server
+
+METADATA_PATHS = {
+    "kolada.kpi": "kpi",
+    "kolada.kpi_group": "kpi_groups",
+    "kolada.municipality": "municipality",
+    "kolada.municipality_group": "municipality_groups",
+}
+
+T = TypeVar("T")
+
+
+class KoladaError(Exception):
+    """Kolada answered something the platform cannot use."""
+
+
+class KoladaUnavailable(KoladaError):
+    """Every attempt failed; the message names the URL, the last failure and the attempts."""
+
+    def __init__(self, url: str, last_failure: str, attempts: int) -> None:
+        super().__init__(f"Kolada unavailable: {url} failed {attempts} time(s); last failure: "
+                         f"{last_failure}")
+        self.url = url
+        self.last_failure = last_failure
+        self.attempts = attempts
+
+
+class SuspiciousEmptyAnswer(KoladaError):
+    """A non-empty scope returned no data at all: most likely a malformed query."""
+
+
+class _Retry(Exception):
+    def __init__(self, reason: str, delay: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.delay = delay
+
+
+@dataclass
+class ValueChunk:
+    kpis: tuple[str, ...]
+    municipalities: tuple[str, ...]
+    years: tuple[int, ...]
+    url: str
+    pages: int
+    records: list[SourceRecord] = field(default_factory=list)
+
+
+@dataclass
+class MetadataResult:
+    stream: str
+    url: str
+    pages: int
+    records: list[SourceRecord] = field(default_factory=list)
+
+
+def chunked(items: Sequence[T], size: int = MAX_IDS_PER_SEGMENT) -> list[tuple[T, ...]]:
+    """Split into tuples of at most `size` (Kolada rejects longer id lists)."""
+    return [tuple(items[i : i + size]) for i in range(0, len(items), size)]
+
+
+def _dedupe(items: Sequence[T]) -> list[T]:
+    return list(dict.fromkeys(items))
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None  # HTTP-date form: fall back to our own backoff
+
+
+class KoladaClient:
+    """Fetches metadata and values; thread-safe, one throttle for all its threads."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        max_rps: float = 5.0,
+        timeout: float = 30.0,
+        max_attempts: int = 6,
+        backoff_base: float = 0.5,
+        backoff_max: float = 30.0,
+        per_page: int = 5000,
+        max_in_flight: int = 4,
+        progress: Callable[[str], None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self.base_url = base_url.rstrip("/")
+        self.max_attempts = max_attempts
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self.per_page = per_page
+        self.max_in_flight = max(1, max_in_flight)
+        self._progress = progress
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._rng_lock = threading.Lock()
+        self._throttle = TokenBucket(max_rps, capacity=1.0, sleep=sleep)
+        self._http = httpx.Client(
+            timeout=timeout,
+            trust_env=True,  # honour HTTPS_PROXY / SSL_CERT_FILE etc. in corporate networks
+            headers={"Accept": "application/json", "User-Agent": "kommunkvalitet/0.1"},
+            limits=httpx.Limits(max_connections=self.max_in_flight + 2),
+            transport=transport,
+        )
+        self._count_lock = threading.Lock()
+        self.requests = 0  # HTTP requests sent, retries included
+        self._started = time.monotonic()
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- low level -------------------------------------------------------------------------
+    def _say(self, line: str) -> None:
+        if self._progress is not None:
+            self._progress(line)
+
+    def _rate(self) -> float:
+        elapsed = time.monotonic() - self._started
+        return self.requests / elapsed if elapsed > 0 else 0.0
+
+    def _backoff(self, attempt: int) -> float:
+        ceiling = min(self.backoff_max, self.backoff_base * (2 ** (attempt - 1)))
+        with self._rng_lock:
+            return self._rng.uniform(0, ceiling)  # full jitter
+
+    def _try_once(self, url: str) -> dict[str, Any]:
+        self._throttle.acquire()
+        with self._count_lock:
+            self.requests += 1
+        try:
+            resp = self._http.get(url)
+        except httpx.TimeoutException as exc:
+            raise _Retry(f"timeout ({type(exc).__name__})") from exc
+        except httpx.TransportError as exc:
+            raise _Retry(f"{type(exc).__name__}: {exc}") from exc
+        status = resp.status_code
+        if status == 429:
+            raise _Retry("HTTP 429", _retry_after(resp.headers.get("Retry-After")))
+        if status >= 500:
+            raise _Retry(f"HTTP {status}", _retry_after(resp.headers.get("Retry-After")))
+        if status >= 400:
+            raise KoladaError(f"HTTP {status} for {url}: {resp.text[:300]}")
+        try:
+            doc = resp.json()
+        except ValueError as exc:  # truncated or not JSON (e.g. a proxy's HTML page)
+            raise _Retry(f"invalid JSON ({len(resp.content)} bytes): {exc}") from exc
+        if not isinstance(doc, dict) or not isinstance(doc.get("values"), list):
+            raise _Retry(f"unexpected envelope: {str(doc)[:200]}")
+        return doc
+
+    def get_page(self, url: str) -> dict[str, Any]:
+        """GET one page with retries; raises KoladaUnavailable after the last attempt."""
+        last = "no attempt"
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                return self._try_once(url)
+            except _Retry as retry:
+                last = retry.reason
+                if attempt == self.max_attempts:
+                    break
+                delay = retry.delay if retry.delay is not None else self._backoff(attempt)
+                self._say(f"kolada: retry {attempt}/{self.max_attempts - 1} of {url} in "
+                          f"{delay:.1f}s after {last}")
+                self._sleep(min(delay, max(self.backoff_max, 300.0)))
+        raise KoladaUnavailable(url, last, self.max_attempts)
+
+    def fetch_all(self, url: str) -> tuple[int, list[tuple[str, list[Any]]]]:
+        """Follow next_url to the end; returns (pages, [(page_url, values), ...])."""
+        pages: list[tuple[str, list[Any]]] = []
+        seen: set[str] = set()
+        next_url: str | None = url
+        while next_url:
+            if next_url in seen or len(pages) >= MAX_PAGES:
+                raise KoladaError(f"paging loop at {next_url} (first page {url})")
+            seen.add(next_url)
+            doc = self.get_page(next_url)
+            pages.append((next_url, doc["values"]))
+            nxt = doc.get("next_url")
+            next_url = nxt if isinstance(nxt, str) and nxt.strip() else None
+        return len(pages), pages
+
+    def _url(self, path: str, params: dict[str, str] | None = None) -> str:
+        query = {"per_page": str(self.per_page), **(params or {})}
+        qs = "&".join(f"{k}={v}" for k, v in query.items())
+        return f"{self.base_url}/{path}?{qs}"
+
+    # -- metadata --------------------------------------------------------------------------
+    def metadata(self, stream: str, ids: Sequence[str] | None = None) -> MetadataResult:
+        """All objects of one metadata stream, or only `ids` (chunked by 25)."""
+        if stream not in METADATA_PATHS:
+            raise KoladaError(f"unknown metadata stream {stream!r}; expected one of "
+                              f"{', '.join(METADATA_PATHS)}")
+        path = METADATA_PATHS[stream]
+        if ids is None:
+            urls = [self._url(path)]
+        else:
+            urls = [self._url(f"{path}/{','.join(c)}") for c in chunked(_dedupe(ids))]
+        result = MetadataResult(stream=stream, url=urls[0] if urls else "", pages=0)
+        for url in urls:
+            pages, bodies = self.fetch_all(url)
+            result.pages += pages
+            for page_url, values in bodies:
+                result.records.extend(metadata_records(stream, values, page_url))
+        self._say(f"{stream}: {result.pages} pages, {len(result.records):,} objects, "
+                  f"{self._rate():.1f} req/s")
+        return result
+
+    # -- values ----------------------------------------------------------------------------
+    def _fetch_chunk(
+        self, kpis: tuple[str, ...], munis: tuple[str, ...], years: tuple[int, ...],
+        from_date: date | None,
+    ) -> ValueChunk:
+        params = {"from_date": from_date.isoformat()} if from_date else None
+        path = (f"data/kpi/{','.join(kpis)}/municipality/{','.join(munis)}"
+                f"/year/{','.join(str(y) for y in years)}")
+        url = self._url(path, params)
+        pages, bodies = self.fetch_all(url)
+        records: list[SourceRecord] = []
+        for page_url, values in bodies:
+            records.extend(value_records(values, page_url))
+        return ValueChunk(kpis, munis, years, url, pages, records)
+
+    def values(
+        self,
+        kpis: Sequence[str],
+        municipalities: Sequence[str],
+        years: Sequence[int],
+        *,
+        from_date: date | None = None,
+    ) -> Iterator[ValueChunk]:
+        """Yield value chunks as they complete (order not preserved).
+
+        Raises SuspiciousEmptyAnswer at the end of a full-mode call (from_date None) when a
+        non-empty scope produced no records at all.
+        """
+        kpi_chunks = chunked(_dedupe(kpis))
+        muni_chunks = chunked(_dedupe(municipalities))
+        year_chunks = chunked(sorted({int(y) for y in years}))
+        plan = list(product(kpi_chunks, muni_chunks, year_chunks))
+        if not plan:
+            return
+        total_pages = 0
+        total_rows = 0
+        urls: list[str] = []
+        done = 0
+        pool = ThreadPoolExecutor(max_workers=self.max_in_flight,
+                                  thread_name_prefix="kolada")
+        try:
+            pending: set[Future[ValueChunk]] = {
+                pool.submit(self._fetch_chunk, k, m, y, from_date) for k, m, y in plan
+            }
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    chunk = fut.result()
+                    done += 1
+                    total_pages += chunk.pages
+                    total_rows += len(chunk.records)
+                    urls.append(chunk.url)
+                    self._say(f"kolada.kpi_value: chunk {done}/{len(plan)}, {total_pages} "
+                              f"pages, {total_rows:,} rows, {self._rate():.1f} req/s")
+                    yield chunk
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        if from_date is None and total_rows == 0:
+            shown = ", ".join(urls[:3]) + (f" (and {len(urls) - 3} more)" if len(urls) > 3
+                                           else "")
+            raise SuspiciousEmptyAnswer(
+                f"{len(plan)} request(s) for {len(_dedupe(kpis))} KPIs x "
+                f"{len(_dedupe(municipalities))} municipalities x {len(set(years))} years "
+                f"returned no values at all: {shown}"
+            )

@@ -1,0 +1,172 @@
+"""The ingest scope: which KPIs, municipalities, years and custom networks the platform covers.
+
+Read from YAML (settings.config_path) so that analysts change scope without code changes.
+Every problem raises `ScopeError` naming the file and the key, because a typo here would
+otherwise surface hours later as "no data" in a dashboard.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+KPI_ID_RE = re.compile(r"^[NU]\d{5}$")
+KPI_GROUP_ID_RE = re.compile(r"^G\w+$")
+MUNICIPALITY_ID_RE = re.compile(r"^\d{4}$")
+_NETWORK_ID_RE = re.compile(r"^[A-Za-z0-9_\-]+$")
+
+
+class ScopeError(ValueError):
+    """The scope file cannot be used; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class Network:
+    """A self-chosen peer group; gets its own mean/median in the scorecard."""
+
+    id: str
+    title: str
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class IngestScope:
+    kpi_groups: tuple[str, ...]
+    kpis: tuple[str, ...]
+    kpi_themes: dict[str, tuple[str, ...]]
+    municipalities: Literal["all"] | tuple[str, ...]
+    years: tuple[int, ...]
+    networks: tuple[Network, ...]
+
+
+def _err(path: Path, key: str, problem: str) -> ScopeError:
+    return ScopeError(f"{path}: {key}: {problem}")
+
+
+def _mapping(value: Any, path: Path, key: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _err(path, key, f"expected a mapping, got {type(value).__name__}")
+    return value
+
+
+def _id_list(value: Any, path: Path, key: str, pattern: re.Pattern[str], example: str
+             ) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise _err(path, key, f"expected a list, got {type(value).__name__}")
+    out: list[str] = []
+    for i, item in enumerate(value):
+        if not isinstance(item, str) or not pattern.match(item):
+            raise _err(path, f"{key}[{i}]", f"{item!r} is not an id like {example!r}")
+        if item not in out:
+            out.append(item)
+    return tuple(out)
+
+
+def _year(value: Any, path: Path, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1990 <= value <= 2100:
+        raise _err(path, key, f"expected a year between 1990 and 2100, got {value!r}")
+    return value
+
+
+def load_scope(path: Path) -> IngestScope:
+    """Parse and validate the scope YAML."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ScopeError(f"{path}: scope file not found") from exc
+    except yaml.YAMLError as exc:
+        raise ScopeError(f"{path}: not valid YAML: {exc}") from exc
+    root = _mapping(raw, path, "(top level)")
+    kolada = _mapping(root.get("kolada"), path, "kolada")
+
+    kpi_groups = _id_list(kolada.get("kpi_groups"), path, "kolada.kpi_groups",
+                          KPI_GROUP_ID_RE, "GKPI118")
+    themes_raw = kolada.get("kpis") or {}
+    if isinstance(themes_raw, list):  # a plain list is one unnamed theme
+        themes_raw = {"other": themes_raw}
+    themes_raw = _mapping(themes_raw, path, "kolada.kpis")
+    kpi_themes: dict[str, tuple[str, ...]] = {}
+    flat: list[str] = []
+    for theme, ids in themes_raw.items():
+        key = f"kolada.kpis.{theme}"
+        kpi_themes[str(theme)] = _id_list(ids, path, key, KPI_ID_RE, "N01951")
+        flat.extend(k for k in kpi_themes[str(theme)] if k not in flat)
+    if not kpi_groups and not flat:
+        raise _err(path, "kolada", "neither kpi_groups nor kpis lists anything to ingest")
+
+    munis_raw = kolada.get("municipalities", "all")
+    municipalities: Literal["all"] | tuple[str, ...]
+    if munis_raw == "all":
+        municipalities = "all"
+    else:
+        municipalities = _id_list(munis_raw, path, "kolada.municipalities",
+                                  MUNICIPALITY_ID_RE, "1784")
+        if not municipalities:
+            raise _err(path, "kolada.municipalities", "expected 'all' or a non-empty list")
+
+    years_raw = _mapping(kolada.get("years"), path, "kolada.years")
+    first = _year(years_raw.get("from"), path, "kolada.years.from")
+    last = _year(years_raw.get("to"), path, "kolada.years.to")
+    if first > last:
+        raise _err(path, "kolada.years", f"from ({first}) is after to ({last})")
+
+    networks_raw = root.get("networks") or []
+    if not isinstance(networks_raw, list):
+        raise _err(path, "networks", "expected a list")
+    networks: list[Network] = []
+    seen: set[str] = set()
+    for i, net in enumerate(networks_raw):
+        key = f"networks[{i}]"
+        net = _mapping(net, path, key)
+        net_id = net.get("id")
+        if not isinstance(net_id, str) or not _NETWORK_ID_RE.match(net_id):
+            raise _err(path, f"{key}.id", f"expected an id of letters, digits, _ or -, got "
+                       f"{net_id!r}")
+        if net_id in seen:
+            raise _err(path, f"{key}.id", f"duplicate network id {net_id!r}")
+        seen.add(net_id)
+        title = net.get("title")
+        if not isinstance(title, str) or not title.strip():
+            raise _err(path, f"{key}.title", "expected non-empty text")
+        members = _id_list(net.get("members"), path, f"{key}.members", MUNICIPALITY_ID_RE,
+                           "1784")
+        if len(members) < 2:
+            raise _err(path, f"{key}.members", "a network needs at least 2 members")
+        networks.append(Network(net_id, title, members))
+
+    return IngestScope(
+        kpi_groups=kpi_groups,
+        kpis=tuple(flat),
+        kpi_themes=kpi_themes,
+        municipalities=municipalities,
+        years=tuple(range(first, last + 1)),
+        networks=tuple(networks),
+    )
+
+
+def scope_fingerprint(scope: IngestScope) -> str:
+    """A stable hash of what is ingested (not of networks, which only affect marts).
+
+    Incremental (from_date) ingestion is only safe while this stays the same: a new KPI or
+    year needs one full fetch first.
+    """
+    doc = {
+        "kpi_groups": sorted(scope.kpi_groups),
+        "kpis": sorted(scope.kpis),
+        "municipalities": (
+            scope.municipalities if scope.municipalities == "all"
+            else sorted(scope.municipalities)
+        ),
+        "years": sorted(scope.years),
+    }
+    text = json.dumps(doc, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
