@@ -1,0 +1,653 @@
+"""A deterministic, synthetic Kolada world for "day N" of a simulated publication history.
+
+Why it exists: tests, the quick start and benchmarks need a Kolada that revises, deletes and
+adds values over time, without the network. Ids, names and memberships are real public facts
+from the seed (`reference.load_seed()`); every value, description and date is synthetic and
+says so ("Syntetiskt exempeldata").
+
+Why dense arrays: the whole world (KPI x unit x year x gender) is a few hundred thousand cells,
+so a day is a handful of numpy arrays indexed [kpi, unit, year, gender]. Day N is derived from
+day N-1 by a seeded set of changes, then diffed against it: the change log is therefore *what
+the server answers differently*, not what the generator intended, and tests can rely on it.
+
+Why hashlib seeds: Python's `hash()` is salted per process and the global `random` is shared
+state; both would make "day 2" differ between the server process and the test process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from pipelines.sample.reference import Seed, load_seed
+
+FIRST_YEAR = 2016
+LAST_YEAR_DAY1 = 2024
+NEW_YEAR = 2025  # published for a few KPIs at a time from day 2 on
+YEARS = tuple(range(FIRST_YEAR, NEW_YEAR + 1))
+GENDERS = ("T", "K", "M")
+
+NULL_RATE = 0.03
+REVISE_RATE = 0.005
+DELETE_RATE = 0.001
+NEW_YEAR_KPIS_DAY2 = 4
+NEW_YEAR_KPIS_PER_DAY = 3
+
+SYNTHETIC_NOTE = (
+    "Syntetiskt exempeldata för test och demonstration, inte Kolada-data. "
+    "Id, titel och gruppering följer Kolada; värden och beskrivning är påhittade."
+)
+
+# Kinds of the last change of a cell, kept beside `changed_day`.
+UNCHANGED, ADDED, REVISED, DELETED = 0, 1, 2, 3
+
+
+def stable_seed(*parts: object) -> int:
+    """A 64-bit seed from text, identical in every process and Python version."""
+    text = "\x1f".join(str(p) for p in parts)
+    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big")
+
+
+def rng_for(*parts: object) -> np.random.Generator:
+    return np.random.default_rng(stable_seed("kommunkvalitet-sample", *parts))
+
+
+# -- value profiles -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How the values of one KPI are distributed: picked from the unit in its title."""
+
+    kind: str
+    level: float
+    spread: float  # between municipalities (log units when `log`)
+    trend: float  # per year (log units when `log`)
+    noise: float  # year to year
+    lo: float
+    hi: float
+    decimals: int
+    log: bool = False
+
+
+# Economy KPIs whose "(%)" is not a 0-100 share; (keyword, level, spread, lo, hi, decimals).
+_SPECIAL_PERCENT = (
+    ("Skattesats", 21.9, 0.7, 18.0, 24.5, 2),
+    ("Nettokostnadsavvikelse", 0.0, 5.0, -30.0, 30.0, 1),
+    ("Årets resultat", 3.0, 3.0, -20.0, 20.0, 1),
+    ("Soliditet", 25.0, 18.0, -40.0, 85.0, 1),
+    ("Kassalikviditet", 100.0, 35.0, 10.0, 300.0, 1),
+    ("Självfinansieringsgrad", 85.0, 35.0, 0.0, 400.0, 1),
+    ("Sjukfrånvaro totalt", 7.5, 1.5, 1.0, 30.0, 1),
+    ("Avgångna", 10.0, 3.0, 0.0, 50.0, 1),
+)
+
+
+def profile_for(kpi_id: str, title: str) -> Profile:
+    """A plausible distribution for the unit named in the last part of a Kolada KPI title."""
+    r = rng_for("profile", kpi_id)
+    low = title.lower()
+    unit = low.rpartition(", ")[2] if ", " in low else ""
+    for keyword, level, spread, lo, hi, dec in _SPECIAL_PERCENT:
+        if keyword.lower() in low:
+            return Profile("percent", level, spread, r.uniform(-0.1, 0.1) * spread,
+                           spread * 0.15, lo, hi, dec)
+    if "(%)" in unit or not unit:
+        return Profile("percent", r.uniform(35, 90), r.uniform(4, 11), r.uniform(-0.5, 0.9),
+                       r.uniform(0.8, 3.0), 0.0, 100.0, 1)
+    if "kr/" in unit:
+        # "kr/inv" costs are thousands per inhabitant; per child/pupil/80+ they are far higher.
+        level = r.uniform(2_500, 12_000) if unit.strip() == "kr/inv" else \
+            r.uniform(90_000, 260_000)
+        return Profile("cost", level, 0.15, 0.03, 0.03, 0.0, 1e9, 0, log=True)
+    if low.startswith("invånare totalt"):
+        return Profile("population", 16_000.0, 1.0, 0.004, 0.004, 2_400.0, 1e6, 0, log=True)
+    if "dagar" in unit or "väntetid" in low:
+        return Profile("days", r.uniform(20, 90), 15.0, -0.5, 6.0, 1.0, 365.0, 0)
+    if "index" in unit:
+        return Profile("index", r.uniform(60, 82), 5.0, r.uniform(-0.3, 0.6), 2.0,
+                       0.0, 100.0, 0)
+    if "kg/" in unit:
+        return Profile("rate", r.uniform(380, 520), 45.0, -2.0, 12.0, 150.0, 900.0, 0)
+    if "antal/1000" in unit:
+        return Profile("rate", r.uniform(40, 400), 60.0, 1.0, 20.0, 0.0, 5_000.0, 1)
+    if "antal/" in unit:
+        return Profile("rate", r.uniform(10, 40), 5.0, 0.1, 2.0, 0.0, 500.0, 1)
+    # "antal" or "medelvärde": small counts per unit, e.g. children per staff member.
+    return Profile("count", r.uniform(4, 18), 2.0, -0.05, 0.8, 0.0, 200.0, 1)
+
+
+_GENDER_EXCLUDED = re.compile(
+    r"kostnad|skattesats|soliditet|likviditet|resultat|självfinansiering|index|fordon|"
+    r"livsmedel|avfall|invånare",
+    re.IGNORECASE,
+)
+
+
+def gender_divided(kpis: Sequence[dict[str, str]]) -> frozenset[str]:
+    """About a third of the KPIs, picked by stable hash among those about people."""
+    candidates = [k["id"] for k in kpis if not _GENDER_EXCLUDED.search(k["title"])]
+    candidates.sort(key=lambda kpi_id: stable_seed("gender", kpi_id))
+    return frozenset(candidates[: round(len(kpis) / 3)])
+
+
+# -- the world ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DayChanges:
+    """What day `day` changed compared with the day before (day 1: everything is added)."""
+
+    day: int
+    added: int
+    revised: int
+    deleted: int
+    metadata: Mapping[str, int]  # stream -> objects added, changed or removed
+    retitled_kpis: tuple[str, ...] = ()
+
+    @property
+    def values_changed(self) -> int:
+        return self.added + self.revised + self.deleted
+
+
+@dataclass(frozen=True)
+class ValueSelection:
+    """The answer to one data query, addressable by row for paging."""
+
+    world: World
+    cells: tuple[np.ndarray, np.ndarray, np.ndarray]  # kpi, unit, year index of each row
+    visible: np.ndarray  # (rows, genders) bool
+
+    @property
+    def row_count(self) -> int:
+        return int(self.cells[0].shape[0])
+
+    @property
+    def value_count(self) -> int:
+        return int(self.visible.sum())
+
+    def rows(self, start: int = 0, stop: int | None = None) -> list[dict[str, Any]]:
+        """Rows in v3 shape: {kpi, municipality, period, values: [{gender, count, ...}]}."""
+        w = self.world
+        k, u, y = (a[start:stop] for a in self.cells)
+        vis = self.visible[start:stop]
+        value = w.value[k, u, y].tolist()
+        count = w.count[k, u, y].tolist()
+        deleted = w.deleted[k, u, y].tolist()
+        kpi_ids, unit_ids = w.kpi_ids, w.unit_ids
+        out: list[dict[str, Any]] = []
+        for i, (ki, ui, yi) in enumerate(zip(k.tolist(), u.tolist(), y.tolist(), strict=True)):
+            items = []
+            for g, show in enumerate(vis[i].tolist()):
+                if not show:
+                    continue
+                gone = deleted[i][g]
+                v = value[i][g]
+                items.append({
+                    "gender": GENDERS[g],
+                    "count": count[i][g],
+                    "status": "",
+                    "value": None if gone or math.isnan(v) else v,
+                    "isdeleted": gone,
+                })
+            out.append({"kpi": kpi_ids[ki], "municipality": unit_ids[ui],
+                        "period": YEARS[yi], "values": items})
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class World:
+    """Everything the sample Kolada knows on one day.
+
+    Dense arrays are indexed [kpi, unit, year, gender] in the order of `kpi_ids` (seed order),
+    `unit_ids` (sorted: Riket, regions, kommuner) and `YEARS`. A cell that `exists` and is
+    `deleted` is a tombstone: absent from full answers, present in from_date answers.
+    """
+
+    day: int
+    kpi_ids: tuple[str, ...]
+    unit_ids: tuple[str, ...]
+    kpis: tuple[dict[str, Any], ...]
+    kpi_groups: tuple[dict[str, Any], ...]
+    municipalities: tuple[dict[str, Any], ...]
+    municipality_groups: tuple[dict[str, Any], ...]
+    exists: np.ndarray
+    deleted: np.ndarray
+    value: np.ndarray
+    count: np.ndarray
+    changed_day: np.ndarray
+    change_kind: np.ndarray
+    changes: DayChanges
+
+    def metadata(self, stream: str) -> tuple[dict[str, Any], ...]:
+        """Metadata objects in v3 shape for "kpi", "kpi_groups", "municipality" or
+        "municipality_groups" (the path names)."""
+        return {
+            "kpi": self.kpis,
+            "kpi_groups": self.kpi_groups,
+            "municipality": self.municipalities,
+            "municipality_groups": self.municipality_groups,
+        }[stream]
+
+    @property
+    def value_count(self) -> int:
+        """Values a full answer over everything returns today."""
+        return int((self.exists & ~self.deleted).sum())
+
+    @property
+    def row_count(self) -> int:
+        return int((self.exists & ~self.deleted).any(axis=3).sum())
+
+    def _index(self, ids: Iterable[str] | None, known: Sequence[str]) -> np.ndarray:
+        if ids is None:
+            return np.arange(len(known))
+        lookup = {x: i for i, x in enumerate(known)}
+        return np.array(sorted({lookup[x] for x in ids if x in lookup}), dtype=np.intp)
+
+    def _years(self, years: Iterable[int] | None) -> np.ndarray:
+        if years is None:
+            return np.arange(len(YEARS))
+        return np.array(sorted({YEARS.index(int(y)) for y in years if int(y) in YEARS}),
+                        dtype=np.intp)
+
+    def select(
+        self,
+        kpis: Iterable[str] | None = None,
+        units: Iterable[str] | None = None,
+        years: Iterable[int] | None = None,
+        *,
+        since_day: int | None = None,
+    ) -> ValueSelection:
+        """Rows of a data query (None = no restriction), sorted by kpi, unit, period.
+
+        Without `since_day`, a full answer: live values only. With it, a from_date answer:
+        values changed on or after that day, tombstones included.
+        """
+        ki, ui, yi = self._index(kpis, self.kpi_ids), self._index(units, self.unit_ids), \
+            self._years(years)
+        block = np.ix_(ki, ui, yi)
+        if since_day is None:
+            vis = self.exists[block] & ~self.deleted[block]
+        else:
+            vis = self.exists[block] & (self.changed_day[block] >= since_day)
+        rk, ru, ry = np.nonzero(vis.any(axis=3))
+        return ValueSelection(self, (ki[rk], ui[ru], yi[ry]), vis[rk, ru, ry])
+
+    def count_changes(
+        self,
+        kpis: Iterable[str] | None = None,
+        units: Iterable[str] | None = None,
+        years: Iterable[int] | None = None,
+    ) -> dict[str, int]:
+        """Changes made on this very day inside a scope: {"added", "revised", "deleted"}."""
+        block = np.ix_(self._index(kpis, self.kpi_ids), self._index(units, self.unit_ids),
+                       self._years(years))
+        today = self.exists[block] & (self.changed_day[block] == self.day)
+        kind = self.change_kind[block][today]
+        return {"added": int((kind == ADDED).sum()), "revised": int((kind == REVISED).sum()),
+                "deleted": int((kind == DELETED).sum())}
+
+
+# -- day 1 ----------------------------------------------------------------------------------
+
+
+def _kpi_object(kpi: dict[str, str], divided: bool, profile: Profile) -> dict[str, Any]:
+    r = rng_for("kpi-meta", kpi["id"])
+    perspective = {"cost": "Resurser", "count": "Volymer", "rate": "Volymer",
+                   "population": "Övrigt"}.get(profile.kind, "Kvalitet och resultat")
+    month, day = int(r.integers(2, 12)), int(r.integers(1, 28))
+    return {
+        "id": kpi["id"],
+        "title": kpi["title"],
+        "description": f"{SYNTHETIC_NOTE} Mått: {kpi['title']}.",
+        "is_divided_by_gender": divided,
+        "municipality_type": "K",
+        "auspice": str(r.choice(["T", "X", "E"])),
+        "operating_area": _operating_area(kpi["title"]),
+        "perspective": perspective,
+        "prel_publication_date": None,
+        "publication_date": f"2026-{month:02d}-{day:02d}",
+        "publ_period": "2025",
+        "has_ou_data": bool("kommunala skolor" in kpi["title"] or r.random() < 0.1),
+    }
+
+
+# Keyword in the title -> a plausible operating area (synthetic: Kolada's own is not seeded).
+_AREAS = (
+    ("förskol", "Förskola"),
+    ("grundskol", "Grundskola"),
+    ("åk ", "Grundskola"),
+    ("gymnasie", "Gymnasieskola"),
+    ("sfi", "Vuxenutbildning"),
+    ("äldre", "Äldreomsorg"),
+    ("hemtjänst", "Äldreomsorg"),
+    ("lss", "Funktionsnedsättning"),
+    ("funktionsnedsättning", "Funktionsnedsättning"),
+    ("familjeomsorg", "Individ- och familjeomsorg"),
+    ("försörjningsstöd", "Individ- och familjeomsorg"),
+    ("sjukfrånvaro", "Personal"),
+    ("anställd", "Personal"),
+    ("medarbetar", "Personal"),
+    ("invånare", "Befolkning"),
+    ("bibliotek", "Kultur och fritid"),
+    ("kultur", "Kultur och fritid"),
+    ("idrott", "Kultur och fritid"),
+    ("avfall", "Miljö"),
+    ("fordon", "Miljö"),
+    ("livsmedel", "Miljö"),
+    ("bygglov", "Samhällsbyggnad"),
+    ("företag", "Näringsliv"),
+)
+
+
+def _operating_area(title: str) -> str:
+    low = title.lower()
+    for keyword, area in _AREAS:
+        if keyword in low:
+            return area
+    return "Kommunen, övergripande"
+
+
+def _kommun_values(kpi_id: str, profile: Profile, divided: bool, n: int) -> np.ndarray:
+    """(n kommuner, years, genders) values: level + municipal effect + trend + noise."""
+    r = rng_for("values", kpi_id)
+    t = np.arange(len(YEARS), dtype=float) - (2020 - FIRST_YEAR)
+    effect = r.normal(0.0, profile.spread, n)[:, None]
+    slope = profile.trend + r.normal(0.0, abs(profile.trend) * 0.5 + profile.noise * 0.1, n)
+    noise = r.normal(0.0, profile.noise, (n, len(YEARS)))
+    out = np.full((n, len(YEARS), len(GENDERS)), np.nan)
+    if profile.log:
+        base = np.log(profile.level) + effect + slope[:, None] * t + noise
+        total = np.exp(base)
+    else:
+        total = profile.level + effect + slope[:, None] * t + noise
+    out[:, :, 0] = total
+    if divided:
+        gap = r.normal(0.0, profile.spread * 0.5) + r.normal(0.0, profile.noise, (n, len(YEARS)))
+        out[:, :, 1] = total + gap / 2
+        out[:, :, 2] = total - gap / 2
+    out = np.round(np.clip(out, profile.lo, profile.hi), profile.decimals)
+    nulls = r.random(out.shape) < NULL_RATE
+    out[nulls] = np.nan
+    return out
+
+
+def _release_day(kpi_ids: Sequence[str]) -> dict[str, int]:
+    """The day on which year NEW_YEAR appears for each KPI: a handful on day 2, then more."""
+    order = sorted(kpi_ids, key=lambda k: stable_seed("release", NEW_YEAR, k))
+    days: dict[str, int] = {}
+    for rank, kpi_id in enumerate(order):
+        if rank < NEW_YEAR_KPIS_DAY2:
+            days[kpi_id] = 2
+        else:
+            days[kpi_id] = 3 + (rank - NEW_YEAR_KPIS_DAY2) // NEW_YEAR_KPIS_PER_DAY
+    return days
+
+
+@dataclass(frozen=True)
+class _Static:
+    """Day-independent parts: the seed, profiles and the kommun -> aggregate membership."""
+
+    seed: Seed
+    kpi_ids: tuple[str, ...]
+    unit_ids: tuple[str, ...]
+    profiles: tuple[Profile, ...]
+    divided: frozenset[str]
+    n_aggregates: int
+    membership: np.ndarray  # (kommuner, aggregates): Riket + the region of each kommun
+    gender_valid: np.ndarray  # (kpis, genders)
+    release_day: np.ndarray  # (kpis,)
+    base: np.ndarray  # day-1 kommun values incl. the not yet published year
+
+
+@lru_cache(maxsize=1)
+def _static() -> _Static:
+    seed = load_seed()
+    kpi_ids = tuple(k["id"] for k in seed.kpis)
+    unit_ids = tuple(m["id"] for m in seed.municipalities)
+    types = [m["type"] for m in seed.municipalities]
+    n_agg = sum(1 for t in types if t != "K")
+    if any(t != "K" for t in types[n_agg:]) or any(t == "K" for t in types[:n_agg]):
+        raise ValueError("seed municipalities must sort aggregates (00xx) before kommuner")
+    kommuner = unit_ids[n_agg:]
+    agg_index = {u: i for i, u in enumerate(unit_ids[:n_agg])}
+    membership = np.zeros((len(kommuner), n_agg))
+    membership[:, agg_index["0000"]] = 1.0
+    for i, kommun in enumerate(kommuner):
+        membership[i, agg_index[f"00{kommun[:2]}"]] = 1.0  # län code = first two digits
+    profiles = tuple(profile_for(k["id"], k["title"]) for k in seed.kpis)
+    divided = gender_divided(seed.kpis)
+    gender_valid = np.zeros((len(kpi_ids), len(GENDERS)), dtype=bool)
+    gender_valid[:, 0] = True
+    base = np.stack([
+        _kommun_values(k, p, k in divided, len(kommuner))
+        for k, p in zip(kpi_ids, profiles, strict=True)
+    ])
+    for i, k in enumerate(kpi_ids):
+        gender_valid[i, 1:] = k in divided
+    release = _release_day(kpi_ids)
+    return _Static(seed, kpi_ids, unit_ids, profiles, divided, n_agg, membership, gender_valid,
+                   np.array([release[k] for k in kpi_ids]), base)
+
+
+def _aggregate(st: _Static, exists: np.ndarray, deleted: np.ndarray, value: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Riket and regions: unweighted means of their kommuner's live non-null values."""
+    n = st.n_aggregates
+    live = exists[:, n:] & ~deleted[:, n:]
+    vals = np.where(live, value[:, n:], np.nan)
+    known = ~np.isnan(vals)
+    sums = np.einsum("kmyg,ma->kayg", np.where(known, vals, 0.0), st.membership)
+    counts = np.einsum("kmyg,ma->kayg", known.astype(float), st.membership)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+    for i, p in enumerate(st.profiles):
+        mean[i] = np.round(mean[i], p.decimals + 1)
+    agg_exists = np.broadcast_to(exists[:, n:].any(axis=1, keepdims=True), mean.shape)
+    return agg_exists, mean, counts.astype(np.int32)
+
+
+def _metadata(st: _Static, day: int) -> dict[str, tuple[dict[str, Any], ...]]:
+    titles = {k["id"]: k["title"] for k in st.seed.kpis}
+    if day >= 2:
+        kpi_id = retitled_kpi()
+        titles[kpi_id] = _new_title(titles[kpi_id])
+    kpis = tuple(
+        {**_kpi_object(k, k["id"] in st.divided, p), "title": titles[k["id"]]}
+        for k, p in zip(st.seed.kpis, st.profiles, strict=True)
+    )
+    groups = tuple(
+        {"id": g["id"], "title": g["title"],
+         "members": [{"member_id": m["member_id"], "member_title": titles[m["member_id"]]}
+                     for m in g["members"]]}
+        for g in st.seed.kpi_groups
+    )
+    munis = tuple(dict(m) for m in st.seed.municipalities)
+    muni_groups = tuple(
+        {"id": g["id"], "title": g["title"], "members": [dict(m) for m in g["members"]]}
+        for g in st.seed.municipality_groups
+    )
+    return {"kolada.kpi": kpis, "kolada.kpi_group": groups, "kolada.municipality": munis,
+            "kolada.municipality_group": muni_groups}
+
+
+def retitled_kpi() -> str:
+    """The KPI whose title changes on day 2 (a single stable pick among titles with a unit)."""
+    seed = load_seed()
+    candidates = sorted((k["id"] for k in seed.kpis if ", " in k["title"]),
+                        key=lambda k: stable_seed("retitle", k))
+    return candidates[0]
+
+
+def _new_title(title: str) -> str:
+    head, _, unit = title.rpartition(", ")
+    return f"{head} (ny definition), {unit}"
+
+
+def _metadata_diff(before: Mapping[str, Sequence[dict[str, Any]]],
+                   after: Mapping[str, Sequence[dict[str, Any]]]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for stream, objects in after.items():
+        old = {o["id"]: json.dumps(o, sort_keys=True) for o in before.get(stream, ())}
+        new = {o["id"]: json.dumps(o, sort_keys=True) for o in objects}
+        out[stream] = sum(1 for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+    return out
+
+
+# -- day N ----------------------------------------------------------------------------------
+
+
+def _pick_pairs(r: np.random.Generator, eligible: np.ndarray) -> np.ndarray:
+    """(kpi, year) pairs in a seeded random order, from a (kpis, years) bool mask."""
+    pairs = np.argwhere(eligible)
+    return pairs[r.permutation(len(pairs))]
+
+
+def _apply_changes(st: _Static, day: int, exists: np.ndarray, deleted: np.ndarray,
+                   value: np.ndarray) -> None:
+    """Revise and delete kommun values in place, clustered in a few (kpi, year) pairs the
+    way a corrected delivery would be; publish the new year for the KPIs due today."""
+    n = st.n_aggregates
+    r = rng_for("changes", day)
+    total = int((exists & ~deleted).sum())
+    k_exists, k_deleted, k_value = exists[:, n:], deleted[:, n:], value[:, n:]
+    live = k_exists & ~k_deleted  # (kpis, kommuner, years, genders)
+    live_rows = live.any(axis=3)  # (kpis, kommuner, years)
+    pairs = _pick_pairs(r, live_rows.any(axis=1))
+    cursor = 0
+
+    target = max(1, round(DELETE_RATE * total))
+    done = 0
+    while done < target and cursor < len(pairs):
+        k, y = pairs[cursor]
+        cursor += 1
+        rows = np.flatnonzero(live_rows[k, :, y])
+        chosen = rows[r.random(len(rows)) < r.uniform(0.15, 0.4)]
+        if len(chosen) == 0:
+            continue
+        cells = live[k][chosen, y]  # (chosen, genders)
+        cells_needed = np.cumsum(cells.sum(axis=1))
+        chosen = chosen[: int(np.searchsorted(cells_needed, target - done)) + 1]
+        k_deleted[k, chosen, y] |= live[k][chosen, y]
+        k_value[k, chosen, y] = np.where(live[k][chosen, y], np.nan, k_value[k, chosen, y])
+        done += int(live[k][chosen, y].sum())
+
+    target = max(1, round(REVISE_RATE * total))
+    done = 0
+    while done < target and cursor < len(pairs):
+        k, y = pairs[cursor]
+        cursor += 1
+        p = st.profiles[k]
+        old = k_value[k, :, y]  # (kommuner, genders)
+        mask = live[k][:, y] & ~np.isnan(old)
+        mask &= (r.random(mask.shape[0]) < r.uniform(0.3, 0.7))[:, None]
+        mask_count = int(mask.sum())
+        if mask_count == 0:
+            continue
+        step = 10.0 ** -p.decimals
+        delta = np.round(old[mask] * r.normal(0.0, 0.03, mask_count), p.decimals)
+        sign = np.where(r.random(mask_count) < 0.5, -1.0, 1.0)
+        delta = np.where(np.abs(delta) < step, sign * step, delta)
+        new = old[mask] + delta
+        new = np.where(new > p.hi, old[mask] - np.abs(delta), new)
+        new = np.where(new < p.lo, old[mask] + np.abs(delta), new)
+        revised = old.copy()
+        revised[mask] = np.round(new, p.decimals)
+        k_value[k, :, y] = revised
+        done += mask_count
+
+    due = st.release_day == day
+    if due.any():
+        y = YEARS.index(NEW_YEAR)
+        k_exists[due, :, y, :] = st.gender_valid[due][:, None, :]
+
+
+def _assemble(st: _Static, day: int, k_exists: np.ndarray, k_deleted: np.ndarray,
+              k_value: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Full (kpi, unit, year, gender) arrays: aggregates computed from the kommun block."""
+    n = st.n_aggregates
+    shape = (len(st.kpi_ids), len(st.unit_ids), len(YEARS), len(GENDERS))
+    exists = np.zeros(shape, dtype=bool)
+    deleted = np.zeros(shape, dtype=bool)
+    value = np.full(shape, np.nan)
+    count = np.ones(shape, dtype=np.int32)
+    exists[:, n:] = k_exists
+    deleted[:, n:] = k_deleted
+    value[:, n:] = k_value
+    agg_exists, mean, counts = _aggregate(st, exists, deleted, value)
+    exists[:, :n] = agg_exists
+    value[:, :n] = mean
+    count[:, :n] = counts
+    return exists, deleted, value, count
+
+
+@lru_cache(maxsize=32)
+def world(day: int) -> World:
+    """The sample Kolada on `day` (>= 1); cached, since server and tests ask repeatedly."""
+    if day < 1:
+        raise ValueError(f"day must be >= 1, got {day}")
+    st = _static()
+    meta = _metadata(st, day)
+    n = st.n_aggregates
+    if day == 1:
+        k_exists = np.broadcast_to(st.gender_valid[:, None, None, :], st.base.shape).copy()
+        k_exists[:, :, YEARS.index(NEW_YEAR), :] = False
+        k_deleted = np.zeros_like(k_exists)
+        k_value = st.base.copy()
+        exists, deleted, value, count = _assemble(st, day, k_exists, k_deleted, k_value)
+        changed_day = np.where(exists, 1, 0).astype(np.int16)
+        change_kind = np.where(exists, ADDED, UNCHANGED).astype(np.int8)
+        added = int(exists.sum())
+        changes = DayChanges(1, added, 0, 0, {s: len(o) for s, o in meta.items()})
+    else:
+        prev = world(day - 1)
+        k_exists = prev.exists[:, n:].copy()
+        k_deleted = prev.deleted[:, n:].copy()
+        k_value = prev.value[:, n:].copy()
+        _apply_changes(st, day, k_exists, k_deleted, k_value)
+        exists, deleted, value, count = _assemble(st, day, k_exists, k_deleted, k_value)
+        was_live = prev.exists & ~prev.deleted
+        is_added = exists & ~prev.exists
+        is_deleted = was_live & deleted
+        same_value = (value == prev.value) | (np.isnan(value) & np.isnan(prev.value))
+        is_revised = was_live & ~deleted & ~(same_value & (count == prev.count))
+        kind = np.select([is_added, is_revised, is_deleted], [ADDED, REVISED, DELETED], 0)
+        touched = kind != UNCHANGED
+        changed_day = np.where(touched, day, prev.changed_day).astype(np.int16)
+        change_kind = np.where(touched, kind, prev.change_kind).astype(np.int8)
+        prev_meta = {s: getattr(prev, a) for s, a in _META_ATTRS.items()}
+        diff = _metadata_diff(prev_meta, meta)
+        retitled = tuple(
+            k["id"] for k, old in zip(meta["kolada.kpi"], prev.kpis, strict=True)
+            if k["title"] != old["title"]
+        )
+        changes = DayChanges(day, int(is_added.sum()), int(is_revised.sum()),
+                             int(is_deleted.sum()), diff, retitled)
+    for array in (exists, deleted, value, count, changed_day, change_kind):
+        array.flags.writeable = False  # shared between server threads and tests
+    return World(
+        day=day, kpi_ids=st.kpi_ids, unit_ids=st.unit_ids,
+        kpis=meta["kolada.kpi"], kpi_groups=meta["kolada.kpi_group"],
+        municipalities=meta["kolada.municipality"],
+        municipality_groups=meta["kolada.municipality_group"],
+        exists=exists, deleted=deleted, value=value, count=count,
+        changed_day=changed_day, change_kind=change_kind, changes=changes,
+    )
+
+
+_META_ATTRS = {"kolada.kpi": "kpis", "kolada.kpi_group": "kpi_groups",
+               "kolada.municipality": "municipalities",
+               "kolada.municipality_group": "municipality_groups"}
+
+
+def change_log(day: int) -> list[DayChanges]:
+    """What each day from 1 to `day` changed, for tests that check ingestion event counts."""
+    return [world(d).changes for d in range(1, day + 1)]

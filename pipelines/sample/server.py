@@ -1,0 +1,395 @@
+"""A local, Kolada-v3-shaped HTTP server over the synthetic sample world.
+
+Why a real HTTP server rather than a mocked transport: the client's paging, chunking,
+retries, timeouts and concurrency are only exercised honestly over real sockets. Why
+programmable faults: the live API's failure modes (429 with Retry-After, 5xx, slow answers,
+cut-off bodies, silently empty answers) must be reproducible in tests within milliseconds.
+
+Run it for manual use:  python -m pipelines.sample.server --day 2 --port 8765
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Self
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from pipelines.sample.generator import World, world
+
+MAX_IDS_PER_SEGMENT = 25
+METADATA_PATHS = ("kpi", "kpi_groups", "municipality", "municipality_groups")
+FAULT_KINDS = ("status", "slow", "truncated", "empty")
+
+_DATA_RE = re.compile(
+    r"^/v3/data(?:/kpi/(?P<kpi>[^/]+))?(?:/municipality/(?P<municipality>[^/]+))?"
+    r"(?:/year/(?P<year>[^/]+))?/?$"
+)
+_META_RE = re.compile(r"^/v3/(?P<path>kpi|kpi_groups|municipality|municipality_groups)"
+                      r"(?:/(?P<ids>[^/]+))?/?$")
+
+
+class BadRequest(Exception):
+    """Answered as HTTP 400 with a JSON error, like Kolada's own validation errors."""
+
+
+# -- faults ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Fault:
+    pattern: re.Pattern[str]
+    kind: str
+    remaining: int
+    opts: dict[str, Any]
+
+
+class FaultPlan:
+    """Faults that tests schedule: the first matching fault with attempts left is consumed."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._faults: list[Fault] = []
+
+    def add(self, path_pattern: str, kind: str, times: int = 1, **opts: Any) -> Fault:
+        """Inject `kind` into the next `times` requests whose path+query matches the regex.
+
+        kinds: "status" (status=503, retry_after=None), "slow" (delay=seconds, then a normal
+        answer), "truncated" (a 200 with a cut-off JSON body), "empty" (a 200 with no values).
+        """
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")
+        fault = Fault(re.compile(path_pattern), kind, times, dict(opts))
+        with self._lock:
+            self._faults.append(fault)
+        return fault
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def take(self, target: str) -> Fault | None:
+        with self._lock:
+            for fault in self._faults:
+                if fault.remaining > 0 and fault.pattern.search(target):
+                    fault.remaining -= 1
+                    return fault
+        return None
+
+    @property
+    def pending(self) -> int:
+        with self._lock:
+            return sum(f.remaining for f in self._faults)
+
+
+# -- request log ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    method: str
+    target: str  # path + query
+    started: float  # time.monotonic()
+    status: int
+    fault: str | None
+
+
+@dataclass
+class RequestLog:
+    """Every request the server answered, and the peak number in flight at once."""
+
+    entries: list[LoggedRequest] = field(default_factory=list)
+    in_flight: int = 0
+    max_in_flight: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def enter(self) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def leave(self, entry: LoggedRequest) -> None:
+        with self._lock:
+            self.in_flight -= 1
+            self.entries.append(entry)
+
+    def targets(self, contains: str = "") -> list[str]:
+        with self._lock:
+            return [e.target for e in self.entries if contains in e.target]
+
+    def clear(self) -> None:
+        with self._lock:
+            self.entries.clear()
+            self.max_in_flight = self.in_flight
+
+
+# -- answering ------------------------------------------------------------------------------
+
+
+def _ids(segment: str | None) -> list[str] | None:
+    if segment is None:
+        return None
+    ids = [x for x in segment.split(",") if x]
+    if len(ids) > MAX_IDS_PER_SEGMENT:
+        raise BadRequest(f"at most {MAX_IDS_PER_SEGMENT} ids per list, got {len(ids)}")
+    return ids
+
+
+def _int_param(query: dict[str, list[str]], name: str, default: int) -> int:
+    raw = query.get(name, [str(default)])[0]
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise BadRequest(f"{name} must be an integer, got {raw!r}") from exc
+    if value < 1:
+        raise BadRequest(f"{name} must be >= 1, got {value}")
+    return value
+
+
+class _Answerer:
+    """Turns (path, query) into a v3 envelope for one page; no sockets, so it stays simple."""
+
+    def __init__(self, day_world: World, base: Callable[[], str], max_page_size: int,
+                 epoch: date) -> None:
+        self.world = day_world
+        self.base = base
+        self.max_page_size = max_page_size
+        self.epoch = epoch
+
+    def since_day(self, from_date: str) -> int:
+        try:
+            when = date.fromisoformat(from_date)
+        except ValueError as exc:
+            raise BadRequest(f"from_date must be YYYY-MM-DD, got {from_date!r}") from exc
+        return self.world.day - (self.epoch - when).days
+
+    def answer(self, path: str, query: dict[str, list[str]]) -> dict[str, Any] | None:
+        per_page = min(_int_param(query, "per_page", self.max_page_size), self.max_page_size)
+        page = _int_param(query, "page", 1)
+        if m := _META_RE.match(path):
+            items = self._metadata(m["path"], _ids(m["ids"]), query)
+            total = len(items)
+            start = (page - 1) * per_page
+            values: list[dict[str, Any]] = items[start:start + per_page]
+        elif (m := _DATA_RE.match(path)) and path.rstrip("/") != "/v3/data":
+            kpis, units, years_raw = _ids(m["kpi"]), _ids(m["municipality"]), _ids(m["year"])
+            if sum(x is not None for x in (kpis, units, years_raw)) < 2:
+                raise BadRequest("give at least two of kpi, municipality and year")
+            try:
+                years = None if years_raw is None else [int(y) for y in years_raw]
+            except ValueError as exc:
+                raise BadRequest(f"years must be numbers, got {m['year']!r}") from exc
+            since = None
+            if "from_date" in query:
+                since = self.since_day(query["from_date"][0])
+            selection = self.world.select(kpis, units, years, since_day=since)
+            total = selection.row_count
+            start = (page - 1) * per_page
+            values = selection.rows(start, min(start + per_page, total)) if start < total else []
+        else:
+            return None
+        return self._envelope(path, query, values, page, per_page, total)
+
+    def _metadata(self, name: str, ids: list[str] | None, query: dict[str, list[str]]
+                  ) -> list[dict[str, Any]]:
+        items = list(self.world.metadata(name))
+        if ids is not None:
+            wanted = set(ids)
+            items = [o for o in items if o["id"] in wanted]
+        if title := query.get("title", [""])[0].lower():
+            items = [o for o in items if title in o["title"].lower()]
+        if name == "municipality" and (kind := query.get("region_type", [""])[0]):
+            items = [o for o in items if o["type"] == kind]
+        return items
+
+    def _envelope(self, path: str, query: dict[str, list[str]], values: list[dict[str, Any]],
+                  page: int, per_page: int, total: int) -> dict[str, Any]:
+        def page_url(number: int) -> str:
+            params = {k: v[0] for k, v in query.items()}
+            params.update(per_page=str(per_page), page=str(number))
+            return f"{self.base()}{path}?{urlencode(params)}"
+
+        has_next = page * per_page < total
+        return {
+            "values": values,
+            # Deliberately the page size, not the total: clients must not trust it.
+            "count": len(values),
+            "next_url": page_url(page + 1) if has_next else None,
+            "previous_url": page_url(page - 1) if page > 1 else None,
+        }
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, so the client's connection pool is used
+    server_version = "SampleKolada/1.0"
+    timeout = 30  # an idle keep-alive connection does not pin a thread forever
+    owner: SampleKoladaServer  # set on a per-server subclass
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the request log records what tests need."""
+
+    def do_GET(self) -> None:
+        owner = self.owner
+        owner.request_log.enter()
+        started = time.monotonic()
+        status, fault_kind = 500, None
+        try:
+            status, fault_kind = self._serve(owner)
+        except (BrokenPipeError, ConnectionResetError):
+            status = 499  # the client gave up (e.g. its timeout) before we answered
+            self.close_connection = True
+        finally:
+            owner.request_log.leave(
+                LoggedRequest("GET", self.path, started, status, fault_kind))
+
+    def _serve(self, owner: SampleKoladaServer) -> tuple[int, str | None]:
+        split = urlsplit(self.path)
+        query = parse_qs(split.query, keep_blank_values=True)
+        fault = owner.faults.take(self.path)
+        if fault is not None and fault.kind == "status":
+            code = int(fault.opts.get("status", 503))
+            headers = {}
+            if fault.opts.get("retry_after") is not None:
+                headers["Retry-After"] = str(fault.opts["retry_after"])
+            self._json(code, {"error": f"injected fault: HTTP {code}"}, headers)
+            return code, fault.kind
+        if fault is not None and fault.kind == "slow":
+            time.sleep(float(fault.opts.get("delay", 1.0)))
+        try:
+            doc = owner.answerer.answer(split.path, query)
+        except BadRequest as exc:
+            self._json(400, {"error": str(exc)})
+            return 400, None
+        if doc is None:
+            self._json(404, {"error": f"no such endpoint: {split.path}"})
+            return 404, None
+        if fault is not None and fault.kind == "empty":
+            doc = {"values": [], "count": 0, "next_url": None, "previous_url": None}
+        body = json.dumps(doc, ensure_ascii=False).encode("utf-8")
+        if fault is not None and fault.kind == "truncated":
+            body = body[: max(1, int(len(body) * float(fault.opts.get("fraction", 0.5))))]
+        self._send(200, body)
+        return 200, fault.kind if fault else None
+
+    def _json(self, code: int, doc: dict[str, Any], headers: dict[str, str] | None = None
+              ) -> None:
+        self._send(code, json.dumps(doc, ensure_ascii=False).encode("utf-8"), headers)
+
+    def _send(self, code: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class SampleKoladaServer:
+    """Serves the synthetic world of `day` on 127.0.0.1; use as a context manager.
+
+    Dates for from_date: the served day is `epoch` (default: today, UTC) and day d is
+    `epoch - (day - d)` days, so "changed since yesterday" means "changed on the served day".
+    """
+
+    def __init__(
+        self,
+        day: int = 1,
+        *,
+        max_page_size: int = 5000,
+        epoch: date | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        if max_page_size < 1:
+            raise ValueError("max_page_size must be at least 1")
+        self.day = day
+        self.max_page_size = max_page_size
+        self.epoch = epoch or datetime.now(UTC).date()
+        self.host = host
+        self.port = port
+        self.faults = FaultPlan()
+        self.request_log = RequestLog()
+        self.world = world(day)
+        self.answerer = _Answerer(self.world, lambda: self.origin, max_page_size, self.epoch)
+        self._httpd: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def date_of(self, day: int) -> date:
+        """The calendar date that stands for `day` in from_date queries."""
+        return self.epoch - timedelta(days=self.day - day)
+
+    @property
+    def origin(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.origin}/v3"
+
+    def start(self) -> Self:
+        if self._httpd is not None:
+            return self
+        handler = type("Handler", (_Handler,), {"owner": self})
+        self._httpd = _Server((self.host, self.port), handler)
+        self.port = self._httpd.server_address[1]
+        self._thread = threading.Thread(target=self._httpd.serve_forever,
+                                        kwargs={"poll_interval": 0.05},
+                                        name=f"sample-kolada-{self.port}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is None:
+            return
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._httpd = None
+        self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve a sample day until Ctrl-C, for `KOLADA_BASE_URL=... kommunkvalitet ingest`."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--day", type=int, default=1, help="which simulated day (>= 1)")
+    parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    parser.add_argument("--max-page-size", type=int, default=5000)
+    parser.add_argument("--epoch", type=date.fromisoformat, default=None,
+                        help="date of the served day for from_date (default: today, UTC)")
+    args = parser.parse_args(argv)
+    server = SampleKoladaServer(args.day, max_page_size=args.max_page_size, epoch=args.epoch,
+                                port=args.port)
+    with server:
+        w = server.world
+        print(f"Sample Kolada (synthetic data), day {w.day}: {len(w.kpis)} KPIs, "
+              f"{w.value_count:,} values", flush=True)
+        print(server.base_url, flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()
