@@ -29,9 +29,11 @@ def _metadata_asset(stream: str) -> dg.AssetsDefinition:
     def _asset(
         context: dg.AssetExecutionContext, platform: PlatformResource, kolada: KoladaResource
     ) -> dg.MaterializeResult:
+        log = platform.event_log()
+        log.claim_origin(kolada.source)
         with kolada.client(progress=context.log.info) as client:
             report = ingest_metadata(
-                stream, client, platform.event_log(), run_id=context.run_id, progress=context.log.info
+                stream, client, log, run_id=context.run_id, progress=context.log.info
             )
         return dg.MaterializeResult(metadata=report.metadata())
 
@@ -52,10 +54,12 @@ metadata_assets = [_metadata_asset(stream) for stream in METADATA_STREAMS]
 def kpi_value(
     context: dg.AssetExecutionContext, platform: PlatformResource, kolada: KoladaResource
 ) -> dg.MaterializeResult:
+    log = platform.event_log()
+    log.claim_origin(kolada.source)
     with kolada.client(progress=context.log.info) as client:
         report = ingest_values(
             client,
-            platform.event_log(),
+            log,
             platform.scope(),
             run_id=context.run_id,
             full=kolada.full,

@@ -1,7 +1,8 @@
 """`kommunkvalitet`: run the platform's Dagster jobs in-process on the shared instance.
 
-Every command goes through the same Dagster definitions the schedule and the UI use; the CLI
-only turns flags into run config and prints a readable summary.
+Every command that changes data goes through the same Dagster definitions the schedule and the
+UI use; the CLI only turns flags into run config and prints a readable summary. `rollback`
+only moves the `published/current` pointer, so it needs no Dagster run.
 """
 
 from __future__ import annotations
@@ -13,7 +14,16 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from pipelines.settings import SettingsError, load_settings
+from pipelines.build_vars import AsOfError, parse_as_of
+from pipelines.settings import Settings, SettingsError, load_settings
+
+# Which op takes which config; a job only accepts config for the ops it contains.
+_JOB_OPS = {
+    "ingest": (),
+    "build": ("warehouse_models", "gx_suites"),
+    "publish": ("publication",),
+    "nightly_refresh": ("warehouse_models", "gx_suites", "publication"),
+}
 
 
 def _source_options(parser: argparse.ArgumentParser) -> None:
@@ -28,6 +38,15 @@ def _source_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _build_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--override-row-count",
+        metavar="REASON",
+        help="accept a row count outside the band of the previous publication, once; the reason "
+        "is recorded in the manifest",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kommunkvalitet",
@@ -36,26 +55,73 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     ingest = commands.add_parser("ingest", help="fetch Kolada into the append-only event log")
     _source_options(ingest)
-    refresh = commands.add_parser("refresh", help="the nightly refresh: ingest, build, check, publish")
+    refresh = commands.add_parser(
+        "refresh", help="the nightly refresh: ingest, build, check, publish"
+    )
     _source_options(refresh)
+    _build_options(refresh)
+    refresh.add_argument("--force", action="store_true", help="publish even if nothing changed")
+    build = commands.add_parser(
+        "build", help="rebuild the marts from the event log (no ingest) and run the checks"
+    )
+    build.add_argument(
+        "--as-of", metavar="ISO-8601",
+        help="reconstruct the marts as of this moment (UTC when no zone); default: the event "
+        "log's watermark",
+    )
+    build.add_argument("--full-refresh", action="store_true", help="dbt --full-refresh")
+    _build_options(build)
+    publish = commands.add_parser(
+        "publish", help="publish the current build if every blocking check passed"
+    )
+    publish.add_argument("--force", action="store_true", help="publish even if nothing changed")
+    rollback = commands.add_parser(
+        "rollback", help="point published/current at an earlier version (default: the previous)"
+    )
+    rollback.add_argument("version", nargs="?", help="the version to make current")
     return parser
 
 
-def _run_config(args: argparse.Namespace, settings: Any) -> dict[str, Any]:
+def run_config(job: str, args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    """Flags -> Dagster run config for `job` (pure: unit-tested without running anything)."""
     kolada: dict[str, Any] = {"source": settings.source, "full": bool(getattr(args, "full", False))}
-    if getattr(args, "sample_day", None):
-        if args.sample_day < 1:
+    sample_day = getattr(args, "sample_day", None)
+    if sample_day is not None:
+        if sample_day < 1:
             raise SettingsError("--sample-day must be 1 or more")
-        kolada["sample_day"] = args.sample_day
-    return {
+        kolada["sample_day"] = sample_day
+    ops: dict[str, Any] = {}
+    op_configs = {
+        "warehouse_models": {
+            "as_of": _as_of(getattr(args, "as_of", None)),
+            "full_refresh": bool(getattr(args, "full_refresh", False)),
+        },
+        "gx_suites": {"row_count_override_reason": getattr(args, "override_row_count", None)},
+        "publication": {"force": bool(getattr(args, "force", False))},
+    }
+    for op in _JOB_OPS[job]:
+        ops[op] = {"config": op_configs[op]}
+    config: dict[str, Any] = {
         "resources": {
             "kolada": {"config": kolada},
             "platform": {"config": {"data_dir": str(settings.data_dir)}},
         }
     }
+    if ops:
+        config["ops"] = ops
+    return config
 
 
-def run_job(job_name: str, run_config: dict[str, Any], settings: Any) -> bool:
+def _as_of(text: str | None) -> str | None:
+    if text is None:
+        return None
+    try:
+        return parse_as_of(text).isoformat()
+    except AsOfError as exc:
+        raise SettingsError(str(exc)) from exc
+
+
+def run_job(job_name: str, config: dict[str, Any], settings: Settings) -> bool:
     from pipelines.instance import shared_instance
 
     instance = shared_instance(settings)
@@ -63,9 +129,8 @@ def run_job(job_name: str, run_config: dict[str, Any], settings: Any) -> bool:
 
     job = defs.resolve_job_def(job_name)
     started = time.monotonic()
-    result = job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False)
-    seconds = time.monotonic() - started
-    _print_summary(result, seconds)
+    result = job.execute_in_process(run_config=config, instance=instance, raise_on_error=False)
+    _print_summary(result, time.monotonic() - started)
     return result.success
 
 
@@ -75,34 +140,61 @@ def _print_summary(result: Any, seconds: float) -> None:
           f"{'SUCCESS' if result.success else 'FAILED'} in {seconds:.1f} s")
     for event in result.get_asset_materialization_events():
         materialization = event.step_materialization_data.materialization
-        meta = materialization.metadata
-        shown = {k: v.value for k, v in meta.items() if k in _SUMMARY_KEYS}
+        shown = {k: v.value for k, v in materialization.metadata.items() if k in _SUMMARY_KEYS}
         if shown:
             details = ", ".join(f"{k}={v}" for k, v in shown.items())
-            print(f"  {materialization.asset_key.to_user_string():40s} {details}")
+            print(f"  {materialization.asset_key.to_user_string():32s} {details}")
+    checks = [e.event_specific_data for e in result.all_events if e.is_asset_check_evaluation]
+    if checks:
+        failed = [c for c in checks if not c.passed]
+        print(f"  checks: {len(checks) - len(failed)} passed, {len(failed)} failed")
+        for check in failed:
+            print(f"  FAILED check {check.asset_key.to_user_string()}:{check.check_name} "
+                  f"({check.severity.value})", file=sys.stderr)
+            summary = check.metadata.get("summary")
+            if summary is not None:
+                print("    " + str(summary.value).strip("`\n").replace("\n", "\n    "),
+                      file=sys.stderr)
     for event in result.all_events:
         if event.is_step_failure:
             error = event.step_failure_data.error
             message = error.message.strip() if error else "unknown error"
             print(f"  FAILED step {event.step_key}: {message}", file=sys.stderr)
+        elif event.is_step_skipped:
+            print(f"  skipped {event.step_key} (an upstream step or blocking check failed)",
+                  file=sys.stderr)
 
 
-_SUMMARY_KEYS = ("mode", "events_appended", "upserted", "deleted", "unchanged", "pages", "seconds")
+_SUMMARY_KEYS = (
+    "mode", "events_appended", "upserted", "deleted", "unchanged", "pages", "seconds",
+    "as_of", "version", "message",
+)
+
+
+def _rollback(settings: Settings, version: str | None) -> bool:
+    from pipelines.publish.publisher import RollbackError, rollback
+
+    try:
+        result = rollback(settings.published_dir, version)
+    except RollbackError as exc:
+        print(f"kommunkvalitet: {exc}", file=sys.stderr)
+        return False
+    print(result.message)
+    return True
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings(source=getattr(args, "source", None))
         os.environ["KK_DATA_DIR"] = str(settings.data_dir)
-        if args.command == "ingest":
-            ok = run_job("ingest", _run_config(args, settings), settings)
-        elif args.command == "refresh":
-            ok = run_job("nightly_refresh", _run_config(args, settings), settings)
-        else:  # pragma: no cover - argparse guards this
-            raise SystemExit(f"unknown command {args.command}")
+        if args.command == "rollback":
+            return 0 if _rollback(settings, args.version) else 1
+        job = {"refresh": "nightly_refresh"}.get(args.command, args.command)
+        ok = run_job(job, run_config(job, args, settings), settings)
     except SettingsError as exc:
         print(f"kommunkvalitet: {exc}", file=sys.stderr)
         return 2

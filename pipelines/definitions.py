@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import dagster as dg
+from dagster_dbt import DbtCliResource
 
+from assets.checks import check_defs
+from assets.dbt import dbt_assets_defs
 from assets.ingestion import ingestion_assets
-from pipelines.jobs import JOBS
+from assets.publish import publish_assets
+from pipelines.dbt_project import dbt_project
+from pipelines.jobs import JOBS, SCHEDULES
 from pipelines.resources import default_resources
 
 defs = dg.Definitions(
-    assets=[*ingestion_assets],
+    assets=[*ingestion_assets, *dbt_assets_defs, *publish_assets],
+    asset_checks=check_defs,
     jobs=JOBS,
-    resources=default_resources(),
+    schedules=SCHEDULES,
+    resources={**default_resources(), "dbt": DbtCliResource(project_dir=dbt_project())},
 )

@@ -6,6 +6,7 @@ through run config, so the schedule, the UI, the CLI and the tests configure one
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,6 +48,17 @@ class PlatformResource(dg.ConfigurableResource):
     @property
     def published_dir(self) -> Path:
         return self.data_path / "published"
+
+    @property
+    def dbt_target_path(self) -> Path:
+        # One fixed target folder per data dir keeps dbt's partial parsing warm between runs;
+        # the warehouse pool guarantees a single dbt process uses it at a time.
+        return self.data_path / "dbt" / "target"
+
+    def export_env(self) -> None:
+        """dbt's profile and sources read KK_DATA_DIR from the environment of its subprocess:
+        make it this resource's folder, whatever the process was started with."""
+        os.environ["KK_DATA_DIR"] = str(self.data_path)
 
 
 class KoladaResource(dg.ConfigurableResource):

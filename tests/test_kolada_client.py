@@ -81,7 +81,8 @@ def test_client_paging_follows_next_url_to_the_end_despite_wrong_count() -> None
         pages = [parse_qs(urlsplit(t).query).get("page", ["1"])[0]
                  for t in small.request_log.targets("/data/")]
     assert len(keys) == len(set(keys)) == expected_values(small, [KPI], UNITS, YEARS)
-    assert sorted(map(int, pages)) == list(range(1, -(-rows // 7) + 1))
+    # a set: under load a page may time out and be fetched again, which is correct behaviour
+    assert sorted(set(map(int, pages))) == list(range(1, -(-rows // 7) + 1))
 
 
 def test_client_chunks_more_than_25_ids(server: SampleKoladaServer) -> None:

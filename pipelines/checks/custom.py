@@ -125,6 +125,29 @@ def shares_within_bounds(df: pd.DataFrame, kw: dict, ref: CheckReference) -> Cus
     )
 
 
+@register("columns_sum_to_column")
+def columns_sum_to_column(df: pd.DataFrame, kw: dict, ref: CheckReference) -> CustomOutcome:
+    """Per row, the `columns` add up to the `total` column (colour counts add up to `kpis`).
+
+    GX's expect_multicolumn_sum_to_equal only compares with a constant, so a row-wise total
+    that lives in another column needs this check. NULL counts are read as 0.
+    """
+    columns, total = list(kw["columns"]), kw["total"]
+    missing = _missing(df, [*columns, total])
+    if missing:
+        return CustomOutcome(False, None, f"columns missing from the mart: {missing}")
+    parts = df[columns].apply(pd.to_numeric, errors="coerce").fillna(0).sum(axis=1)
+    expected = pd.to_numeric(df[total], errors="coerce").fillna(0)
+    offenders = df[(parts - expected).abs() > float(kw.get("tolerance", 0))]
+    return CustomOutcome(
+        success=offenders.empty,
+        unexpected_count=len(offenders),
+        detail=f"{len(offenders)} rows where {' + '.join(columns)} != {total}",
+        sample=records(offenders),
+        column=total,
+    )
+
+
 def records(df: pd.DataFrame, limit: int = 5) -> list[dict]:
     """Up to `limit` rows as JSON-able dicts (NaN -> None, numpy scalars -> Python)."""
     out = []

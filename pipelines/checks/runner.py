@@ -19,10 +19,10 @@ from typing import Any
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ["GX_ANALYTICS_ENABLED"] = "false"  # never call home, whatever the caller set
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from pipelines.checks import custom  # noqa: E402
-from pipelines.checks.results import (  # noqa: E402
+from pipelines.checks import custom
+from pipelines.checks.results import (
     ERROR,
     SEVERITIES,
     CheckReference,
@@ -154,6 +154,8 @@ def _outcome(
     column = kwargs.get("column")
     if column is None and "column_list" in kwargs:
         column = ",".join(kwargs["column_list"])
+    if column is None and "column_A" in kwargs:  # column-pair expectations
+        column = f"{kwargs['column_A']},{kwargs['column_B']}"
     r = res.result or {}
     error = _exception_message(res)
     success = bool(res.success) and error is None
@@ -215,7 +217,7 @@ def _run_custom(check: dict, df: pd.DataFrame, reference: CheckReference) -> Exp
     meta = check.get("meta", {})
     try:
         res = custom.REGISTRY[check["type"]](df, check.get("kwargs", {}), reference)
-    except Exception as exc:  # a broken check must fail loudly, not pass silently
+    except Exception as exc:  # noqa: BLE001 - a broken check must fail loudly, not pass
         res = custom.CustomOutcome(False, None, f"could not be evaluated: {exc!r}")
     detail = f"{meta['description']}: {res.detail}" if meta.get("description") else res.detail
     return ExpectationOutcome(

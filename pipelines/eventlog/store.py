@@ -14,6 +14,7 @@ Identical data therefore appends zero events; the batch ledger still records the
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -51,6 +52,10 @@ INCOMING_SCHEMA = pa.schema(
         ("source", pa.string()),
     ]
 )
+
+
+class OriginMismatch(RuntimeError):
+    """Sample (synthetic) and live events must never share one event log."""
 
 
 class RecordLike(Protocol):
@@ -135,6 +140,37 @@ class EventLog:
             return
         folder.mkdir(parents=True, exist_ok=True)
         self._write_atomically(schema.empty_table(), path)
+
+    # -- origin -----------------------------------------------------------------------------
+    @property
+    def origin_path(self) -> Path:
+        return self.events_dir / "_origin.json"
+
+    def origin(self) -> str | None:
+        """`sample` (synthetic) or `live`: what this log was first fed from, None when new."""
+        try:
+            return json.loads(self.origin_path.read_text(encoding="utf-8"))["origin"]
+        except FileNotFoundError:
+            return None
+
+    def claim_origin(self, origin: str) -> None:
+        """Refuse to mix synthetic sample events with live Kolada events in one log.
+
+        A mixed log would publish synthetic values next to real ones; no later step could tell
+        them apart, so the mistake is stopped at the first write.
+        """
+        current = self.origin()
+        if current is None:
+            self.events_dir.mkdir(parents=True, exist_ok=True)
+            doc = {"origin": origin, "claimed_at": datetime.now(UTC).isoformat()}
+            tmp = self.events_dir / f"_origin.json.{os.getpid()}.tmp"
+            tmp.write_text(json.dumps(doc), encoding="utf-8")
+            os.replace(tmp, self.origin_path)
+        elif current != origin:
+            raise OriginMismatch(
+                f"{self.events_dir} holds {current} events; refusing to add {origin} events to "
+                f"it. Use another KK_DATA_DIR for {origin} data (see {self.origin_path})."
+            )
 
     def event_files(self, stream: str) -> list[Path]:
         return sorted(self.stream_dir(stream).glob("*.parquet"))
@@ -346,8 +382,6 @@ def _scope_predicate(scope: SnapshotScope, column: str) -> tuple[str, list[Any]]
 
 def current_payloads(log: EventLog, stream: str) -> dict[str, dict[str, Any]]:
     """Live keys of a (small, metadata) stream with their latest payload, decoded."""
-    import json
-
     log.ensure_layout()
     with log._connect() as con:
         rows = con.execute(

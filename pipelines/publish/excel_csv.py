@@ -40,7 +40,7 @@ def format_number(value: object) -> str:
     if math.isnan(f):
         return ""
     if math.isinf(f):
-        return "" if f != f else ("inf" if f > 0 else "-inf")
+        return "inf" if f > 0 else "-inf"
     if f.is_integer() and abs(f) < 1e16:
         return str(int(f))
     return np.format_float_positional(f, trim="-").replace(".", ",")
