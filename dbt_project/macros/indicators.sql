@@ -1,0 +1,58 @@
+{#
+    Formulas shared by several models; their definitions are in docs/indicators.md.
+#}
+
+{# True when `value` is better than `other` for the KPI's direction (null for not_ranked or missing). #}
+{% macro is_better(value, other, direction) -%}
+    case
+        when {{ value }} is null or {{ other }} is null then null
+        when {{ direction }} = 'higher_better' then {{ value }} > {{ other }}
+        when {{ direction }} = 'lower_better' then {{ value }} < {{ other }}
+    end
+{%- endmacro %}
+
+{#
+    Förändring, improvement-aware: Ingen without a value in Y-1 (or Y), Lika when equal at one
+    decimal, else Upp/Ned by direction; not_ranked KPIs follow the number (Upp = higher).
+#}
+{% macro kkik_change(value, previous, direction) -%}
+    case
+        when {{ value }} is null or {{ previous }} is null then 'Ingen'
+        when round({{ value }}, 1) = round({{ previous }}, 1) then 'Lika'
+        when {{ direction }} = 'lower_better' then
+            case when {{ value }} < {{ previous }} then 'Upp' else 'Ned' end
+        else
+            case when {{ value }} > {{ previous }} then 'Upp' else 'Ned' end
+    end
+{%- endmacro %}
+
+{#
+    The custom peer networks from var('networks') (a list of {id, title, members}, or the same as
+    a JSON string) as a relation (network_id, network_title, member_id).
+#}
+{% macro networks_relation() %}
+    {%- set raw = var('networks', []) -%}
+    {%- if raw is string -%}
+        {%- set raw = fromjson(raw) if raw | trim else [] -%}
+    {%- endif -%}
+    {%- set rows = [] -%}
+    {%- for network in (raw or []) -%}
+        {%- for member in network.get('members', []) -%}
+            {%- do rows.append((network['id'] | string, network.get('title', network['id']) | string, member | string)) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {%- if rows -%}
+        select * from (
+            values
+            {%- for row in rows %}
+            ('{{ row[0] | replace("'", "''") }}', '{{ row[1] | replace("'", "''") }}', '{{ row[2] | replace("'", "''") }}'){{ "," if not loop.last }}
+            {%- endfor %}
+        ) as networks (network_id, network_title, member_id)
+    {%- else -%}
+        select
+            cast(null as varchar) as network_id,
+            cast(null as varchar) as network_title,
+            cast(null as varchar) as member_id
+        where 1 = 0
+    {%- endif -%}
+{% endmacro %}

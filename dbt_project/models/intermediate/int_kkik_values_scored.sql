@@ -1,0 +1,143 @@
+/*
+    The KKiK scorecard's formulas (docs/indicators.md): one row per kommun × KKiK KPI × year the
+    KPI has values for (within its KKiK years), with rank, tie-safe percentile, colour and
+    improvement-aware change. Ranking population: kommuner (type K), gender T, non-null value.
+*/
+with
+
+municipalities as (
+    select * from {{ ref('stg_kolada__municipalities') }}
+),
+
+kpis as (
+    select * from {{ ref('int_kpis_curated') }}
+    where is_kkik
+),
+
+annual as (
+    select * from {{ ref('int_kpi_values_annual') }}
+),
+
+kommun_values as (
+    select * from annual
+    where municipality_type = 'K'
+),
+
+kpi_years as (
+    select distinct
+        kommun_values.kpi_id,
+        kommun_values.year
+    from kommun_values
+    inner join kpis
+        on kommun_values.kpi_id = kpis.kpi_id
+    where kommun_values.value is not null
+        and (kpis.kkik_first_year is null or kommun_values.year >= kpis.kkik_first_year)
+        and (kpis.kkik_last_year is null or kommun_values.year <= kpis.kkik_last_year)
+),
+
+spine as (
+    select
+        municipalities.municipality_id,
+        kpi_years.kpi_id,
+        kpi_years.year
+    from municipalities
+    cross join kpi_years
+    where municipalities.type = 'K'
+),
+
+with_values as (
+    select
+        spine.municipality_id,
+        spine.kpi_id,
+        kpis.direction,
+        spine.year,
+        current_year.value,
+        year_1.value as value_y1,
+        year_2.value as value_y2,
+        riket.value as riket_value
+    from spine
+    inner join kpis
+        on spine.kpi_id = kpis.kpi_id
+    left join kommun_values as current_year
+        on spine.municipality_id = current_year.municipality_id
+        and spine.kpi_id = current_year.kpi_id
+        and spine.year = current_year.year
+    left join kommun_values as year_1
+        on spine.municipality_id = year_1.municipality_id
+        and spine.kpi_id = year_1.kpi_id
+        and spine.year - 1 = year_1.year
+    left join kommun_values as year_2
+        on spine.municipality_id = year_2.municipality_id
+        and spine.kpi_id = year_2.kpi_id
+        and spine.year - 2 = year_2.year
+    left join annual as riket
+        on riket.municipality_id = '0000'
+        and spine.kpi_id = riket.kpi_id
+        and spine.year = riket.year
+),
+
+-- "Goodness": the value oriented so that larger is better; null when not ranked or missing.
+oriented as (
+    select
+        *,
+        case
+            when direction = 'higher_better' then value
+            when direction = 'lower_better' then -value
+        end as goodness
+    from with_values
+),
+
+ranked as (
+    select
+        *,
+        case when goodness is not null then
+            count(goodness) over (partition by kpi_id, year)
+        end as ranked_count,
+        case when goodness is not null then
+            rank() over (partition by kpi_id, year order by goodness desc nulls last)
+        end as rank_best,
+        case when goodness is not null then
+            count(goodness) over (partition by kpi_id, year, goodness)
+        end as tied_count
+    from oriented
+),
+
+-- Mid-rank percent rank: tied values share the mean position of their block (0 = best, 1 = worst).
+percentiles as (
+    select
+        *,
+        case
+            when rank_best is null then null
+            when ranked_count = 1 then 0.5
+            else ((rank_best - 1) + (tied_count - 1) / 2.0) / (ranked_count - 1)
+        end as percentile
+    from ranked
+),
+
+final as (
+    select
+        municipality_id,
+        kpi_id,
+        direction,
+        year,
+        value,
+        value_y1,
+        value_y2,
+        cast(rank_best as integer) as rank,
+        case when direction in ('higher_better', 'lower_better') then
+            cast(coalesce(max(ranked_count) over (partition by kpi_id, year), 0) as integer)
+        end as ranked_count,
+        cast(percentile as double) as percentile,
+        case
+            when direction not in ('higher_better', 'lower_better') or direction is null then null
+            when value is null then 'grey'
+            when percentile < 0.25 then 'green'
+            when percentile > 0.75 then 'red'
+            else 'yellow'
+        end as colour,
+        {{ kkik_change('value', 'value_y1', 'direction') }} as change,
+        riket_value
+    from percentiles
+)
+
+select * from final

@@ -1,0 +1,27 @@
+with
+
+kpis as (
+    select * from {{ ref('int_kpis_curated') }}
+),
+
+final as (
+    select
+        kpi_id,
+        title,
+        description,
+        unit,
+        operating_area,
+        perspective,
+        is_divided_by_gender,
+        publication_date,
+        publ_period,
+        is_kkik,
+        kkik_area,
+        cast(kkik_first_year as integer) as kkik_first_year,
+        cast(kkik_last_year as integer) as kkik_last_year,
+        direction,
+        direction_source
+    from kpis
+)
+
+select * from final

@@ -1,0 +1,68 @@
+with
+
+municipalities as (
+    select * from {{ ref('int_municipalities_enriched') }}
+),
+
+population as (
+    select
+        municipality_id,
+        value as population,
+        year as population_year,
+        row_number() over (partition by municipality_id order by year desc) as recency
+    from {{ ref('int_kpi_values_annual') }}
+    where kpi_id = 'N01951'
+        and value is not null
+),
+
+liknande as (
+    select * from {{ ref('int_liknande_kommuner_editions') }}
+    where theme = 'övergripande'
+        and owner_municipality_id is not null
+),
+
+latest_liknande_edition as (
+    select
+        owner_municipality_id,
+        max(edition_year) as edition_year
+    from liknande
+    group by owner_municipality_id
+),
+
+liknande_lists as (
+    select
+        liknande.owner_municipality_id,
+        liknande.edition_year,
+        {{ string_list('liknande.member_id', 'liknande.member_id') }} as liknande_kommuner
+    from liknande
+    inner join latest_liknande_edition
+        on liknande.owner_municipality_id = latest_liknande_edition.owner_municipality_id
+        and liknande.edition_year = latest_liknande_edition.edition_year
+    group by liknande.owner_municipality_id, liknande.edition_year
+),
+
+final as (
+    select
+        municipalities.municipality_id,
+        municipalities.municipality_name,
+        municipalities.municipality_type,
+        municipalities.is_riket,
+        municipalities.county_id,
+        municipalities.county_name,
+        municipalities.kommungrupp_id,
+        municipalities.kommungrupp_code,
+        municipalities.kommungrupp_name,
+        cast(municipalities.kommungrupp_edition as integer) as kommungrupp_edition,
+        cast(population.population as double) as population,
+        cast(population.population_year as integer) as population_year,
+        liknande_lists.liknande_kommuner,
+        cast(liknande_lists.edition_year as integer) as liknande_kommuner_year
+    from municipalities
+    left join population
+        on municipalities.municipality_id = population.municipality_id
+        and population.recency = 1
+    left join liknande_lists
+        on municipalities.municipality_id = liknande_lists.owner_municipality_id
+)
+
+select * from final
