@@ -2,9 +2,10 @@
 
 `["kolada", "kpi_value"]` is both this asset and dbt's `source('kolada', 'kpi_value')`, so
 Dagster draws the lineage from Kolada through the marts without a translation table.
-"""
 
-from __future__ import annotations
+No `from __future__ import annotations` in assets/: Dagster inspects the annotations of
+`context` and config parameters at definition time and cannot resolve strings.
+"""
 
 import dagster as dg
 

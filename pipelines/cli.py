@@ -104,7 +104,14 @@ def run_config(job: str, args: argparse.Namespace, settings: Settings) -> dict[s
     config: dict[str, Any] = {
         "resources": {
             "kolada": {"config": kolada},
-            "platform": {"config": {"data_dir": str(settings.data_dir)}},
+            # Run config replaces a resource's whole config: give every field, not only data_dir.
+            "platform": {
+                "config": {
+                    "data_dir": str(settings.data_dir),
+                    "config_path": str(settings.config_path),
+                    "publish_keep": settings.publish_keep,
+                }
+            },
         }
     }
     if ops:
@@ -135,16 +142,28 @@ def run_job(job_name: str, config: dict[str, Any], settings: Settings) -> bool:
 
 
 def _print_summary(result: Any, seconds: float) -> None:
+    from dagster import DagsterEventType
+
     print()
     print(f"run {result.run_id} ({result.dagster_run.job_name}): "
           f"{'SUCCESS' if result.success else 'FAILED'} in {seconds:.1f} s")
+    built_as_of: dict[str, int] = {}
     for event in result.get_asset_materialization_events():
         materialization = event.step_materialization_data.materialization
-        shown = {k: v.value for k, v in materialization.metadata.items() if k in _SUMMARY_KEYS}
+        meta = {k: v.value for k, v in materialization.metadata.items()}
+        if "as_of" in meta:  # a dbt model: one summary line for all of them
+            built_as_of[str(meta["as_of"])] = built_as_of.get(str(meta["as_of"]), 0) + 1
+            continue
+        shown = {k: v for k, v in meta.items() if k in _SUMMARY_KEYS}
         if shown:
             details = ", ".join(f"{k}={v}" for k, v in shown.items())
-            print(f"  {materialization.asset_key.to_user_string():32s} {details}")
-    checks = [e.event_specific_data for e in result.all_events if e.is_asset_check_evaluation]
+            print(f"  {materialization.asset_key.to_user_string():28s} {details}")
+    for as_of, count in built_as_of.items():
+        print(f"  dbt: {count} models and seeds built as of {as_of}")
+    checks = [
+        e.event_specific_data for e in result.all_events
+        if e.event_type == DagsterEventType.ASSET_CHECK_EVALUATION
+    ]
     if checks:
         failed = [c for c in checks if not c.passed]
         print(f"  checks: {len(checks) - len(failed)} passed, {len(failed)} failed")
@@ -153,8 +172,8 @@ def _print_summary(result: Any, seconds: float) -> None:
                   f"({check.severity.value})", file=sys.stderr)
             summary = check.metadata.get("summary")
             if summary is not None:
-                print("    " + str(summary.value).strip("`\n").replace("\n", "\n    "),
-                      file=sys.stderr)
+                text = str(summary.value).strip("`\n")
+                print("    " + text.replace("\n", "\n    "), file=sys.stderr)
     for event in result.all_events:
         if event.is_step_failure:
             error = event.step_failure_data.error
@@ -167,7 +186,7 @@ def _print_summary(result: Any, seconds: float) -> None:
 
 _SUMMARY_KEYS = (
     "mode", "events_appended", "upserted", "deleted", "unchanged", "pages", "seconds",
-    "as_of", "version", "message",
+    "version", "message",
 )
 
 

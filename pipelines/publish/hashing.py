@@ -15,7 +15,11 @@ import pyarrow.types as pat
 
 
 def _normalise_type(t: pa.DataType) -> pa.DataType:
-    if pat.is_string(t) or pat.is_large_string(t) or getattr(pat, "is_string_view", lambda _: False)(t):
+    if (
+        pat.is_string(t)
+        or pat.is_large_string(t)
+        or getattr(pat, "is_string_view", lambda _: False)(t)
+    ):
         return pa.large_string()
     if pat.is_dictionary(t):
         return _normalise_type(t.value_type)

@@ -48,7 +48,7 @@ final as (
         with_unit.kpi_id,
         with_unit.title,
         with_unit.description,
-        case
+        coalesce(nullif(curation.unit_override, ''), case
             when with_unit.last_segment = '(%)' then '%'
             when with_unit.last_segment like '%(!%)%' escape '!' then 'andel (%)'
             when with_unit.last_segment like 'kr/inskrivet barn%' then 'kr/inskrivet barn'
@@ -61,7 +61,7 @@ final as (
             when with_unit.last_segment like 'antal/%' then with_unit.last_segment
             when with_unit.last_segment in ('antal', 'medelvärde') then 'antal'
             else 'övrigt'
-        end as unit,
+        end) as unit,
         with_unit.operating_area,
         with_unit.perspective,
         with_unit.is_divided_by_gender,

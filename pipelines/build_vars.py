@@ -1,0 +1,58 @@
+"""The dbt vars of one build, computed from the event log, the scope file and the last publication.
+
+A build is a pure function of the events and these vars, so they are resolved here, explicitly,
+and recorded on every materialization: the watermark a mart was built at is what the publisher
+writes into the manifest, and what an analyst passes to `build --as-of` to reproduce it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from pipelines.scope import Network
+
+
+class AsOfError(ValueError):
+    """An --as-of value that is not an ISO-8601 moment."""
+
+
+def parse_as_of(text: str) -> datetime:
+    """ISO-8601 date or date-time; a value without a zone is UTC (the event log's clock)."""
+    raw = text.strip()
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError as exc:
+        raise AsOfError(
+            f"--as-of {text!r} is not ISO-8601 (e.g. 2026-05-01, 2026-05-01T12:00, "
+            "2026-05-01T12:00:00+02:00)"
+        ) from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).isoformat()
+
+
+def dbt_vars(
+    *,
+    as_of: datetime | None,
+    previous_watermark: datetime | None,
+    networks: Sequence[Network],
+) -> dict[str, Any]:
+    """`as_of` None means an empty event log; the revisions window is (previous, as_of]."""
+    from_watermark = previous_watermark
+    if from_watermark is not None and as_of is not None and from_watermark > as_of:
+        # Rebuilding an older moment than the last publication: there is no "since" to show.
+        from_watermark = None
+    return {
+        "as_of": iso(as_of),
+        "from_watermark": iso(from_watermark),
+        "to_watermark": iso(as_of),
+        "networks": [
+            {"id": n.id, "title": n.title, "members": list(n.members)} for n in networks
+        ],
+    }

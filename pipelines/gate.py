@@ -1,0 +1,86 @@
+"""The publishing gate: every blocking check passed for the *current* materialization.
+
+The publish asset calls this itself instead of trusting the run it happens to be in, so a
+stand-alone `kommunkvalitet publish` cannot skip the gate, and a check that passed on an older
+build does not vouch for a newer one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import dagster as dg
+
+
+class PublishBlocked(RuntimeError):
+    """At least one blocking check failed, did not run, or checked an older build."""
+
+
+@dataclass
+class GateReport:
+    passed: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    evaluations: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _latest_materialization(instance: dg.DagsterInstance, key: dg.AssetKey) -> Any | None:
+    records = instance.fetch_materializations(key, limit=1).records
+    return records[0] if records else None
+
+
+def evaluate_gate(
+    instance: dg.DagsterInstance,
+    assets: Iterable[dg.AssetKey],
+    checks: Iterable[dg.AssetCheckKey],
+) -> GateReport:
+    report = GateReport()
+    latest = {key: _latest_materialization(instance, key) for key in assets}
+    for key, record in latest.items():
+        if record is None:
+            report.problems.append(f"{key.to_user_string()} has never been built")
+    check_keys = [c for c in checks if c.asset_key in latest]
+    executions = instance.event_log_storage.get_latest_asset_check_execution_by_key(check_keys)
+    for check_key in check_keys:
+        name = f"{check_key.asset_key.to_user_string()}:{check_key.name}"
+        execution = executions.get(check_key)
+        evaluation = _evaluation(execution)
+        if evaluation is None:
+            report.problems.append(f"{name} has no result (did the check run?)")
+            continue
+        materialization = latest.get(check_key.asset_key)
+        target = evaluation.target_materialization_data
+        if materialization is None or target is None or target.storage_id != materialization.storage_id:
+            report.problems.append(f"{name} did not check the current build of its mart")
+            continue
+        report.evaluations[name] = {
+            "passed": evaluation.passed,
+            "severity": evaluation.severity.value,
+            "run_id": execution.run_id,
+        }
+        if evaluation.passed or evaluation.severity == dg.AssetCheckSeverity.WARN:
+            report.passed.append(name)
+        else:
+            report.problems.append(f"{name} failed")
+    return report
+
+
+def _evaluation(execution: Any) -> Any | None:
+    if execution is None or execution.event is None or execution.event.dagster_event is None:
+        return None
+    data = execution.event.dagster_event.event_specific_data
+    return data if isinstance(data, dg.AssetCheckEvaluation) else None
+
+
+def require_gate(report: GateReport) -> None:
+    if not report.ok:
+        listed = "\n".join(f"  - {p}" for p in report.problems)
+        raise PublishBlocked(
+            f"publishing blocked: {len(report.problems)} blocking check(s) not passed for the "
+            f"current build:\n{listed}\nThe last good publication stays current."
+        )

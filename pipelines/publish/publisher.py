@@ -1,0 +1,176 @@
+"""Write-audit-publish, the publishing end: a new version folder, then an atomic `current` move.
+
+The caller (the Dagster publish asset) runs only after every blocking check passed and hands
+over the check results; the publisher refuses anyway if a result says it failed, because a
+publication must never carry failed checks. Everything is written into `published/.tmp-<id>`
+(readers only look at `v*` folders and `current`), renamed into place, and only then does
+`current` move. An exception at any point before that leaves `current` and every existing
+version untouched and removes the temporary folder. See versions.py for the pointer.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from pipelines.eventlog.lock import stream_lock
+from pipelines.publish import versions, writers
+from pipelines.publish.dictionary import dictionary_records, write_dictionary
+from pipelines.publish.manifest import blocking_failures, build_manifest
+from pipelines.publish.versions import (  # noqa: F401 - the CLI imports them from here
+    RollbackError,
+    RollbackResult,
+    UnknownVersion,
+    current_manifest,
+    list_versions,
+    rollback,
+)
+
+
+class PublishRefused(RuntimeError):
+    """The check results say a blocking check failed: nothing is published."""
+
+
+@dataclass
+class PublishResult:
+    published: bool
+    version: str | None  # the new version, or the unchanged current one
+    message: str
+    path: Path | None = None
+    manifest: dict | None = None
+    pruned: list[str] = field(default_factory=list)
+
+
+def normalise_watermark(watermark: str | datetime) -> str:
+    """The event-log watermark as ISO-8601 UTC text, so equal instants compare equal."""
+    if isinstance(watermark, datetime):
+        if watermark.tzinfo is None:
+            raise ValueError("watermark must be timezone-aware (UTC)")
+        return watermark.astimezone(UTC).isoformat()
+    return str(watermark)
+
+
+def publish(
+    warehouse_path: Path,
+    published_dir: Path,
+    marts: Sequence[str],
+    *,
+    watermark: str | datetime,
+    check_results: Sequence[Mapping[str, Any]],
+    code_version: str,
+    synthetic: bool,
+    keep: int = 10,
+    dictionary: Mapping[str, Mapping[str, Any]] | None = None,
+    dbt_tests: Mapping[str, Any] | None = None,
+    override_reason: str | None = None,
+    force: bool = False,
+    now: datetime | None = None,
+) -> PublishResult:
+    """Publish `marts` from the warehouse as a new version and point `current` at it.
+
+    - `watermark`: the event log's newest `recorded_at` the build saw (its `as_of`); equal to
+      the current publication's -> nothing is published (unless `force`).
+    - `check_results`: one dict per check: a `SuiteResult.to_dict()`, or an asset-check entry
+      (`asset`, `check`, `kind`, `passed`, `severity`, suite dict under `suite`); stored in the
+      manifest as given. A blocking `passed: false` refuses (see manifest.blocking_failures).
+      `dbt_tests`: optional extra summary (`{"passed": bool, ...}`).
+    - `dictionary`: dbt's column docs, either mart -> column -> description or dbt-manifest
+      shaped mart -> {"description", "columns": {column: {"description", ...}}}.
+    - `override_reason`: the operator's row-count override, recorded in the manifest (also
+      picked up from overridden outcomes in `check_results`).
+    """
+    published_dir = Path(published_dir)
+    published_dir.mkdir(parents=True, exist_ok=True)
+    as_of = normalise_watermark(watermark)
+    with stream_lock(published_dir, ".publish"):
+        _remove_stale_temp_folders(published_dir)
+        previous = versions.current_manifest(published_dir)
+        if previous and previous.get("as_of") == as_of and not force:
+            return PublishResult(
+                published=False,
+                version=previous["version"],
+                message=f"watermark {as_of} equals the current publication's "
+                f"({previous['version']}): nothing new to publish",
+            )
+        _refuse_failed_checks(check_results, dbt_tests)
+        now = now or datetime.now(UTC)
+        version = versions.new_version_id(published_dir, now)
+        tables = writers.read_marts(Path(warehouse_path), marts)
+        manifest = build_manifest(
+            version=version,
+            now=now,
+            as_of=as_of,
+            previous=previous,
+            tables=tables,
+            check_results=check_results,
+            dbt_tests=dbt_tests,
+            code_version=code_version,
+            synthetic=synthetic,
+            override_reason=override_reason,
+        )
+        final = _write_version(published_dir, version, tables, manifest, dictionary or {})
+        versions.point_current_to(published_dir, version)
+        versions.append_history(
+            published_dir,
+            {
+                "action": "publish",
+                "version": version,
+                "at": manifest["published_at"],
+                "as_of": as_of,
+                "previous_version": manifest["previous_version"],
+            },
+        )
+        pruned = versions.prune(published_dir, keep)
+    return PublishResult(True, version, f"published {version}", final, manifest, pruned)
+
+
+def _write_version(
+    published_dir: Path,
+    version: str,
+    tables: dict[str, pa.Table],
+    manifest: dict,
+    descriptions: Mapping[str, Mapping[str, Any]],
+) -> Path:
+    tmp = published_dir / f"{versions.TMP_PREFIX}{version}"
+    final = published_dir / version
+    tmp.mkdir()
+    try:
+        for mart, table in tables.items():
+            writers.write_parquet(mart, table, tmp)
+            writers.write_csv(mart, table, tmp)
+        writers.write_duckdb(tables, tmp)
+        write_dictionary(dictionary_records(tables, descriptions), tmp)
+        (tmp / versions.MANIFEST).write_text(
+            json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n",
+            encoding="utf-8",
+        )
+        writers.fsync_tree(tmp)
+        tmp.rename(final)
+        versions.fsync_dir(published_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+def _refuse_failed_checks(
+    check_results: Sequence[Mapping[str, Any]], dbt_tests: Mapping[str, Any] | None
+) -> None:
+    failed = blocking_failures(check_results, dbt_tests)
+    if failed:
+        raise PublishRefused(
+            f"blocking checks failed ({', '.join(failed)}): the last good publication stays current"
+        )
+
+
+def _remove_stale_temp_folders(published_dir: Path) -> None:
+    """Leftovers of a publisher killed mid-write; safe to remove while we hold the lock."""
+    for path in published_dir.glob(f"{versions.TMP_PREFIX}v*"):
+        shutil.rmtree(path, ignore_errors=True)

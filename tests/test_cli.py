@@ -1,0 +1,68 @@
+"""The CLI turns flags into run config; nothing here starts a run."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from pipelines.build_vars import AsOfError, dbt_vars, parse_as_of
+from pipelines.cli import build_parser, run_config
+from pipelines.scope import Network
+from pipelines.settings import SettingsError, load_settings
+
+
+def _config(argv: list[str], job: str) -> dict:
+    args = build_parser().parse_args(argv)
+    settings = load_settings(env={"KK_DATA_DIR": "/tmp/kk", "KK_SOURCE": "sample"})
+    return run_config(job, args, settings)
+
+
+def test_cli_build_passes_as_of_in_utc_to_the_dbt_op() -> None:
+    config = _config(["build", "--as-of", "2026-05-01T12:00+02:00"], "build")
+    assert config["ops"]["warehouse_models"]["config"]["as_of"] == "2026-05-01T10:00:00+00:00"
+    assert "publication" not in config["ops"]  # the build job has no publish op
+
+
+def test_cli_as_of_without_zone_is_utc() -> None:
+    assert parse_as_of("2026-05-01") == datetime(2026, 5, 1, tzinfo=UTC)
+    assert parse_as_of("2026-05-01T08:30:00Z") == datetime(2026, 5, 1, 8, 30, tzinfo=UTC)
+
+
+def test_cli_rejects_an_as_of_that_is_not_iso() -> None:
+    with pytest.raises(SettingsError, match="not ISO-8601"):
+        _config(["build", "--as-of", "yesterday"], "build")
+    with pytest.raises(AsOfError):
+        parse_as_of("1/5/2026")
+
+
+def test_cli_refresh_carries_source_day_and_override_reason() -> None:
+    config = _config(
+        ["refresh", "--sample-day", "2", "--override-row-count", "KPI set shrank in 2026"],
+        "nightly_refresh",
+    )
+    assert config["resources"]["kolada"]["config"] == {
+        "source": "sample", "full": False, "sample_day": 2,
+    }
+    reason = config["ops"]["gx_suites"]["config"]["row_count_override_reason"]
+    assert reason == "KPI set shrank in 2026"
+    platform = config["resources"]["platform"]["config"]
+    assert platform["data_dir"] == "/tmp/kk" and platform["config_path"].endswith("default.yaml")
+
+
+def test_cli_rejects_sample_day_zero() -> None:
+    with pytest.raises(SettingsError, match="sample-day"):
+        _config(["ingest", "--sample-day", "0"], "ingest")
+
+
+def test_build_vars_revisions_window_never_runs_backwards() -> None:
+    later = datetime(2026, 6, 1, tzinfo=UTC)
+    earlier = datetime(2026, 5, 1, tzinfo=UTC)
+    net = Network("n", "Nätverk", ("1784", "1780"))
+    forward = dbt_vars(as_of=later, previous_watermark=earlier, networks=[net])
+    assert (forward["from_watermark"], forward["to_watermark"]) == (
+        earlier.isoformat(), later.isoformat()
+    )
+    assert forward["networks"] == [{"id": "n", "title": "Nätverk", "members": ["1784", "1780"]}]
+    backward = dbt_vars(as_of=earlier, previous_watermark=later, networks=[])
+    assert backward["from_watermark"] is None

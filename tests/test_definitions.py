@@ -1,0 +1,76 @@
+"""The Dagster definitions load, validate, and their graph only changes on purpose."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SNAPSHOT = REPO / "tests" / "snapshots" / "asset_graph.txt"
+
+
+def render_graph() -> str:
+    from pipelines.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    lines = []
+    for key in sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string()):
+        node = graph.get(key)
+        parents = ", ".join(sorted(p.to_user_string() for p in node.parent_keys))
+        pool = node.pools and ",".join(sorted(node.pools)) or "-"
+        lines.append(f"asset {key.to_user_string()} [{node.group_name}; pool {pool}] <- {parents}")
+    for check in sorted(graph.asset_check_keys, key=lambda k: k.to_user_string()):
+        lines.append(f"check {check.to_user_string()}")
+    for job in sorted(defs.jobs or [], key=lambda j: j.name):
+        lines.append(f"job {job.name}")
+    for schedule in defs.schedules or []:
+        lines.append(f"schedule {schedule.name} {schedule.cron_schedule} "
+                     f"{schedule.execution_timezone} -> {schedule.job_name}")
+    return "\n".join(lines) + "\n"
+
+
+def test_definitions_asset_graph_matches_snapshot() -> None:
+    rendered = render_graph()
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1" or not SNAPSHOT.exists():
+        SNAPSHOT.write_text(rendered, encoding="utf-8")
+    assert rendered == SNAPSHOT.read_text(encoding="utf-8"), (
+        "the asset graph changed; review the diff and rerun with UPDATE_SNAPSHOTS=1"
+    )
+
+
+def test_definitions_every_warehouse_step_is_in_the_warehouse_pool() -> None:
+    from pipelines.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if node.group_name in ("staging", "intermediate", "marts", "publishing"):
+            assert node.pools == {"warehouse"}, key
+
+
+def test_definitions_publish_depends_on_every_published_mart() -> None:
+    from pipelines.definitions import defs
+    from pipelines.marts import PUBLISHED_MARTS
+
+    graph = defs.resolve_asset_graph()
+    import dagster as dg
+
+    parents = {p.to_user_string() for p in graph.get(dg.AssetKey("publication")).parent_keys}
+    assert parents == set(PUBLISHED_MARTS)
+
+
+@pytest.mark.slow
+def test_definitions_validate_with_the_dagster_cli(tmp_path: Path) -> None:
+    env = {**os.environ, "KK_DATA_DIR": str(tmp_path / "data"),
+           "DAGSTER_HOME": str(tmp_path / "dagster")}
+    (tmp_path / "dagster").mkdir()
+    dagster = Path(sys.executable).with_name("dagster")
+    proc = subprocess.run(
+        [str(dagster), "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -1,0 +1,176 @@
+"""End to end on the synthetic sample, through the CLI and real Dagster runs and dbt builds.
+
+One data dir for the whole module, in the order an operator lives it: first refresh, a refresh
+that finds nothing new, day 2 with revisions, a rebuild as of day 1, a replay from scratch, bad
+events that the checks must stop, and a rollback. Each test states one behaviour; they share the
+(expensive) state the earlier ones built.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from pipelines.cli import main
+from pipelines.eventlog.store import EventLog, records_to_table
+from pipelines.marts import PUBLISHED_MARTS
+from pipelines.publish.hashing import content_hash
+from tests.eventlog_helpers import value
+
+pytestmark = pytest.mark.slow
+
+# mart_revisions describes the window since the previous publication, so it legitimately
+# differs between a build made for publication N and a rebuild made later.
+STATE_MARTS = [m for m in PUBLISHED_MARTS if m != "mart_revisions"]
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    data = tmp_path_factory.mktemp("platform") / "data"
+    saved = {k: os.environ.get(k) for k in ("KK_DATA_DIR", "DAGSTER_HOME", "KK_SOURCE")}
+    os.environ["KK_DATA_DIR"] = str(data)
+    os.environ["DAGSTER_HOME"] = str(data / "dagster")
+    os.environ.pop("KK_SOURCE", None)
+    yield data
+    for key, old in saved.items():
+        if old is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = old
+
+
+def current(data: Path) -> Path:
+    return (data / "published" / "current").resolve()
+
+
+def manifest(folder: Path) -> dict:
+    return json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+
+
+def warehouse_hashes(data: Path, marts: list[str]) -> dict[str, str]:
+    # Safe here: no run is active, so nothing else holds the warehouse.
+    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
+        return {m: content_hash(con.sql(f'select * from "{m}"').to_arrow_table()) for m in marts}
+
+
+def published_hashes(folder: Path, marts: list[str]) -> dict[str, str]:
+    return {m: content_hash(pq.read_table(folder / f"{m}.parquet")) for m in marts}
+
+
+def value_events(data: Path) -> int:
+    return EventLog(data / "events").events("kolada.kpi_value").num_rows
+
+
+def test_platform_first_refresh_publishes_with_every_check_passing(data_dir: Path) -> None:
+    assert main(["refresh", "--source", "sample"]) == 0
+    folder = current(data_dir)
+    doc = manifest(folder)
+    assert doc["synthetic"] is True
+    assert set(doc["row_counts"]) == set(PUBLISHED_MARTS)
+    assert all(doc["row_counts"][m] > 0 for m in STATE_MARTS)
+    results = doc["checks"]["results"]
+    assert results and all(c["passed"] for c in results)
+    kinds = {c["kind"] for c in results}
+    assert kinds == {"great_expectations", "dbt_test"}
+    assert value_events(data_dir) > 100_000
+
+
+def test_platform_second_refresh_appends_nothing_and_publishes_nothing(data_dir: Path) -> None:
+    before_events, before_version = value_events(data_dir), current(data_dir)
+    assert main(["refresh", "--source", "sample"]) == 0
+    assert value_events(data_dir) == before_events
+    assert current(data_dir) == before_version
+    ledger = EventLog(data_dir / "events").ledger().to_pylist()
+    last_run = [r for r in ledger if r["run_id"] == ledger[-1]["run_id"]]
+    assert {r["stream"] for r in last_run} >= {"kolada.kpi_value", "kolada.kpi"}
+    assert all(r["upserted"] == 0 and r["deleted"] == 0 for r in last_run)
+
+
+def test_platform_published_files_equal_the_warehouse_marts(data_dir: Path) -> None:
+    folder = current(data_dir)
+    expected = warehouse_hashes(data_dir, list(PUBLISHED_MARTS))
+    assert published_hashes(folder, list(PUBLISHED_MARTS)) == expected
+    assert manifest(folder)["content_hashes"] == expected
+    with duckdb.connect(str(folder / "marts.duckdb"), read_only=True) as con:
+        bi = {m: content_hash(con.sql(f'select * from "{m}"').to_arrow_table())
+              for m in PUBLISHED_MARTS}
+    assert bi == expected
+
+
+def test_platform_day_two_revisions_surface_in_marts(data_dir: Path) -> None:
+    day1 = current(data_dir)
+    assert main(["refresh", "--source", "sample", "--sample-day", "2"]) == 0
+    day2 = current(data_dir)
+    assert day2 != day1
+    assert manifest(day2)["previous_as_of"] == manifest(day1)["as_of"]
+    revisions = pq.read_table(day2 / "mart_revisions.parquet").to_pylist()
+    kinds = {r["change_type"] for r in revisions}
+    assert {"value_revised", "value_deleted", "value_added", "kpi_retitled"} <= kinds
+    revised = next(r for r in revisions if r["change_type"] == "value_revised")
+    assert revised["old_value"] != revised["new_value"]
+    facts = pq.read_table(day2 / "fct_kpi_values.parquet")
+    key = facts.filter(pc.equal(facts["entity_key"], revised["entity_key"])).to_pylist()
+    assert key and key[0]["revision_count"] >= 1 and key[0]["value"] == revised["new_value"]
+
+
+def test_platform_build_as_of_day_one_reproduces_day_one_marts(data_dir: Path) -> None:
+    versions = sorted(p for p in (data_dir / "published").iterdir()
+                      if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
+    day1 = versions[0]
+    assert main(["build", "--as-of", manifest(day1)["as_of"]]) == 0
+    assert warehouse_hashes(data_dir, STATE_MARTS) == published_hashes(day1, STATE_MARTS)
+    # and the default build shows day 2 again
+    assert main(["build"]) == 0
+    assert warehouse_hashes(data_dir, STATE_MARTS) == published_hashes(
+        current(data_dir), STATE_MARTS
+    )
+
+
+def test_platform_replay_from_the_event_log_gives_identical_marts(data_dir: Path) -> None:
+    assert main(["build"]) == 0
+    before = warehouse_hashes(data_dir, list(PUBLISHED_MARTS))
+    (data_dir / "warehouse.duckdb").unlink()
+    shutil.rmtree(data_dir / "dbt", ignore_errors=True)
+    assert main(["build", "--full-refresh"]) == 0
+    assert warehouse_hashes(data_dir, list(PUBLISHED_MARTS)) == before
+
+
+def test_platform_bad_events_block_publishing_and_keep_current(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = current(data_dir)
+    before = published_hashes(folder, list(PUBLISHED_MARTS))
+    # A source that delivers a share of 180 % for a KKiK "andel (%)" KPI: through the real log.
+    log = EventLog(data_dir / "events")
+    bad = value("N15428", "1784", 2023, 180.0)
+    log.append("kolada.kpi_value", records_to_table([bad]), batch_id="99990101T000000000000Z_bad",
+               snapshot=None, scope_source="test://bad-source")
+    assert main(["build"]) == 1
+    assert main(["publish", "--force"]) == 1
+    err = capsys.readouterr().err
+    assert "shares_within_bounds" in err
+    assert "publishing blocked" in err
+    assert current(data_dir) == folder
+    assert published_hashes(folder, list(PUBLISHED_MARTS)) == before
+    # the source corrects itself: the next build passes again
+    fixed = value("N15428", "1784", 2023, 81.5)
+    log.append("kolada.kpi_value", records_to_table([fixed]), batch_id="99990102T000000000000Z_fix",
+               snapshot=None, scope_source="test://bad-source")
+    assert main(["build"]) == 0
+
+
+def test_platform_rollback_moves_current_back_and_says_so(data_dir: Path) -> None:
+    newest = current(data_dir)
+    assert main(["rollback"]) == 0
+    back = current(data_dir)
+    assert back != newest and back.name < newest.name
+    assert main(["rollback", "v00000000T000000Z"]) == 1  # unknown versions are refused
+    assert current(data_dir) == back

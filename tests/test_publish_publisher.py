@@ -1,0 +1,303 @@
+"""The publisher on a small real DuckDB warehouse: files, hashes, pointer, retention, rollback."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from pipelines.publish import (
+    PublishRefused,
+    RollbackError,
+    UnknownVersion,
+    current_manifest,
+    current_version,
+    list_versions,
+    publish,
+    read_history,
+    rollback,
+    versions,
+    writers,
+)
+from pipelines.publish.hashing import content_hash
+
+MARTS = ["dim_municipality", "fct_kpi_values", "mart_kkik_scorecard"]
+HYPERLINK = '=HYPERLINK("http://x")'
+T0 = datetime(2026, 11, 23, 19, 1, 2, tzinfo=UTC)
+WAREHOUSE_SQL = f"""
+create table dim_municipality as
+select * from (values
+    ('0180', 'Stockholm', 'K', false, 988000.0),
+    ('1280', 'Malmö', 'K', false, 357377.0),
+    ('2584', 'Kiruna', 'K', false, 22000.0),
+    ('0000', 'Riket', 'L', true, null)
+) t(municipality_id, municipality_name, municipality_type, is_riket, population);
+
+create table fct_kpi_values as
+select * replace (value::double as value) from (values
+    ('N15428|0180|2025|T', 'N15428', '0180', 2025, 'T', 82.5, null,
+     timestamptz '2026-01-02 10:00:00+00', 0),
+    ('N00945|1280|2025|T', 'N00945', '1280', 2025, 'T', -1234.75, 'Ändrad',
+     timestamptz '2026-02-03 11:30:00+00', 2),
+    ('N00945|2584|2025|T', 'N00945', '2584', 2025, 'T', 0.0001, null, null, 1)
+) t(entity_key, kpi_id, municipality_id, period, gender, value, status, last_revised_at,
+    revision_count);
+
+create table mart_kkik_scorecard as
+select * from (values
+    ('1280', 'Malmö', 'N15428', '{HYPERLINK.replace("'", "''")}', 'Stöd och omsorg', 2025,
+     71.25, 2, 'röd?', -3.5),
+    ('0180', 'Stockholm', 'N15428', 'Åtgärder för äldre', 'Barn och unga', 2025,
+     82.5, 1, 'green', 1.0)
+) t(municipality_id, municipality_name, kpi_id, kpi_title, kkik_area, year, value, rank,
+    colour, county_mean);
+"""
+SUITE_RESULTS = [{"suite": m, "mart": m, "rows": 3, "passed": True, "outcomes": []} for m in MARTS]
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Path:
+    path = tmp_path / "warehouse.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(WAREHOUSE_SQL)
+    con.close()
+    return path
+
+
+def _warehouse_hashes(path: Path) -> dict[str, str]:
+    return {m: content_hash(t) for m, t in writers.read_marts(path, MARTS).items()}
+
+
+def _publish(warehouse: Path, published: Path, watermark: datetime = T0, **kw):
+    args = {
+        "watermark": watermark,
+        "check_results": SUITE_RESULTS,
+        "code_version": "abc1234",
+        "synthetic": True,
+        "keep": 3,
+        "dictionary": {"fct_kpi_values": {"value": "Nyckeltalets värde"}},
+        "now": watermark + timedelta(hours=1),
+        **kw,
+    }
+    return publish(warehouse, published, MARTS, **args)
+
+
+def _current_hashes(published: Path) -> dict[str, str]:
+    folder = published / "current"
+    return {m: content_hash(pq.read_table(folder / f"{m}.parquet")) for m in MARTS}
+
+
+def test_publish_parquet_and_duckdb_hash_equal_to_the_warehouse(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    result = _publish(warehouse, tmp_path / "published")
+    expected = _warehouse_hashes(warehouse)
+    folder = result.path
+    con = duckdb.connect(str(folder / "marts.duckdb"), read_only=True)
+    try:
+        from_duckdb = {m: content_hash(con.table(m).to_arrow_table()) for m in MARTS}
+    finally:
+        con.close()
+    from_parquet = {
+        m: content_hash(duckdb.sql(f"select * from '{folder / m}.parquet'").to_arrow_table())
+        for m in MARTS
+    }
+    assert from_parquet == expected and from_duckdb == expected
+    assert {m: result.manifest["marts"][m]["content_hash"] for m in MARTS} == expected
+    frame = pd.read_parquet(folder / "mart_kkik_scorecard.parquet")
+    assert set(frame["municipality_name"]) == {"Malmö", "Stockholm"}
+
+
+def test_publish_csv_round_trips_swedish_text_decimal_comma_and_negatives(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    folder = _publish(warehouse, tmp_path / "published").path
+    raw = (folder / "csv" / "fct_kpi_values.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    frame = pd.read_csv(
+        folder / "csv" / "fct_kpi_values.csv",
+        sep=";",
+        decimal=",",
+        encoding="utf-8-sig",
+        dtype={"Kommunkod": str},
+    )
+    assert list(frame.columns[:3]) == ["Nyckel", "Nyckeltal id", "Kommunkod"]
+    assert sorted(frame["Värde"]) == [-1234.75, 0.0001, 82.5]
+    assert set(frame["Kommunkod"]) == {"0180", "1280", "2584"}
+    assert "Ändrad" in set(frame["Status"])
+
+
+def test_publish_csv_neutralises_formula_cells(warehouse: Path, tmp_path: Path) -> None:
+    folder = _publish(warehouse, tmp_path / "published").path
+    with open(folder / "csv" / "mart_kkik_scorecard.csv", encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh, delimiter=";"))
+    header, cells = rows[0], [c for row in rows[1:] for c in row]
+    assert "Mått" in header and "Malmö" in cells and "Åtgärder för äldre" in cells
+    assert "'" + HYPERLINK in cells and HYPERLINK not in cells
+    assert "-3,5" in cells  # a negative number stays a number, not a neutralised text
+
+
+def test_publish_points_current_at_a_complete_manifest(warehouse: Path, tmp_path: Path) -> None:
+    published = tmp_path / "published"
+    result = _publish(warehouse, published, override_reason="scope change")
+    assert result.published and current_version(published) == result.version
+    assert os.path.islink(published / "current")
+    assert result.version == "v20261123T200102Z"
+    manifest = current_manifest(published)
+    assert manifest == json.loads((result.path / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["as_of"] == T0.isoformat() and manifest["previous_as_of"] is None
+    assert manifest["code_version"] == "abc1234" and manifest["synthetic"] is True
+    assert manifest["override_reason"] == "scope change"
+    assert manifest["marts"]["fct_kpi_values"]["rows"] == 3
+    assert manifest["checks"]["results"] == SUITE_RESULTS
+    assert manifest["row_counts"]["fct_kpi_values"] == 3
+    assert [p.name for p in published.iterdir() if p.name.startswith(".tmp")] == []
+
+
+def test_publish_attribution_credits_kolada_only_for_unprocessed_values(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    attribution = _publish(warehouse, tmp_path / "published").manifest["attribution"]
+    assert attribution["kolada"]["credit"] == "Källa: Kolada"
+    assert "value" in attribution["kolada"]["applies_to"]["fct_kpi_values"]
+    kolada_scorecard = attribution["kolada"]["applies_to"]["mart_kkik_scorecard"]
+    own_scorecard = attribution["own_processing"]["applies_to"]["mart_kkik_scorecard"]
+    assert {"rank", "colour", "county_mean"} <= set(own_scorecard)
+    assert not {"rank", "colour", "county_mean"} & set(kolada_scorecard)
+    assert attribution["scb"]["credit"] == "Källa: SCB"
+    assert "synthetic_notice" in attribution
+
+
+def test_publish_dictionary_has_swedish_headers_descriptions_and_credits(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    folder = _publish(warehouse, tmp_path / "published").path
+    records = json.loads((folder / "dictionary.json").read_text(encoding="utf-8"))
+    value = next(r for r in records if (r["mart"], r["column"]) == ("fct_kpi_values", "value"))
+    assert value["header_sv"] == "Värde" and value["description"] == "Nyckeltalets värde"
+    assert value["type"] == "double" and value["credit"] == "Källa: Kolada"
+    assert len(records) == sum(len(c) for c in _columns(warehouse).values())
+    dictionary_csv = pd.read_csv(folder / "dictionary.csv", sep=";", encoding="utf-8-sig")
+    assert list(dictionary_csv.columns) == [
+        "Tabell",
+        "Kolumn",
+        "Rubrik",
+        "Typ",
+        "Beskrivning",
+        "Enhet",
+        "Källa",
+    ]
+
+
+def _columns(warehouse: Path) -> dict[str, list[str]]:
+    return {m: t.column_names for m, t in writers.read_marts(warehouse, MARTS).items()}
+
+
+def test_publish_same_watermark_publishes_nothing(warehouse: Path, tmp_path: Path) -> None:
+    published = tmp_path / "published"
+    first = _publish(warehouse, published)
+    second = _publish(warehouse, published, now=T0 + timedelta(hours=2))
+    assert not second.published and second.version == first.version
+    assert "nothing new" in second.message and list_versions(published) == [first.version]
+    forced = _publish(warehouse, published, now=T0 + timedelta(hours=3), force=True)
+    assert forced.published and len(list_versions(published)) == 2
+
+
+def test_publish_version_ids_sort_by_time_and_never_collide(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    published = tmp_path / "published"
+    same_second = T0 + timedelta(hours=1)
+    ids = [
+        _publish(warehouse, published, watermark=T0 + timedelta(minutes=i), now=same_second).version
+        for i in range(3)
+    ]
+    assert ids == ["v20261123T200102Z", "v20261123T200102Z-001", "v20261123T200102Z-002"]
+    assert list_versions(published) == ids
+
+
+def test_publish_retention_keeps_newest_versions(warehouse: Path, tmp_path: Path) -> None:
+    published = tmp_path / "published"
+    results = [
+        _publish(warehouse, published, watermark=T0 + timedelta(days=i), keep=2) for i in range(4)
+    ]
+    assert list_versions(published) == [r.version for r in results[-2:]]
+    assert results[-1].pruned == [results[1].version]
+
+
+def test_prune_never_deletes_current(warehouse: Path, tmp_path: Path) -> None:
+    published = tmp_path / "published"
+    ids = [
+        _publish(warehouse, published, watermark=T0 + timedelta(days=i), keep=10).version
+        for i in range(3)
+    ]
+    rollback(published, ids[0])
+    assert versions.prune(published, keep=1) == [ids[1]]
+    assert list_versions(published) == [ids[0], ids[2]] and current_version(published) == ids[0]
+
+
+def test_rollback_moves_current_back_and_records_it(warehouse: Path, tmp_path: Path) -> None:
+    published = tmp_path / "published"
+    first = _publish(warehouse, published, watermark=T0)
+    second = _publish(warehouse, published, watermark=T0 + timedelta(days=1))
+    result = rollback(published, reason="wrong colours")
+    assert current_version(published) == first.version
+    assert result.rolled_back_from == second.version and result.version == first.version
+    assert first.version in result.message
+    assert read_history(published)[-1] == result.history_entry()
+    assert read_history(published)[-1]["reason"] == "wrong colours"
+    assert [h["action"] for h in read_history(published)] == ["publish", "publish", "rollback"]
+
+
+def test_rollback_refuses_unknown_version(warehouse: Path, tmp_path: Path) -> None:
+    published = tmp_path / "published"
+    only = _publish(warehouse, published)
+    with pytest.raises(UnknownVersion, match="v19990101T000000Z.*known versions"):
+        rollback(published, "v19990101T000000Z")
+    with pytest.raises(RollbackError, match="no publication older"):
+        rollback(published)
+    assert current_version(published) == only.version
+
+
+def test_publish_failing_midway_leaves_current_untouched(
+    warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    published = tmp_path / "published"
+    first = _publish(warehouse, published)
+    before = _current_hashes(published)
+    con = duckdb.connect(str(warehouse))
+    con.execute("update fct_kpi_values set value = value + 1")
+    con.close()
+
+    def broken(*_args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(writers, "write_duckdb", broken)
+    with pytest.raises(OSError, match="disk full"):
+        _publish(warehouse, published, watermark=T0 + timedelta(days=1))
+    assert current_version(published) == first.version
+    assert _current_hashes(published) == before
+    assert list_versions(published) == [first.version]
+    assert [p.name for p in published.iterdir() if p.name.startswith(".tmp")] == []
+
+
+def test_publish_refuses_failed_checks(warehouse: Path, tmp_path: Path) -> None:
+    published = tmp_path / "published"
+    failed = [{**SUITE_RESULTS[0], "passed": False}]
+    with pytest.raises(PublishRefused, match="dim_municipality"):
+        _publish(warehouse, published, check_results=failed)
+    assert list_versions(published) == [] and current_version(published) is None
+
+
+def test_publish_reads_warehouse_read_only_and_releases_it(warehouse: Path, tmp_path: Path) -> None:
+    _publish(warehouse, tmp_path / "published")
+    con = duckdb.connect(str(warehouse))  # a writer can open it again at once
+    con.execute("create table after_publish as select 1 as x")
+    con.close()
