@@ -116,6 +116,9 @@ def run_config(job: str, args: argparse.Namespace, settings: Settings) -> dict[s
     }
     if ops:
         config["ops"] = ops
+    # INFO keeps the progress lines (pages, rows, rate; dbt models; suites) and drops Dagster's
+    # per-event DEBUG chatter; the full event log is still in the instance for `make dev`.
+    config["loggers"] = {"console": {"config": {"log_level": "INFO"}}}
     return config
 
 

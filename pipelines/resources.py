@@ -76,9 +76,11 @@ class KoladaResource(dg.ConfigurableResource):
         if self.source == "sample":
             from pipelines.sample.server import SampleKoladaServer
 
-            with SampleKoladaServer(day=self.sample_day) as server:
-                with KoladaClient(server.base_url, max_rps=SAMPLE_MAX_RPS, progress=progress) as client:
-                    yield client
+            with (
+                SampleKoladaServer(day=self.sample_day) as server,
+                KoladaClient(server.base_url, max_rps=SAMPLE_MAX_RPS, progress=progress) as client,
+            ):
+                yield client
         elif self.source == "live":
             with KoladaClient(self.base_url, max_rps=self.max_rps, progress=progress) as client:
                 yield client

@@ -1,12 +1,8 @@
 {#
     Event-log helpers. A build is a pure function of the events and the vars: the default
-    as_of is the log's watermark (max recorded_at over all streams), never the clock.
+    as_of is the log's watermark (everything recorded so far), never the clock. The Python side
+    passes the watermark explicitly so it can be recorded with the build.
 #}
-
-{% macro kolada_streams() %}
-    {{ return(['kpi', 'kpi_group', 'municipality', 'municipality_group', 'kpi_value']) }}
-{% endmacro %}
-
 
 {# An ISO-8601 string (or a YAML date/datetime) as a UTC timestamptz literal; no zone = UTC. #}
 {% macro timestamp_literal(value) %}
@@ -26,24 +22,15 @@
 {% endmacro %}
 
 
-{# max(recorded_at) over every stream: the watermark of the event log. #}
-{% macro event_log_watermark() %}
-    (
-        select max(stream_watermark)
-        from (
-            {%- for stream in kolada_streams() %}
-            select max(recorded_at) as stream_watermark from {{ source('kolada', stream) }}
-            {%- if not loop.last %} union all{% endif %}
-            {%- endfor %}
-        ) as watermarks
-    )
-{%- endmacro %}
-
-
-{# The as_of moment of this build, as a SQL expression. #}
+{#
+    The as_of moment of this build, as a SQL expression. Unset means the log's watermark, and
+    "recorded_at <= max(recorded_at)" keeps every event, so it is written as an unbounded
+    moment: the same result, and each model then depends only on its own source (a watermark
+    computed in SQL would make every model read every stream).
+#}
 {% macro as_of_timestamp() %}
     {%- if is_unset(var('as_of', none)) -%}
-        {{ event_log_watermark() }}
+        {{ unbounded_timestamp() }}
     {%- else -%}
         {{ timestamp_literal(var('as_of')) }}
     {%- endif -%}

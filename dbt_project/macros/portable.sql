@@ -66,3 +66,8 @@
 {% macro json_elements(column) -%}
     unnest(cast({{ column }} as json[]))
 {%- endmacro %}
+
+{# A moment after every other: an as_of that filters nothing. #}
+{% macro unbounded_timestamp() -%}
+    cast('infinity' as timestamp with time zone)
+{%- endmacro %}

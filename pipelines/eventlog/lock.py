@@ -22,7 +22,8 @@ class StreamLocked(RuntimeError):
 def stream_lock(lock_dir: Path, stream: str) -> Iterator[None]:
     lock_dir.mkdir(parents=True, exist_ok=True)
     path = lock_dir / f"{stream}.lock"
-    handle = open(path, "a+", encoding="utf-8")
+    # Not a `with`: the descriptor must stay open (holding the flock) until the finally below.
+    handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115
     try:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
