@@ -17,7 +17,7 @@ import duckdb
 from pipelines.checks import CheckReference, SuiteResult, available_suites, run_suite
 from pipelines.instance import WAREHOUSE_POOL
 from pipelines.marts import PUBLISHED_MARTS
-from pipelines.published_state import read_current_manifest
+from pipelines.publish.versions import current_manifest
 from pipelines.resources import PlatformResource
 from pipelines.settings import REPO_ROOT
 
@@ -98,7 +98,7 @@ def _result(mart: str, suite: SuiteResult) -> dg.AssetCheckResult:
 def gx_suites(
     context: dg.AssetCheckExecutionContext, platform: PlatformResource, config: CheckConfig
 ) -> Iterator[dg.AssetCheckResult]:
-    previous = read_current_manifest(platform.published_dir)
+    previous = current_manifest(platform.published_dir)
     selected = {key.asset_key.path[-1] for key in context.selected_asset_check_keys}
     with duckdb.connect(str(platform.warehouse_path), read_only=True) as con:
         for mart in suite_marts():

@@ -1,29 +1,21 @@
-"""What the current publication says, read from `published/current/manifest.json`.
+"""What the current publication says, for the steps before publishing.
 
-Readers (the dbt build's revisions window, the row-count band of the checks, the CLI) take it
-from the published files, never from the warehouse: only dbt opens the warehouse.
+The dbt build takes its revisions window from it and the checks their row-count band; both read
+the published manifest (pipelines.publish.versions), never the warehouse: only dbt opens it.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from pipelines.build_vars import parse_as_of
-
-
-def read_current_manifest(published_dir: Path) -> dict[str, Any] | None:
-    path = Path(published_dir) / "current" / "manifest.json"
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
+from pipelines.publish.versions import current_manifest
 
 
 def current_watermark(published_dir: Path) -> datetime | None:
-    manifest = read_current_manifest(published_dir)
+    """The event-log watermark (`as_of`) of the current publication, None before the first."""
+    manifest = current_manifest(Path(published_dir))
     if not manifest or not manifest.get("as_of"):
         return None
     return parse_as_of(str(manifest["as_of"]))
