@@ -34,7 +34,7 @@ def _metadata_asset(stream: str) -> dg.AssetsDefinition:
         log.claim_origin(kolada.source)
         with kolada.client(progress=context.log.info) as client:
             report = ingest_metadata(
-                stream, client, log, run_id=context.run_id, progress=context.log.info
+                stream, client, log, run_id=context.run.run_id, progress=context.log.info
             )
         return dg.MaterializeResult(metadata=report.metadata())
 
@@ -62,7 +62,7 @@ def kpi_value(
             client,
             log,
             platform.scope(),
-            run_id=context.run_id,
+            run_id=context.run.run_id,
             full=kolada.full,
             progress=context.log.info,
         )
