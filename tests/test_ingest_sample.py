@@ -25,8 +25,9 @@ from pipelines.ingest import (
     value_scope_fingerprint,
 )
 from pipelines.kolada.client import KoladaClient
-from pipelines.sample.generator import NEW_YEAR, world
+from pipelines.sample.generator import world
 from pipelines.sample.server import SampleKoladaServer
+from pipelines.sample.world import NEW_YEAR
 from pipelines.scope import IngestScope
 
 ALL_SINGLE_KPIS = tuple(k for k in world(1).kpi_ids if k not in

@@ -16,8 +16,9 @@ import pytest
 
 from pipelines.kolada.records import KPI_FIELDS
 from pipelines.sample import generator
-from pipelines.sample.generator import NEW_YEAR, World, world
+from pipelines.sample.generator import world
 from pipelines.sample.server import SampleKoladaServer
+from pipelines.sample.world import NEW_YEAR, World
 from tests.conftest import REPO_ROOT
 
 DIGEST_CODE = """

@@ -5,35 +5,43 @@ adds values over time, without the network. Ids, names and memberships are real 
 from the seed (`reference.load_seed()`); every value, description and date is synthetic and
 says so ("Syntetiskt exempeldata").
 
-Why dense arrays: the whole world (KPI x unit x year x gender) is a few hundred thousand cells,
-so a day is a handful of numpy arrays indexed [kpi, unit, year, gender]. Day N is derived from
-day N-1 by a seeded set of changes, then diffed against it: the change log is therefore *what
-the server answers differently*, not what the generator intended, and tests can rely on it.
-
-Why hashlib seeds: Python's `hash()` is salted per process and the global `random` is shared
-state; both would make "day 2" differ between the server process and the test process.
+The arrays and their views live in world.py, the per-KPI profiles in profiles.py. Day N is
+derived from day N-1 by a seeded set of changes, then diffed against it: the change log is
+therefore *what the server answers differently*, not what the generator intended, and tests
+can rely on it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import math
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
+from pipelines.sample.profiles import (
+    Profile,
+    gender_divided,
+    kpi_object,
+    profile_for,
+    rng_for,
+    stable_seed,
+)
 from pipelines.sample.reference import Seed, load_seed
-
-FIRST_YEAR = 2016
-LAST_YEAR_DAY1 = 2024
-NEW_YEAR = 2025  # published for a few KPIs at a time from day 2 on
-YEARS = tuple(range(FIRST_YEAR, NEW_YEAR + 1))
-GENDERS = ("T", "K", "M")
+from pipelines.sample.world import (
+    ADDED,
+    DELETED,
+    FIRST_YEAR,
+    GENDERS,
+    NEW_YEAR,
+    REVISED,
+    UNCHANGED,
+    YEARS,
+    DayChanges,
+    World,
+)
 
 NULL_RATE = 0.03
 REVISE_RATE = 0.005
@@ -41,319 +49,8 @@ DELETE_RATE = 0.001
 NEW_YEAR_KPIS_DAY2 = 4
 NEW_YEAR_KPIS_PER_DAY = 3
 
-SYNTHETIC_NOTE = (
-    "Syntetiskt exempeldata för test och demonstration, inte Kolada-data. "
-    "Id, titel och gruppering följer Kolada; värden och beskrivning är påhittade."
-)
-
-# Kinds of the last change of a cell, kept beside `changed_day`.
-UNCHANGED, ADDED, REVISED, DELETED = 0, 1, 2, 3
-
-
-def stable_seed(*parts: object) -> int:
-    """A 64-bit seed from text, identical in every process and Python version."""
-    text = "\x1f".join(str(p) for p in parts)
-    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big")
-
-
-def rng_for(*parts: object) -> np.random.Generator:
-    return np.random.default_rng(stable_seed("kommunkvalitet-sample", *parts))
-
-
-# -- value profiles -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Profile:
-    """How the values of one KPI are distributed: picked from the unit in its title."""
-
-    kind: str
-    level: float
-    spread: float  # between municipalities (log units when `log`)
-    trend: float  # per year (log units when `log`)
-    noise: float  # year to year
-    lo: float
-    hi: float
-    decimals: int
-    log: bool = False
-
-
-# Economy KPIs whose "(%)" is not a 0-100 share; (keyword, level, spread, lo, hi, decimals).
-_SPECIAL_PERCENT = (
-    ("Skattesats", 21.9, 0.7, 18.0, 24.5, 2),
-    ("Nettokostnadsavvikelse", 0.0, 5.0, -30.0, 30.0, 1),
-    ("Årets resultat", 3.0, 3.0, -20.0, 20.0, 1),
-    ("Soliditet", 25.0, 18.0, -40.0, 85.0, 1),
-    ("Kassalikviditet", 100.0, 35.0, 10.0, 300.0, 1),
-    ("Självfinansieringsgrad", 85.0, 35.0, 0.0, 400.0, 1),
-    ("Sjukfrånvaro totalt", 7.5, 1.5, 1.0, 30.0, 1),
-    ("Avgångna", 10.0, 3.0, 0.0, 50.0, 1),
-)
-
-
-def profile_for(kpi_id: str, title: str) -> Profile:
-    """A plausible distribution for the unit named in the last part of a Kolada KPI title."""
-    r = rng_for("profile", kpi_id)
-    low = title.lower()
-    unit = low.rpartition(", ")[2] if ", " in low else ""
-    for keyword, level, spread, lo, hi, dec in _SPECIAL_PERCENT:
-        if keyword.lower() in low:
-            return Profile("percent", level, spread, r.uniform(-0.1, 0.1) * spread,
-                           spread * 0.15, lo, hi, dec)
-    if "(%)" in unit or not unit:
-        return Profile("percent", r.uniform(35, 90), r.uniform(4, 11), r.uniform(-0.5, 0.9),
-                       r.uniform(0.8, 3.0), 0.0, 100.0, 1)
-    if "kr/" in unit:
-        # "kr/inv" costs are thousands per inhabitant; per child/pupil/80+ they are far higher.
-        level = r.uniform(2_500, 12_000) if unit.strip() == "kr/inv" else \
-            r.uniform(90_000, 260_000)
-        return Profile("cost", level, 0.15, 0.03, 0.03, 0.0, 1e9, 0, log=True)
-    if low.startswith("invånare totalt"):
-        return Profile("population", 16_000.0, 1.0, 0.004, 0.004, 2_400.0, 1e6, 0, log=True)
-    if "dagar" in unit or "väntetid" in low:
-        return Profile("days", r.uniform(20, 90), 15.0, -0.5, 6.0, 1.0, 365.0, 0)
-    if "index" in unit:
-        return Profile("index", r.uniform(60, 82), 5.0, r.uniform(-0.3, 0.6), 2.0,
-                       0.0, 100.0, 0)
-    if "kg/" in unit:
-        return Profile("rate", r.uniform(380, 520), 45.0, -2.0, 12.0, 150.0, 900.0, 0)
-    if "antal/1000" in unit:
-        return Profile("rate", r.uniform(40, 400), 60.0, 1.0, 20.0, 0.0, 5_000.0, 1)
-    if "antal/" in unit:
-        return Profile("rate", r.uniform(10, 40), 5.0, 0.1, 2.0, 0.0, 500.0, 1)
-    # "antal" or "medelvärde": small counts per unit, e.g. children per staff member.
-    return Profile("count", r.uniform(4, 18), 2.0, -0.05, 0.8, 0.0, 200.0, 1)
-
-
-_GENDER_EXCLUDED = re.compile(
-    r"kostnad|skattesats|soliditet|likviditet|resultat|självfinansiering|index|fordon|"
-    r"livsmedel|avfall|invånare",
-    re.IGNORECASE,
-)
-
-
-def gender_divided(kpis: Sequence[dict[str, str]]) -> frozenset[str]:
-    """About a third of the KPIs, picked by stable hash among those about people."""
-    candidates = [k["id"] for k in kpis if not _GENDER_EXCLUDED.search(k["title"])]
-    candidates.sort(key=lambda kpi_id: stable_seed("gender", kpi_id))
-    return frozenset(candidates[: round(len(kpis) / 3)])
-
-
-# -- the world ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DayChanges:
-    """What day `day` changed compared with the day before (day 1: everything is added)."""
-
-    day: int
-    added: int
-    revised: int
-    deleted: int
-    metadata: Mapping[str, int]  # stream -> objects added, changed or removed
-    retitled_kpis: tuple[str, ...] = ()
-
-    @property
-    def values_changed(self) -> int:
-        return self.added + self.revised + self.deleted
-
-
-@dataclass(frozen=True)
-class ValueSelection:
-    """The answer to one data query, addressable by row for paging."""
-
-    world: World
-    cells: tuple[np.ndarray, np.ndarray, np.ndarray]  # kpi, unit, year index of each row
-    visible: np.ndarray  # (rows, genders) bool
-
-    @property
-    def row_count(self) -> int:
-        return int(self.cells[0].shape[0])
-
-    @property
-    def value_count(self) -> int:
-        return int(self.visible.sum())
-
-    def rows(self, start: int = 0, stop: int | None = None) -> list[dict[str, Any]]:
-        """Rows in v3 shape: {kpi, municipality, period, values: [{gender, count, ...}]}."""
-        w = self.world
-        k, u, y = (a[start:stop] for a in self.cells)
-        vis = self.visible[start:stop]
-        value = w.value[k, u, y].tolist()
-        count = w.count[k, u, y].tolist()
-        deleted = w.deleted[k, u, y].tolist()
-        kpi_ids, unit_ids = w.kpi_ids, w.unit_ids
-        out: list[dict[str, Any]] = []
-        for i, (ki, ui, yi) in enumerate(zip(k.tolist(), u.tolist(), y.tolist(), strict=True)):
-            items = []
-            for g, show in enumerate(vis[i].tolist()):
-                if not show:
-                    continue
-                gone = deleted[i][g]
-                v = value[i][g]
-                items.append({
-                    "gender": GENDERS[g],
-                    "count": count[i][g],
-                    "status": "",
-                    "value": None if gone or math.isnan(v) else v,
-                    "isdeleted": gone,
-                })
-            out.append({"kpi": kpi_ids[ki], "municipality": unit_ids[ui],
-                        "period": YEARS[yi], "values": items})
-        return out
-
-
-@dataclass(frozen=True, eq=False)
-class World:
-    """Everything the sample Kolada knows on one day.
-
-    Dense arrays are indexed [kpi, unit, year, gender] in the order of `kpi_ids` (seed order),
-    `unit_ids` (sorted: Riket, regions, kommuner) and `YEARS`. A cell that `exists` and is
-    `deleted` is a tombstone: absent from full answers, present in from_date answers.
-    """
-
-    day: int
-    kpi_ids: tuple[str, ...]
-    unit_ids: tuple[str, ...]
-    kpis: tuple[dict[str, Any], ...]
-    kpi_groups: tuple[dict[str, Any], ...]
-    municipalities: tuple[dict[str, Any], ...]
-    municipality_groups: tuple[dict[str, Any], ...]
-    exists: np.ndarray
-    deleted: np.ndarray
-    value: np.ndarray
-    count: np.ndarray
-    changed_day: np.ndarray
-    change_kind: np.ndarray
-    changes: DayChanges
-
-    def metadata(self, stream: str) -> tuple[dict[str, Any], ...]:
-        """Metadata objects in v3 shape for "kpi", "kpi_groups", "municipality" or
-        "municipality_groups" (the path names)."""
-        return {
-            "kpi": self.kpis,
-            "kpi_groups": self.kpi_groups,
-            "municipality": self.municipalities,
-            "municipality_groups": self.municipality_groups,
-        }[stream]
-
-    @property
-    def value_count(self) -> int:
-        """Values a full answer over everything returns today."""
-        return int((self.exists & ~self.deleted).sum())
-
-    @property
-    def row_count(self) -> int:
-        return int((self.exists & ~self.deleted).any(axis=3).sum())
-
-    def _index(self, ids: Iterable[str] | None, known: Sequence[str]) -> np.ndarray:
-        if ids is None:
-            return np.arange(len(known))
-        lookup = {x: i for i, x in enumerate(known)}
-        return np.array(sorted({lookup[x] for x in ids if x in lookup}), dtype=np.intp)
-
-    def _years(self, years: Iterable[int] | None) -> np.ndarray:
-        if years is None:
-            return np.arange(len(YEARS))
-        return np.array(sorted({YEARS.index(int(y)) for y in years if int(y) in YEARS}),
-                        dtype=np.intp)
-
-    def select(
-        self,
-        kpis: Iterable[str] | None = None,
-        units: Iterable[str] | None = None,
-        years: Iterable[int] | None = None,
-        *,
-        since_day: int | None = None,
-    ) -> ValueSelection:
-        """Rows of a data query (None = no restriction), sorted by kpi, unit, period.
-
-        Without `since_day`, a full answer: live values only. With it, a from_date answer:
-        values changed on or after that day, tombstones included.
-        """
-        ki, ui, yi = self._index(kpis, self.kpi_ids), self._index(units, self.unit_ids), \
-            self._years(years)
-        block = np.ix_(ki, ui, yi)
-        if since_day is None:
-            vis = self.exists[block] & ~self.deleted[block]
-        else:
-            vis = self.exists[block] & (self.changed_day[block] >= since_day)
-        rk, ru, ry = np.nonzero(vis.any(axis=3))
-        return ValueSelection(self, (ki[rk], ui[ru], yi[ry]), vis[rk, ru, ry])
-
-    def count_changes(
-        self,
-        kpis: Iterable[str] | None = None,
-        units: Iterable[str] | None = None,
-        years: Iterable[int] | None = None,
-    ) -> dict[str, int]:
-        """Changes made on this very day inside a scope: {"added", "revised", "deleted"}."""
-        block = np.ix_(self._index(kpis, self.kpi_ids), self._index(units, self.unit_ids),
-                       self._years(years))
-        today = self.exists[block] & (self.changed_day[block] == self.day)
-        kind = self.change_kind[block][today]
-        return {"added": int((kind == ADDED).sum()), "revised": int((kind == REVISED).sum()),
-                "deleted": int((kind == DELETED).sum())}
-
 
 # -- day 1 ----------------------------------------------------------------------------------
-
-
-def _kpi_object(kpi: dict[str, str], divided: bool, profile: Profile) -> dict[str, Any]:
-    r = rng_for("kpi-meta", kpi["id"])
-    perspective = {"cost": "Resurser", "count": "Volymer", "rate": "Volymer",
-                   "population": "Övrigt"}.get(profile.kind, "Kvalitet och resultat")
-    month, day = int(r.integers(2, 12)), int(r.integers(1, 28))
-    return {
-        "id": kpi["id"],
-        "title": kpi["title"],
-        "description": f"{SYNTHETIC_NOTE} Mått: {kpi['title']}.",
-        "is_divided_by_gender": divided,
-        "municipality_type": "K",
-        "auspice": str(r.choice(["T", "X", "E"])),
-        "operating_area": _operating_area(kpi["title"]),
-        "perspective": perspective,
-        "prel_publication_date": None,
-        "publication_date": f"2026-{month:02d}-{day:02d}",
-        "publ_period": "2025",
-        "has_ou_data": bool("kommunala skolor" in kpi["title"] or r.random() < 0.1),
-    }
-
-
-# Keyword in the title -> a plausible operating area (synthetic: Kolada's own is not seeded).
-_AREAS = (
-    ("förskol", "Förskola"),
-    ("grundskol", "Grundskola"),
-    ("åk ", "Grundskola"),
-    ("gymnasie", "Gymnasieskola"),
-    ("sfi", "Vuxenutbildning"),
-    ("äldre", "Äldreomsorg"),
-    ("hemtjänst", "Äldreomsorg"),
-    ("lss", "Funktionsnedsättning"),
-    ("funktionsnedsättning", "Funktionsnedsättning"),
-    ("familjeomsorg", "Individ- och familjeomsorg"),
-    ("försörjningsstöd", "Individ- och familjeomsorg"),
-    ("sjukfrånvaro", "Personal"),
-    ("anställd", "Personal"),
-    ("medarbetar", "Personal"),
-    ("invånare", "Befolkning"),
-    ("bibliotek", "Kultur och fritid"),
-    ("kultur", "Kultur och fritid"),
-    ("idrott", "Kultur och fritid"),
-    ("avfall", "Miljö"),
-    ("fordon", "Miljö"),
-    ("livsmedel", "Miljö"),
-    ("bygglov", "Samhällsbyggnad"),
-    ("företag", "Näringsliv"),
-)
-
-
-def _operating_area(title: str) -> str:
-    low = title.lower()
-    for keyword, area in _AREAS:
-        if keyword in low:
-            return area
-    return "Kommunen, övergripande"
 
 
 def _kommun_values(kpi_id: str, profile: Profile, divided: bool, n: int) -> np.ndarray:
@@ -461,7 +158,7 @@ def _metadata(st: _Static, day: int) -> dict[str, tuple[dict[str, Any], ...]]:
         kpi_id = retitled_kpi()
         titles[kpi_id] = _new_title(titles[kpi_id])
     kpis = tuple(
-        {**_kpi_object(k, k["id"] in st.divided, p), "title": titles[k["id"]]}
+        {**kpi_object(k, k["id"] in st.divided, p), "title": titles[k["id"]]}
         for k, p in zip(st.seed.kpis, st.profiles, strict=True)
     )
     groups = tuple(

@@ -22,7 +22,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from pipelines.sample.generator import World, world
+from pipelines.sample.generator import world
+from pipelines.sample.world import World
 
 MAX_IDS_PER_SEGMENT = 25
 METADATA_PATHS = ("kpi", "kpi_groups", "municipality", "municipality_groups")
