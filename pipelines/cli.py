@@ -84,7 +84,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_config(job: str, args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     """Flags -> Dagster run config for `job` (pure: unit-tested without running anything)."""
-    kolada: dict[str, Any] = {"source": settings.source, "full": bool(getattr(args, "full", False))}
+    # Run config replaces a resource's whole config: every field comes from the settings here,
+    # or KOLADA_BASE_URL / KOLADA_MAX_RPS would silently fall back to the class defaults.
+    kolada: dict[str, Any] = {
+        "source": settings.source,
+        "base_url": settings.kolada_base_url,
+        "max_rps": settings.kolada_max_rps,
+        "full": bool(getattr(args, "full", False)),
+    }
     sample_day = getattr(args, "sample_day", None)
     if sample_day is not None:
         if sample_day < 1:
@@ -104,7 +111,6 @@ def run_config(job: str, args: argparse.Namespace, settings: Settings) -> dict[s
     config: dict[str, Any] = {
         "resources": {
             "kolada": {"config": kolada},
-            # Run config replaces a resource's whole config: give every field, not only data_dir.
             "platform": {
                 "config": {
                     "data_dir": str(settings.data_dir),
@@ -179,12 +185,20 @@ def _print_summary(result: Any, seconds: float) -> None:
                 print("    " + text.replace("\n", "\n    "), file=sys.stderr)
     for event in result.all_events:
         if event.is_step_failure:
-            error = event.step_failure_data.error
-            message = error.message.strip() if error else "unknown error"
-            print(f"  FAILED step {event.step_key}: {message}", file=sys.stderr)
+            print(f"  FAILED step {event.step_key}: {_root_cause(event.step_failure_data.error)}",
+                  file=sys.stderr)
         elif event.is_step_skipped:
             print(f"  skipped {event.step_key} (an upstream step or blocking check failed)",
                   file=sys.stderr)
+
+
+def _root_cause(error: Any) -> str:
+    """Dagster wraps the exception a step raised; the operator needs the innermost one."""
+    if error is None:
+        return "unknown error"
+    while error.cause is not None:
+        error = error.cause
+    return error.message.strip()
 
 
 _SUMMARY_KEYS = (

@@ -12,9 +12,9 @@ from pipelines.scope import Network
 from pipelines.settings import SettingsError, load_settings
 
 
-def _config(argv: list[str], job: str) -> dict:
+def _config(argv: list[str], job: str, **env: str) -> dict:
     args = build_parser().parse_args(argv)
-    settings = load_settings(env={"KK_DATA_DIR": "/tmp/kk", "KK_SOURCE": "sample"})
+    settings = load_settings(env={"KK_DATA_DIR": "/tmp/kk", "KK_SOURCE": "sample", **env})
     return run_config(job, args, settings)
 
 
@@ -41,9 +41,8 @@ def test_cli_refresh_carries_source_day_and_override_reason() -> None:
         ["refresh", "--sample-day", "2", "--override-row-count", "KPI set shrank in 2026"],
         "nightly_refresh",
     )
-    assert config["resources"]["kolada"]["config"] == {
-        "source": "sample", "full": False, "sample_day": 2,
-    }
+    kolada = config["resources"]["kolada"]["config"]
+    assert (kolada["source"], kolada["full"], kolada["sample_day"]) == ("sample", False, 2)
     reason = config["ops"]["gx_suites"]["config"]["row_count_override_reason"]
     assert reason == "KPI set shrank in 2026"
     platform = config["resources"]["platform"]["config"]
@@ -66,3 +65,11 @@ def test_build_vars_revisions_window_never_runs_backwards() -> None:
     assert forward["networks"] == [{"id": "n", "title": "Nätverk", "members": ["1784", "1780"]}]
     backward = dbt_vars(as_of=earlier, previous_watermark=later, networks=[])
     assert backward["from_watermark"] is None
+
+
+def test_cli_run_config_carries_the_kolada_url_and_rate_from_the_environment() -> None:
+    # Run config replaces a resource's config whole: a missing field would mean the public API.
+    config = _config(["ingest"], "ingest", KK_SOURCE="live",
+                     KOLADA_BASE_URL="http://127.0.0.1:8765/v3/", KOLADA_MAX_RPS="2.5")
+    kolada = config["resources"]["kolada"]["config"]
+    assert (kolada["base_url"], kolada["max_rps"]) == ("http://127.0.0.1:8765/v3", 2.5)

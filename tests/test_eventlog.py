@@ -13,7 +13,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines.eventlog.lock import StreamLocked, stream_lock
-from pipelines.eventlog.store import EMPTY_FILE_NAME, EventLog, SnapshotScope, records_to_table
+from pipelines.eventlog.store import (
+    EMPTY_FILE_NAME,
+    EventLog,
+    OriginMismatch,
+    SnapshotScope,
+    records_to_table,
+)
 from tests.eventlog_helpers import grid, value
 
 STREAM = "kolada.kpi_value"
@@ -177,3 +183,12 @@ def test_eventlog_second_concurrent_writer_is_refused(log: EventLog) -> None:
         holder.join(30)
     # once the holder is gone, writing works
     assert append(log, grid(KPIS, UNITS, YEARS), "b2", full_scope()).upserted == 18
+
+
+def test_eventlog_refuses_to_mix_sample_and_live_events(log: EventLog) -> None:
+    assert log.origin() is None
+    log.claim_origin("sample")
+    log.claim_origin("sample")  # the same origin again is fine
+    assert log.origin() == "sample"
+    with pytest.raises(OriginMismatch, match="holds sample events; refusing to add live"):
+        log.claim_origin("live")
