@@ -1,0 +1,87 @@
+"""The publishing gate on a real (ephemeral) Dagster instance: a check vouches only for the
+build it checked, a failed error-severity check blocks, a failed warning does not."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import dagster as dg
+import pytest
+from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+    AssetCheckEvaluationTargetMaterializationData,
+)
+
+from pipelines.gate import PublishBlocked, evaluate_gate, require_gate
+
+MART = dg.AssetKey("mart_kkik_scorecard")
+SUITE = dg.AssetCheckKey(MART, "gx_suite")
+DBT_TEST = dg.AssetCheckKey(MART, "not_null_year")
+
+
+@pytest.fixture
+def instance() -> Iterator[dg.DagsterInstance]:
+    with dg.DagsterInstance.ephemeral() as inst:
+        yield inst
+
+
+def build(instance: dg.DagsterInstance) -> AssetCheckEvaluationTargetMaterializationData:
+    instance.report_runless_asset_event(dg.AssetMaterialization(MART))
+    record = instance.fetch_materializations(MART, limit=1).records[0]
+    return AssetCheckEvaluationTargetMaterializationData(
+        storage_id=record.storage_id, run_id=record.run_id, timestamp=record.timestamp
+    )
+
+
+def check(
+    instance: dg.DagsterInstance,
+    key: dg.AssetCheckKey,
+    target: AssetCheckEvaluationTargetMaterializationData,
+    *,
+    passed: bool,
+    severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
+) -> None:
+    instance.report_runless_asset_event(
+        dg.AssetCheckEvaluation(
+            asset_key=key.asset_key, check_name=key.name, passed=passed,
+            target_materialization_data=target, severity=severity,
+        )
+    )
+
+
+def test_gate_passes_when_every_check_passed_on_the_current_build(instance: dg.DagsterInstance) -> None:
+    target = build(instance)
+    check(instance, SUITE, target, passed=True)
+    check(instance, DBT_TEST, target, passed=True)
+    report = evaluate_gate(instance, [MART], [SUITE, DBT_TEST])
+    assert report.ok and len(report.passed) == 2
+    require_gate(report)  # does not raise
+
+
+def test_gate_refuses_a_check_that_vouched_for_an_older_build(instance: dg.DagsterInstance) -> None:
+    old = build(instance)
+    check(instance, SUITE, old, passed=True)
+    check(instance, DBT_TEST, old, passed=True)
+    build(instance)  # rebuilt since, not checked again
+    report = evaluate_gate(instance, [MART], [SUITE, DBT_TEST])
+    assert not report.ok
+    assert all("did not check the current build" in p for p in report.problems)
+    with pytest.raises(PublishBlocked, match="2 blocking check"):
+        require_gate(report)
+
+
+def test_gate_blocks_a_failed_error_check_but_not_a_failed_warning(instance: dg.DagsterInstance) -> None:
+    target = build(instance)
+    check(instance, SUITE, target, passed=True)
+    check(instance, DBT_TEST, target, passed=False, severity=dg.AssetCheckSeverity.WARN)
+    assert evaluate_gate(instance, [MART], [SUITE, DBT_TEST]).ok
+    check(instance, SUITE, target, passed=False)
+    report = evaluate_gate(instance, [MART], [SUITE, DBT_TEST])
+    assert report.problems == ["mart_kkik_scorecard:gx_suite failed"]
+
+
+def test_gate_refuses_a_mart_never_built_or_a_check_never_run(instance: dg.DagsterInstance) -> None:
+    report = evaluate_gate(instance, [MART], [SUITE])
+    assert "mart_kkik_scorecard has never been built" in report.problems
+    build(instance)
+    report = evaluate_gate(instance, [MART], [SUITE])
+    assert report.problems == ["mart_kkik_scorecard:gx_suite has no result (did the check run?)"]
