@@ -14,10 +14,10 @@ from typing import Any
 
 import dagster as dg
 
-from assets.checks import gx_check_keys
+from assets.checks import CHECK_NAME, gx_check_keys
 from assets.dbt import warehouse_models
 from pipelines.dbt_project import dbt_project
-from pipelines.gate import PublishBlocked, evaluate_gate, require_gate
+from pipelines.gate import GateReport, PublishBlocked, evaluate_gate, require_gate
 from pipelines.instance import WAREHOUSE_POOL
 from pipelines.marts import PUBLISHED_MARTS
 from pipelines.publish.publisher import publish as publish_marts
@@ -87,31 +87,22 @@ def built_watermark(instance: dg.DagsterInstance) -> str | None:
     return distinct.pop()
 
 
-def check_results(instance: dg.DagsterInstance, keys: list[dg.AssetCheckKey]) -> list[dict]:
-    executions = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
+def check_results(gate: GateReport) -> list[dict]:
+    """The manifest's record of every blocking check, from the evaluations the gate verified."""
     results = []
-    for key in keys:
-        evaluation = executions[key].event.dagster_event.event_specific_data
+    for key, evaluation in sorted(gate.evaluations.items(), key=lambda kv: kv[0].to_user_string()):
         entry: dict[str, Any] = {
             "asset": key.asset_key.to_user_string(),
             "check": key.name,
-            "kind": "great_expectations" if key.name == "gx_suite" else "dbt_test",
+            "kind": "great_expectations" if key.name == CHECK_NAME else "dbt_test",
             "passed": evaluation.passed,
             "severity": evaluation.severity.value,
         }
         suite = evaluation.metadata.get("result")
         if suite is not None:
-            entry["suite"] = suite.value
+            entry["suite"] = suite.value  # the publisher records any row-count override from it
         results.append(entry)
     return results
-
-
-def override_reason(results: list[dict]) -> str | None:
-    for entry in results:
-        for outcome in entry.get("suite", {}).get("outcomes", []):
-            if outcome.get("overridden"):
-                return outcome.get("override_reason")
-    return None
 
 
 @dg.asset(
@@ -128,22 +119,19 @@ def publication(
     context: dg.AssetExecutionContext, platform: PlatformResource, config: PublishConfig
 ) -> dg.MaterializeResult:
     instance = context.instance
-    keys = blocking_check_keys()
-    gate = evaluate_gate(instance, MART_KEYS, keys)
+    gate = evaluate_gate(instance, MART_KEYS, blocking_check_keys())
     require_gate(gate)
-    results = check_results(instance, keys)
     log = platform.event_log()
     result = publish_marts(
         platform.warehouse_path,
         platform.published_dir,
         list(PUBLISHED_MARTS),
         watermark=built_watermark(instance),
-        check_results=results,
+        check_results=check_results(gate),
         code_version=code_version(),
         synthetic=log.origin() == "sample",
         keep=platform.publish_keep,
         dictionary=data_dictionary(),
-        override_reason=override_reason(results),
         force=config.force,
     )
     context.log.info(result.message)

@@ -7,11 +7,14 @@ the dbt project. `dbt parse` takes a few seconds and runs only after an edit.
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import os
+import shutil
+import sys
 from pathlib import Path
 
-from dagster_dbt import DbtProject
+from dagster_dbt import DbtCliResource, DbtProject
 
 from pipelines.settings import REPO_ROOT, load_settings
 
@@ -44,5 +47,28 @@ def dbt_project() -> DbtProject:
     os.environ.setdefault("KK_DATA_DIR", str(load_settings().data_dir))
     project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
     if manifest_is_stale(project):
-        project.preparer.prepare(project)
+        _parse(project)
     return project
+
+
+def _parse(project: DbtProject) -> None:
+    """What dagster-dbt's own preparer does, but with our dbt (the stock one runs a bare `dbt`,
+    not on PATH when the venv is not activated). Two processes starting after an edit would
+    both parse into one target folder: the second waits on the lock, then finds it fresh."""
+    target = Path(project.target_path)
+    target.mkdir(parents=True, exist_ok=True)
+    with open(target / ".parse.lock", "a", encoding="utf-8") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)  # released when the file closes
+        if manifest_is_stale(project):
+            (
+                DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
+                .cli(["parse", "--quiet"], target_path=target)
+                .wait()
+            )
+
+
+def dbt_executable() -> str:
+    """The dbt installed beside this interpreter, so `.venv/bin/kommunkvalitet` works without an
+    activated venv; otherwise whatever `dbt` is on PATH."""
+    beside = Path(sys.executable).with_name("dbt")
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")

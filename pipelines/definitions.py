@@ -9,7 +9,7 @@ from assets.checks import check_defs
 from assets.dbt import dbt_assets_defs
 from assets.ingestion import ingestion_assets
 from assets.publish import publish_assets
-from pipelines.dbt_project import dbt_project
+from pipelines.dbt_project import dbt_executable, dbt_project
 from pipelines.jobs import JOBS, SCHEDULES
 from pipelines.resources import default_resources
 
@@ -18,5 +18,8 @@ defs = dg.Definitions(
     asset_checks=check_defs,
     jobs=JOBS,
     schedules=SCHEDULES,
-    resources={**default_resources(), "dbt": DbtCliResource(project_dir=dbt_project())},
+    resources={
+        **default_resources(),
+        "dbt": DbtCliResource(project_dir=dbt_project(), dbt_executable=dbt_executable()),
+    },
 )

@@ -22,7 +22,8 @@ class PublishBlocked(RuntimeError):
 class GateReport:
     passed: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
-    evaluations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The evaluations that checked the current build, for the manifest's check results.
+    evaluations: dict[dg.AssetCheckKey, dg.AssetCheckEvaluation] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -58,11 +59,7 @@ def evaluate_gate(
         if materialization is None or target is None or target.storage_id != materialization.storage_id:
             report.problems.append(f"{name} did not check the current build of its mart")
             continue
-        report.evaluations[name] = {
-            "passed": evaluation.passed,
-            "severity": evaluation.severity.value,
-            "run_id": execution.run_id,
-        }
+        report.evaluations[check_key] = evaluation
         if evaluation.passed or evaluation.severity == dg.AssetCheckSeverity.WARN:
             report.passed.append(name)
         else:

@@ -7,8 +7,6 @@ otherwise surface hours later as "no data" in a dashboard.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -151,22 +149,3 @@ def load_scope(path: Path) -> IngestScope:
         years=tuple(range(first, last + 1)),
         networks=tuple(networks),
     )
-
-
-def scope_fingerprint(scope: IngestScope) -> str:
-    """A stable hash of what is ingested (not of networks, which only affect marts).
-
-    Incremental (from_date) ingestion is only safe while this stays the same: a new KPI or
-    year needs one full fetch first.
-    """
-    doc = {
-        "kpi_groups": sorted(scope.kpi_groups),
-        "kpis": sorted(scope.kpis),
-        "municipalities": (
-            scope.municipalities if scope.municipalities == "all"
-            else sorted(scope.municipalities)
-        ),
-        "years": sorted(scope.years),
-    }
-    text = json.dumps(doc, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()

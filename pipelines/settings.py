@@ -8,7 +8,7 @@ to different processes.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -27,7 +27,6 @@ class Settings:
     config_path: Path = DEFAULT_CONFIG
     publish_keep: int = 10
     alert_webhook_url: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def events_dir(self) -> Path:

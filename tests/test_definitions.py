@@ -74,3 +74,10 @@ def test_definitions_validate_with_the_dagster_cli(tmp_path: Path) -> None:
         cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_definitions_published_marts_are_exactly_the_contracted_marts() -> None:
+    from pipelines.checks.contract import load_contract
+    from pipelines.marts import PUBLISHED_MARTS
+
+    assert set(PUBLISHED_MARTS) == set(load_contract())

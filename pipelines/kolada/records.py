@@ -59,19 +59,6 @@ class SourceRecord:
     source: str
 
 
-def value_key(kpi: str, municipality: str, period: int, gender: str) -> str:
-    """The natural key of one value: "N15428|1784|2023|T"."""
-    return f"{kpi}|{municipality}|{period}|{gender}"
-
-
-def split_value_key(key: str) -> tuple[str, str, int, str]:
-    """Inverse of `value_key`; raises KoladaParseError on a malformed key."""
-    parts = key.split("|")
-    if len(parts) != 4 or not parts[2].lstrip("-").isdigit():
-        raise KoladaParseError(f"not a value key (kpi|municipality|period|gender): {key!r}")
-    return parts[0], parts[1], int(parts[2]), parts[3]
-
-
 def _short(obj: Any) -> str:
     text = repr(obj)
     return text if len(text) <= 300 else text[:297] + "..."
@@ -160,6 +147,7 @@ def value_records(rows: Iterable[dict[str, Any]], source: str) -> list[SourceRec
         values = row.get("values")
         if not isinstance(values, list):
             raise _fail("values", f"expected a list, got {values!r}", row, source)
+        # The natural key of one value: "N15428|1784|2023|T" (kpi|municipality|period|gender).
         prefix = f"{kpi}|{municipality}|{period}|"
         for item in values:
             if not isinstance(item, dict):

@@ -343,8 +343,3 @@ def world(day: int) -> World:
 _META_ATTRS = {"kolada.kpi": "kpis", "kolada.kpi_group": "kpi_groups",
                "kolada.municipality": "municipalities",
                "kolada.municipality_group": "municipality_groups"}
-
-
-def change_log(day: int) -> list[DayChanges]:
-    """What each day from 1 to `day` changed, for tests that check ingestion event counts."""
-    return [world(d).changes for d in range(1, day + 1)]
