@@ -1,7 +1,8 @@
 """The dbt models as Dagster assets: ingestion assets -> staging -> intermediate -> marts.
 
-dbt sources are keyed `["kolada", "<stream>"]`, exactly like the ingestion assets, so lineage
-runs from Kolada to the marts without a mapping table. dbt tests surface as asset checks. Every
+dbt sources are keyed `[<source>, <entity>]`, exactly like the ingestion assets (both come
+from the stream declarations), so lineage runs from a source to the marts without a mapping
+table. dbt tests surface as asset checks. Every
 dbt step runs in pool `warehouse`: DuckDB allows one writer, and even a reader blocks it.
 
 No `from __future__ import annotations`: Dagster resolves the config annotation at definition
@@ -58,24 +59,24 @@ def warehouse_models(
     platform: PlatformResource,
     config: BuildConfig,
 ) -> Iterator[Any]:
-    log = platform.event_log()
-    as_of = parse_as_of(config.as_of) if config.as_of else log.watermark()
+    layout = platform.layout
+    as_of = parse_as_of(config.as_of) if config.as_of else platform.event_log().watermark()
     build_vars = dbt_vars(
+        layout=layout,
         as_of=as_of,
-        previous_watermark=current_watermark(platform.published_dir),
+        previous_watermark=current_watermark(layout.published_dir),
         networks=platform.scope().networks,
     )
     context.log.info(f"dbt build as of {iso(as_of) or '(empty event log)'}; vars {build_vars}")
     args = ["build", "--vars", json.dumps(build_vars)]
     if config.full_refresh:
         args.append("--full-refresh")
-    platform.export_env()
     recorded = {
         "as_of": iso(as_of),
         "from_watermark": build_vars["from_watermark"],
         "as_of_requested": config.as_of is not None,
     }
-    invocation = dbt.cli(args, context=context, target_path=platform.dbt_target_path)
+    invocation = dbt.cli(args, context=context, target_path=layout.dbt_target_dir)
     for event in invocation.stream():
         if isinstance(event, dg.Output):
             # Recorded per mart: the publisher takes its watermark from here.

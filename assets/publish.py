@@ -1,28 +1,23 @@
 """The publish asset: the last step of write-audit-publish.
 
-It re-verifies the gate itself (pipelines.gate), takes the watermark the marts were built at
-from their materializations, and hands everything to the publisher, which writes a new version
-folder and then moves `published/current`.
+It re-verifies the gate itself (pipelines.checks.gate), takes the watermark the marts were
+built at from their materializations, and hands everything to the publisher, which writes a
+new version folder and then moves `published/current`.
 
 No `from __future__ import annotations`: Dagster resolves the config annotation at definition
 time and cannot resolve it from a string.
 """
 
-import json
-import subprocess
-from typing import Any
-
 import dagster as dg
 
-from assets.checks import CHECK_NAME, gx_check_keys
+from assets.checks import gx_check_keys
 from assets.dbt import warehouse_models
-from pipelines.dbt_project import dbt_project
-from pipelines.gate import GateReport, PublishBlocked, evaluate_gate, require_gate
+from pipelines.checks.gate import evaluate_gate, require_gate
 from pipelines.instance import WAREHOUSE_POOL
 from pipelines.marts import PUBLISHED_MARTS
+from pipelines.publish.provenance import built_watermark, code_version
 from pipelines.publish.publisher import publish as publish_marts
 from pipelines.resources import PlatformResource
-from pipelines.settings import REPO_ROOT
 
 MART_KEYS = [dg.AssetKey([mart]) for mart in PUBLISHED_MARTS]
 
@@ -38,73 +33,6 @@ def blocking_check_keys() -> list[dg.AssetCheckKey]:
     return sorted([*dbt_checks, *gx_check_keys()], key=lambda k: k.to_user_string())
 
 
-def code_version() -> str:
-    try:
-        sha = subprocess.run(
-            ["git", "rev-parse", "--short=12", "HEAD"], cwd=REPO_ROOT, capture_output=True,
-            text=True, check=True, timeout=10,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
-            capture_output=True, text=True, timeout=10, check=False,
-        ).stdout.strip()
-        return f"{sha}{'-dirty' if dirty else ''}"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown (not a git checkout)"
-
-
-def data_dictionary() -> dict[str, dict[str, Any]]:
-    """Model and column descriptions from dbt's manifest: documented once, in the yml."""
-    manifest = json.loads(dbt_project().manifest_path.read_text(encoding="utf-8"))
-    out: dict[str, dict[str, Any]] = {}
-    for node in manifest["nodes"].values():
-        if node.get("resource_type") == "model" and node["name"] in PUBLISHED_MARTS:
-            out[node["name"]] = {
-                "description": node.get("description", ""),
-                "columns": {
-                    name: {"description": col.get("description", ""),
-                           "data_type": col.get("data_type")}
-                    for name, col in node.get("columns", {}).items()
-                },
-            }
-    return out
-
-
-def built_watermark(instance: dg.DagsterInstance) -> str | None:
-    """The as_of every published mart was built at; they must agree."""
-    seen: dict[str, str | None] = {}
-    for key in MART_KEYS:
-        event = instance.get_latest_materialization_event(key)
-        meta = event.asset_materialization.metadata if event and event.asset_materialization else {}
-        value = meta.get("as_of")
-        seen[key.to_user_string()] = None if value is None else value.value
-    distinct = set(seen.values())
-    if len(distinct) != 1:
-        raise PublishBlocked(
-            f"the marts were built at different moments ({seen}); rebuild them together "
-            "(`kommunkvalitet build`) before publishing"
-        )
-    return distinct.pop()
-
-
-def check_results(gate: GateReport) -> list[dict]:
-    """The manifest's record of every blocking check, from the evaluations the gate verified."""
-    results = []
-    for key, evaluation in sorted(gate.evaluations.items(), key=lambda kv: kv[0].to_user_string()):
-        entry: dict[str, Any] = {
-            "asset": key.asset_key.to_user_string(),
-            "check": key.name,
-            "kind": "great_expectations" if key.name == CHECK_NAME else "dbt_test",
-            "passed": evaluation.passed,
-            "severity": evaluation.severity.value,
-        }
-        suite = evaluation.metadata.get("result")
-        if suite is not None:
-            entry["suite"] = suite.value  # the publisher records any row-count override from it
-        results.append(entry)
-    return results
-
-
 @dg.asset(
     key="publication",
     group_name="publishing",
@@ -118,20 +46,18 @@ def check_results(gate: GateReport) -> list[dict]:
 def publication(
     context: dg.AssetExecutionContext, platform: PlatformResource, config: PublishConfig
 ) -> dg.MaterializeResult:
-    instance = context.instance
-    gate = evaluate_gate(instance, MART_KEYS, blocking_check_keys())
+    gate = evaluate_gate(context.instance, MART_KEYS, blocking_check_keys())
     require_gate(gate)
-    log = platform.event_log()
+    layout = platform.layout
     result = publish_marts(
-        platform.warehouse_path,
-        platform.published_dir,
+        layout.warehouse_path,
+        layout.published_dir,
         list(PUBLISHED_MARTS),
-        watermark=built_watermark(instance),
-        check_results=check_results(gate),
+        watermark=built_watermark(context.instance, MART_KEYS),
+        check_results=[r.to_dict() for r in gate.results],
         code_version=code_version(),
-        synthetic=log.origin() == "sample",
+        synthetic=platform.event_log().origin() == "sample",
         keep=platform.publish_keep,
-        dictionary=data_dictionary(),
         force=config.force,
     )
     context.log.info(result.message)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pipelines.scope import Network
+from pipelines.settings import Layout
 
 
 class AsOfError(ValueError):
@@ -39,16 +40,22 @@ def iso(moment: datetime | None) -> str | None:
 
 def dbt_vars(
     *,
+    layout: Layout,
     as_of: datetime | None,
     previous_watermark: datetime | None,
     networks: Sequence[Network],
 ) -> dict[str, Any]:
-    """`as_of` None means an empty event log; the revisions window is (previous, as_of]."""
+    """`as_of` None means an empty event log; the revisions window is (previous, as_of].
+
+    The data dir's paths travel as vars too: the profile and the sources read them, so dbt
+    needs no environment variable.
+    """
     from_watermark = previous_watermark
     if from_watermark is not None and as_of is not None and from_watermark > as_of:
         # Rebuilding an older moment than the last publication: there is no "since" to show.
         from_watermark = None
     return {
+        **layout.dbt_path_vars(),
         "as_of": iso(as_of),
         "from_watermark": iso(from_watermark),
         "to_watermark": iso(as_of),

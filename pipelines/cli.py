@@ -211,7 +211,7 @@ def _rollback(settings: Settings, version: str | None) -> bool:
     from pipelines.publish.publisher import RollbackError, rollback
 
     try:
-        result = rollback(settings.published_dir, version)
+        result = rollback(settings.layout.published_dir, version)
     except RollbackError as exc:
         print(f"kommunkvalitet: {exc}", file=sys.stderr)
         return False
@@ -226,7 +226,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings(source=getattr(args, "source", None))
-        os.environ["KK_DATA_DIR"] = str(settings.data_dir)
         if args.command == "rollback":
             return 0 if _rollback(settings, args.version) else 1
         job = {"refresh": "nightly_refresh"}.get(args.command, args.command)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import functools
-import os
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -19,6 +19,9 @@ from dagster_dbt import DbtCliResource, DbtProject
 from pipelines.settings import REPO_ROOT, load_settings
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+# Absolute, so the manifest and the parse lock live in dbt_project/target/ whichever directory
+# a process was started from (a relative target path would follow the working directory).
+DBT_TARGET_DIR = DBT_PROJECT_DIR / "target"
 _WATCHED = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml")
 
 
@@ -42,10 +45,9 @@ def manifest_is_stale(project: DbtProject) -> bool:
 
 @functools.cache
 def dbt_project() -> DbtProject:
-    # The profile reads KK_DATA_DIR (also at parse time): give dbt the same absolute folder the
-    # rest of the platform resolved, never a relative path that means something else in dbt_project/.
-    os.environ.setdefault("KK_DATA_DIR", str(load_settings().data_dir))
-    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+    project = DbtProject(
+        project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target_path=DBT_TARGET_DIR
+    )
     if manifest_is_stale(project):
         _parse(project)
     return project
@@ -55,14 +57,17 @@ def _parse(project: DbtProject) -> None:
     """What dagster-dbt's own preparer does, but with our dbt (the stock one runs a bare `dbt`,
     not on PATH when the venv is not activated). Two processes starting after an edit would
     both parse into one target folder: the second waits on the lock, then finds it fresh."""
-    target = Path(project.target_path)
+    target = DBT_TARGET_DIR
     target.mkdir(parents=True, exist_ok=True)
+    # The profile and the sources read the paths as vars even to parse; which data dir they
+    # name does not matter for the manifest Dagster loads (the build passes its own).
+    path_vars = json.dumps(load_settings().layout.dbt_path_vars())
     with open(target / ".parse.lock", "a", encoding="utf-8") as lock:
         fcntl.flock(lock.fileno(), fcntl.LOCK_EX)  # released when the file closes
         if manifest_is_stale(project):
             (
                 DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
-                .cli(["parse", "--quiet"], target_path=target)
+                .cli(["parse", "--quiet", "--vars", path_vars], target_path=target)
                 .wait()
             )
 

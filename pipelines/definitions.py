@@ -1,4 +1,8 @@
-"""The single entry point Dagster loads (workspace.yaml, `make dev`, the CLI, the tests)."""
+"""The single entry point Dagster loads (workspace.yaml, `make dev`, the CLI, the tests).
+
+The composition root: the only module of the library (`pipelines/`) that imports `assets/`;
+everything else in `pipelines/` is plain library code that the asset bodies call.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,14 @@ from dagster_dbt import DbtCliResource
 
 from assets.checks import check_defs
 from assets.dbt import dbt_assets_defs
-from assets.ingestion import ingestion_assets
+from assets.kolada import kolada_assets
 from assets.publish import publish_assets
 from pipelines.dbt_project import dbt_executable, dbt_project
 from pipelines.jobs import JOBS, SCHEDULES
 from pipelines.resources import default_resources
 
 defs = dg.Definitions(
-    assets=[*ingestion_assets, *dbt_assets_defs, *publish_assets],
+    assets=[*kolada_assets, *dbt_assets_defs, *publish_assets],
     asset_checks=check_defs,
     jobs=JOBS,
     schedules=SCHEDULES,

@@ -18,15 +18,14 @@ SOURCES = ("live", "sample")
 
 
 @dataclass(frozen=True)
-class Settings:
+class Layout:
+    """Every path under the data dir, written down once and handed to whoever needs it.
+
+    The event log, the publisher and dbt get their paths from here as arguments (dbt as vars),
+    never from an environment variable set for a later reader to find.
+    """
+
     data_dir: Path
-    source: str = "live"
-    kolada_base_url: str = "https://api.kolada.se/v3"
-    kolada_max_rps: float = 5.0
-    scb_base_url: str = "https://statistikdatabasen.scb.se/api/v2"
-    config_path: Path = DEFAULT_CONFIG
-    publish_keep: int = 10
-    alert_webhook_url: str | None = None
 
     @property
     def events_dir(self) -> Path:
@@ -45,8 +44,40 @@ class Settings:
         return self.data_dir / "landing"
 
     @property
+    def dbt_target_dir(self) -> Path:
+        # One fixed target folder per data dir keeps dbt's partial parsing warm between runs;
+        # the warehouse pool guarantees a single dbt process uses it at a time.
+        return self.data_dir / "dbt" / "target"
+
+    @property
+    def default_dagster_home(self) -> Path:
+        return self.data_dir / "dagster"
+
+    def dbt_path_vars(self) -> dict[str, str]:
+        """The paths dbt's profile and sources read (`var('warehouse_path')`, `var('events_dir')`)."""
+        return {"warehouse_path": str(self.warehouse_path), "events_dir": str(self.events_dir)}
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    source: str = "live"
+    kolada_base_url: str = "https://api.kolada.se/v3"
+    kolada_max_rps: float = 5.0
+    scb_base_url: str = "https://statistikdatabasen.scb.se/api/v2"
+    config_path: Path = DEFAULT_CONFIG
+    publish_keep: int = 10
+    alert_webhook_url: str | None = None
+
+    dagster_home_override: Path | None = None  # DAGSTER_HOME, when set
+
+    @property
+    def layout(self) -> Layout:
+        return Layout(self.data_dir)
+
+    @property
     def dagster_home(self) -> Path:
-        return Path(os.environ.get("DAGSTER_HOME") or self.data_dir / "dagster").resolve()
+        return (self.dagster_home_override or self.layout.default_dagster_home).resolve()
 
 
 class SettingsError(ValueError):
@@ -96,6 +127,7 @@ def load_settings(env: dict[str, str] | None = None, **overrides: object) -> Set
         config_path=config_path.expanduser().resolve(),
         publish_keep=_int(env, "KK_PUBLISH_KEEP", Settings.publish_keep),
         alert_webhook_url=env.get("KK_ALERT_WEBHOOK_URL") or None,
+        dagster_home_override=Path(env["DAGSTER_HOME"]) if env.get("DAGSTER_HOME") else None,
     )
     if overrides:
         from dataclasses import replace

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from pipelines.build_vars import AsOfError, dbt_vars, parse_as_of
 from pipelines.cli import build_parser, run_config
 from pipelines.scope import Network
-from pipelines.settings import SettingsError, load_settings
+from pipelines.settings import Layout, SettingsError, load_settings
+
+LAYOUT = Layout(Path("/tmp/kk-test-data"))
 
 
 def _config(argv: list[str], job: str, **env: str) -> dict:
@@ -58,12 +61,15 @@ def test_build_vars_revisions_window_never_runs_backwards() -> None:
     later = datetime(2026, 6, 1, tzinfo=UTC)
     earlier = datetime(2026, 5, 1, tzinfo=UTC)
     net = Network("n", "Nätverk", ("1784", "1780"))
-    forward = dbt_vars(as_of=later, previous_watermark=earlier, networks=[net])
+    forward = dbt_vars(layout=LAYOUT, as_of=later, previous_watermark=earlier, networks=[net])
     assert (forward["from_watermark"], forward["to_watermark"]) == (
         earlier.isoformat(), later.isoformat()
     )
     assert forward["networks"] == [{"id": "n", "title": "Nätverk", "members": ["1784", "1780"]}]
-    backward = dbt_vars(as_of=earlier, previous_watermark=later, networks=[])
+    # dbt's profile and sources get the data dir's paths as vars, not from the environment
+    assert forward["events_dir"] == str(LAYOUT.events_dir)
+    assert forward["warehouse_path"] == str(LAYOUT.warehouse_path)
+    backward = dbt_vars(layout=LAYOUT, as_of=earlier, previous_watermark=later, networks=[])
     assert backward["from_watermark"] is None
 
 

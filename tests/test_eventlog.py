@@ -20,16 +20,21 @@ from pipelines.eventlog.store import (
     SnapshotScope,
     records_to_table,
 )
+from pipelines.sources.kolada.streams import (
+    KPI,
+    KPI_VALUE,
+    MUNICIPALITY_GROUP,
+)
 from tests.eventlog_helpers import grid, value
 
-STREAM = "kolada.kpi_value"
+STREAM = KPI_VALUE.name
 KPIS = ["N15428", "N11008"]
 UNITS = ["0180", "1784", "0000"]
 YEARS = [2021, 2022, 2023]
 
 
 def full_scope(years: list[int] = YEARS) -> SnapshotScope:
-    return SnapshotScope({0: KPIS, 1: UNITS, 2: [str(y) for y in years]})
+    return SnapshotScope({"kpi": KPIS, "municipality": UNITS, "period": [str(y) for y in years]})
 
 
 def append(log: EventLog, records, batch: str, snapshot: SnapshotScope | None = None):
@@ -44,7 +49,7 @@ def log(tmp_path: Path) -> EventLog:
 
 def test_eventlog_every_stream_has_an_empty_typed_file(log: EventLog) -> None:
     log.ensure_layout()
-    for stream in ("kolada.kpi", "kolada.kpi_value", "kolada.municipality_group"):
+    for stream in (KPI.name, KPI_VALUE.name, MUNICIPALITY_GROUP.name):
         files = log.event_files(stream)
         assert [f.name for f in files] == [EMPTY_FILE_NAME]
         assert "recorded_at" in pq.read_schema(files[0]).names
@@ -121,10 +126,11 @@ _CRASH_SCRIPT = textwrap.dedent(
     import sys
     from pathlib import Path
     from pipelines.eventlog.store import EventLog, SnapshotScope, records_to_table
+    from pipelines.sources.kolada.streams import KPI_VALUE
     from tests.eventlog_helpers import grid
     log = EventLog(Path(sys.argv[1]))
     records = grid(["N15428", "N11008"], ["0180", "1784", "0000"], [2021, 2022, 2023], bump=float(sys.argv[2]))
-    log.append("kolada.kpi_value", records_to_table(records), batch_id=sys.argv[3],
+    log.append(KPI_VALUE, records_to_table(records), batch_id=sys.argv[3],
                snapshot=SnapshotScope(), scope_source="test")
     """
 )
@@ -176,7 +182,7 @@ def test_eventlog_second_concurrent_writer_is_refused(log: EventLog) -> None:
     holder.start()
     try:
         assert ready.wait(30)
-        with pytest.raises(StreamLocked, match="kolada.kpi_value is being written by another process"):
+        with pytest.raises(StreamLocked, match=f"{KPI_VALUE.name} is being written by another process"):
             append(log, grid(KPIS, UNITS, YEARS), "b1", full_scope())
     finally:
         release.set()

@@ -11,7 +11,7 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import (
     AssetCheckEvaluationTargetMaterializationData,
 )
 
-from pipelines.gate import PublishBlocked, evaluate_gate, require_gate
+from pipelines.checks.gate import PublishBlocked, evaluate_gate, require_gate
 
 MART = dg.AssetKey("mart_kkik_scorecard")
 SUITE = dg.AssetCheckKey(MART, "gx_suite")

@@ -1,4 +1,4 @@
-"""Ingestion (pipelines/ingest.py) against the sample server: idempotent, exact about what
+"""Ingestion (pipelines/sources/kolada/ingest.py) against the sample server: idempotent, exact about what
 changed, and incremental ingestion ends in the same state as a full one."""
 
 from __future__ import annotations
@@ -13,9 +13,12 @@ import pytest
 
 from pipelines.eventlog.schema import UPSERTED
 from pipelines.eventlog.store import EventLog, SnapshotScope
-from pipelines.ingest import (
-    METADATA_STREAMS,
-    VALUE_STREAM,
+from pipelines.sample.generator import world
+from pipelines.sample.server import SampleKoladaServer
+from pipelines.sample.world import NEW_YEAR
+from pipelines.scope import IngestScope
+from pipelines.sources.kolada.client import KoladaClient
+from pipelines.sources.kolada.ingest import (
     IngestReport,
     incremental_from_date,
     ingest_metadata,
@@ -24,11 +27,7 @@ from pipelines.ingest import (
     resolve_municipalities,
     value_scope_fingerprint,
 )
-from pipelines.kolada.client import KoladaClient
-from pipelines.sample.generator import world
-from pipelines.sample.server import SampleKoladaServer
-from pipelines.sample.world import NEW_YEAR
-from pipelines.scope import IngestScope
+from pipelines.sources.kolada.streams import KPI_VALUE, METADATA_STREAMS
 
 ALL_SINGLE_KPIS = tuple(k for k in world(1).kpi_ids if k not in
                         {m["member_id"] for g in world(1).kpi_groups for m in g["members"]})
@@ -50,7 +49,7 @@ def ingest_day(log: EventLog, day: int, *, scope: IngestScope = SCOPE, full: boo
                epoch: date | None = None, metadata: bool = True) -> DayIngest:
     with (SampleKoladaServer(day=day, epoch=epoch) as server,
           KoladaClient(server.base_url, max_rps=1000.0, backoff_base=0.01) as client):
-        meta = {s: ingest_metadata(s, client, log, run_id=f"day{day}run", progress=quiet)
+        meta = {s.name: ingest_metadata(s, client, log, run_id=f"day{day}run", progress=quiet)
                 for s in METADATA_STREAMS} if metadata else {}
         values = ingest_values(client, log, scope, run_id=f"day{day}run", full=full,
                                progress=quiet)
@@ -66,7 +65,7 @@ def live_state(log: EventLog) -> set[tuple[str, str]]:
     """(entity_key, payload_hash) of every live value: the state the marts would see."""
     with duckdb.connect() as con:
         rows = con.execute(f"""
-            select entity_key, event_type, payload_hash from read_parquet('{log.glob(VALUE_STREAM)}')
+            select entity_key, event_type, payload_hash from read_parquet('{log.glob(KPI_VALUE)}')
             qualify row_number() over (partition by entity_key
                                        order by recorded_at desc, batch_id desc) = 1
         """).fetchall()
@@ -156,8 +155,10 @@ def test_ingest_moving_year_range_keeps_older_years(tmp_path: Path) -> None:
     late = IngestScope(**{**early.__dict__, "years": (2018, 2019, 2020)})
     first = ingest_day(log, 1, scope=early, metadata=True).values
     second = ingest_day(log, 1, scope=late, metadata=False).values
-    old_years = SnapshotScope({0: early.kpis, 1: early.municipalities, 2: ["2016", "2017"]})
+    old_years = SnapshotScope(
+        {"kpi": early.kpis, "municipality": early.municipalities, "period": ["2016", "2017"]}
+    )
     assert second.result.deleted == 0
-    assert log.live_key_count(VALUE_STREAM, old_years) == \
+    assert log.live_key_count(KPI_VALUE, old_years) == \
         world(1).select(early.kpis, early.municipalities, [2016, 2017]).value_count
     assert first.result.appended > 0

@@ -9,14 +9,15 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from pipelines.kolada.client import (
+from pipelines.sample.server import SampleKoladaServer
+from pipelines.sources.kolada.client import (
     KoladaClient,
     KoladaError,
     KoladaUnavailable,
     SuspiciousEmptyAnswer,
 )
-from pipelines.kolada.throttle import TokenBucket
-from pipelines.sample.server import SampleKoladaServer
+from pipelines.sources.kolada.streams import MUNICIPALITY
+from pipelines.sources.kolada.throttle import TokenBucket
 
 KPI = "N15428"
 UNITS = ["0000", "0180", "1280", "1480", "1784"]
@@ -168,7 +169,7 @@ def test_client_keeps_several_requests_in_flight(server: SampleKoladaServer) -> 
 
 def test_client_metadata_reads_every_municipality(server: SampleKoladaServer) -> None:
     with make_client(server.base_url) as client:
-        result = client.metadata("kolada.municipality")
+        result = client.metadata(MUNICIPALITY)
     titles = {r.entity_key: r.payload["title"] for r in result.records}
     assert len(titles) == 312 and titles["2583"] == "Haparanda" and titles["1880"] == "Örebro"
 

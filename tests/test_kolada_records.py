@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from pipelines.kolada.records import KoladaParseError, metadata_records, value_records
+from pipelines.sources.kolada.records import KoladaParseError, metadata_records, value_records
+from pipelines.sources.kolada.streams import KPI, KPI_GROUP, MUNICIPALITY, MUNICIPALITY_GROUP
 from tests.conftest import REFERENCE_DIR
 
 SRC = "http://127.0.0.1/v3/data/kpi/N15428/municipality/1784/year/2023"
@@ -95,32 +96,32 @@ def test_value_records_missing_municipality_is_an_error() -> None:
 
 def test_metadata_kpi_fills_missing_v3_fields_and_reads_01_as_bool() -> None:
     (record,) = metadata_records(
-        "kolada.kpi", [{"id": "N15428", "title": "Behöriga", "is_divided_by_gender": 1}], SRC)
+        KPI, [{"id": "N15428", "title": "Behöriga", "is_divided_by_gender": 1}], SRC)
     assert record.payload["is_divided_by_gender"] is True
     assert record.payload["has_ou_data"] is None and "publ_period" in record.payload
 
 
 def test_metadata_kpi_without_title_is_an_error() -> None:
     with pytest.raises(KoladaParseError, match="^title:"):
-        metadata_records("kolada.kpi", [{"id": "N15428", "title": " "}], SRC)
+        metadata_records(KPI, [{"id": "N15428", "title": " "}], SRC)
 
 
 def test_metadata_group_members_are_sorted() -> None:
     group = {"id": "G1", "title": "Grupp", "members": [
         {"member_id": "1784", "member_title": "Arvika"},
         {"member_id": "0180", "member_title": "Stockholm"}]}
-    (record,) = metadata_records("kolada.municipality_group", [group], SRC)
+    (record,) = metadata_records(MUNICIPALITY_GROUP, [group], SRC)
     assert [m["member_id"] for m in record.payload["members"]] == ["0180", "1784"]
 
 
 def test_metadata_group_member_with_int_id_is_an_error() -> None:
     group = {"id": "G1", "title": "Grupp", "members": [{"member_id": 180, "member_title": "S"}]}
     with pytest.raises(KoladaParseError, match="member_id"):
-        metadata_records("kolada.municipality_group", [group], SRC)
+        metadata_records(MUNICIPALITY_GROUP, [group], SRC)
 
 
 def test_metadata_municipality_keeps_leading_zero_and_type() -> None:
-    (record,) = metadata_records("kolada.municipality",
+    (record,) = metadata_records(MUNICIPALITY,
                                  [{"id": "0180", "title": "Stockholm", "type": "K"}], SRC)
     assert record.entity_key == "0180" and record.payload == {
         "id": "0180", "title": "Stockholm", "type": "K"}
@@ -130,21 +131,21 @@ def test_metadata_municipality_keeps_leading_zero_and_type() -> None:
 
 
 def test_reference_municipalities_parse_all_312() -> None:
-    records = metadata_records("kolada.municipality", reference("municipality.json"), "ref")
+    records = metadata_records(MUNICIPALITY, reference("municipality.json"), "ref")
     types = [r.payload["type"] for r in records]
     assert len(records) == 312 and types.count("K") == 290
     assert {r.entity_key for r in records} >= {"0000", "0180", "1784"}
 
 
 def test_reference_kpi_group_kkik_has_40_members() -> None:
-    records = metadata_records("kolada.kpi_group", reference("kpi_groups.json"), "ref")
+    records = metadata_records(KPI_GROUP, reference("kpi_groups.json"), "ref")
     kkik = {r.entity_key: r for r in records}["GKPI118"]
     assert len(kkik.payload["members"]) == 40
 
 
 def test_reference_municipality_groups_parse_with_sorted_members() -> None:
     raw = reference("municipality_groups.json")
-    records = metadata_records("kolada.municipality_group", raw, "ref")
+    records = metadata_records(MUNICIPALITY_GROUP, raw, "ref")
     assert len(records) == len(raw) and len(records) > 3000
     assert all(
         [m["member_id"] for m in r.payload["members"]]

@@ -23,6 +23,7 @@ from pipelines.cli import main
 from pipelines.eventlog.store import EventLog, records_to_table
 from pipelines.marts import PUBLISHED_MARTS
 from pipelines.publish.hashing import content_hash
+from pipelines.sources.kolada.streams import KPI, KPI_VALUE
 from tests.eventlog_helpers import value
 
 pytestmark = pytest.mark.slow
@@ -66,7 +67,7 @@ def published_hashes(folder: Path, marts: list[str]) -> dict[str, str]:
 
 
 def value_events(data: Path) -> int:
-    return EventLog(data / "events").events("kolada.kpi_value").num_rows
+    return EventLog(data / "events").events(KPI_VALUE).num_rows
 
 
 def test_platform_first_refresh_publishes_with_every_check_passing(data_dir: Path) -> None:
@@ -101,7 +102,7 @@ def test_platform_second_refresh_appends_nothing_and_publishes_nothing(data_dir:
     assert current(data_dir) == before_version
     ledger = EventLog(data_dir / "events").ledger().to_pylist()
     last_run = [r for r in ledger if r["run_id"] == ledger[-1]["run_id"]]
-    assert {r["stream"] for r in last_run} >= {"kolada.kpi_value", "kolada.kpi"}
+    assert {r["stream"] for r in last_run} >= {KPI_VALUE.name, KPI.name}
     assert all(r["upserted"] == 0 and r["deleted"] == 0 for r in last_run)
 
 
@@ -151,7 +152,7 @@ def test_platform_bad_events_block_publishing_and_keep_current(
     # A source that delivers a share of 180 % for a KKiK "andel (%)" KPI: through the real log.
     log = EventLog(data_dir / "events")
     bad = value("N15428", "1784", 2023, 180.0)
-    log.append("kolada.kpi_value", records_to_table([bad]), batch_id="99990101T000000000000Z_bad",
+    log.append(KPI_VALUE, records_to_table([bad]), batch_id="99990101T000000000000Z_bad",
                snapshot=None, scope_source="test://bad-source")
     assert main(["build"]) == 1
     assert main(["publish", "--force"]) == 1
@@ -162,7 +163,7 @@ def test_platform_bad_events_block_publishing_and_keep_current(
     assert published_hashes(folder, list(PUBLISHED_MARTS)) == before
     # the source corrects itself: the next build passes again
     fixed = value("N15428", "1784", 2023, 81.5)
-    log.append("kolada.kpi_value", records_to_table([fixed]), batch_id="99990102T000000000000Z_fix",
+    log.append(KPI_VALUE, records_to_table([fixed]), batch_id="99990102T000000000000Z_fix",
                snapshot=None, scope_source="test://bad-source")
     assert main(["build"]) == 0
 

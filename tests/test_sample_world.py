@@ -14,11 +14,12 @@ import httpx
 import numpy as np
 import pytest
 
-from pipelines.kolada.records import KPI_FIELDS
 from pipelines.sample import generator
 from pipelines.sample.generator import world
 from pipelines.sample.server import SampleKoladaServer
 from pipelines.sample.world import NEW_YEAR, World
+from pipelines.sources.kolada.records import KPI_FIELDS
+from pipelines.sources.kolada.streams import KPI, MUNICIPALITY
 from tests.conftest import REPO_ROOT
 
 DIGEST_CODE = """
@@ -93,8 +94,8 @@ def test_generator_day2_changes_are_as_designed() -> None:
     new_year = day2.select(years=[NEW_YEAR])
     assert new_year.value_count == c.added
     assert 1 <= len(set(new_year.cells[0].tolist())) <= 6
-    assert len(c.retitled_kpis) == 1 and c.metadata["kolada.kpi"] == 1
-    assert c.metadata["kolada.municipality"] == 0
+    assert len(c.retitled_kpis) == 1 and c.metadata[KPI.name] == 1
+    assert c.metadata[MUNICIPALITY.name] == 0
 
 
 def test_generator_from_date_answer_holds_only_changed_values() -> None:

@@ -1,10 +1,19 @@
-"""Blocking data checks on the marts: GX 1.x suites kept as JSON in `expectations/`."""
+"""Blocking data checks on the marts: GX 1.x suites kept as JSON in `expectations/`, the runner,
+the publishing gate, and the one result type that travels from evaluation to the manifest."""
 
-from pipelines.checks.results import CheckReference, ExpectationOutcome, SuiteResult
+from pipelines.checks.results import (
+    GX_CHECK_NAME,
+    CheckReference,
+    CheckResult,
+    ExpectationOutcome,
+    SuiteResult,
+)
 from pipelines.checks.runner import SuiteError, available_suites, load_suite, run_suite
 
 __all__ = [
+    "GX_CHECK_NAME",
     "CheckReference",
+    "CheckResult",
     "ExpectationOutcome",
     "SuiteError",
     "SuiteResult",

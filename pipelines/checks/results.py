@@ -95,3 +95,57 @@ class SuiteResult:
             "passed": self.passed,
             "outcomes": [asdict(o) for o in self.outcomes],
         }
+
+
+GX_CHECK_NAME = "gx_suite"  # the asset check that runs a mart's GX suite
+GREAT_EXPECTATIONS = "great_expectations"
+DBT_TEST = "dbt_test"
+NON_BLOCKING_SEVERITIES = frozenset({"WARN", "WARNING"})
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One blocking check's verdict on one build of a mart, from the gate to the manifest.
+
+    The gate makes them from the evaluations it verified (they checked the current build);
+    the publisher refuses on any failed one and records them in the manifest as `to_dict()`.
+    `suite` is the GX suite's `SuiteResult.to_dict()` (None for a dbt test).
+    """
+
+    asset: str
+    check: str
+    kind: str  # GREAT_EXPECTATIONS | DBT_TEST
+    passed: bool
+    severity: str  # Dagster's AssetCheckSeverity value: "ERROR" | "WARN"
+    suite: dict | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.asset}:{self.check}"
+
+    @property
+    def blocking_failure(self) -> bool:
+        suite_failed = self.suite is not None and self.suite.get("passed") is False
+        own_failed = not self.passed and self.severity.upper() not in NON_BLOCKING_SEVERITIES
+        return own_failed or suite_failed
+
+    def overridden(self) -> list[dict]:
+        """Expectations that passed only because an operator overrode them, with the reason."""
+        return [
+            {"check": self.name, "expectation": o.get("expectation"),
+             "reason": o.get("override_reason")}
+            for o in (self.suite or {}).get("outcomes", []) or []
+            if o.get("overridden")
+        ]
+
+    def to_dict(self) -> dict:
+        entry: dict = {
+            "asset": self.asset,
+            "check": self.check,
+            "kind": self.kind,
+            "passed": self.passed,
+            "severity": self.severity,
+        }
+        if self.suite is not None:
+            entry["suite"] = self.suite
+        return entry

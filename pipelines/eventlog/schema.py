@@ -1,5 +1,7 @@
 """The shape of one event, shared by writers, readers, dbt sources and tests.
 
+Which streams exist is declared by the sources (pipelines/sources/registry.py).
+
 An event file is Parquet with exactly these columns. `payload` is the source record as
 canonical JSON text (sorted keys, no whitespace) so that `payload_hash` is stable and any
 engine (DuckDB's `->>`, pandas, Spark) can read it without a struct schema per stream.
@@ -14,14 +16,6 @@ from typing import Any
 import pyarrow as pa
 
 SCHEMA_VERSION = 1
-
-STREAMS = (
-    "kolada.kpi",
-    "kolada.kpi_group",
-    "kolada.municipality",
-    "kolada.municipality_group",
-    "kolada.kpi_value",
-)
 
 UPSERTED = "upserted"
 DELETED = "deleted"

@@ -17,8 +17,8 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -35,11 +35,11 @@ from pipelines.eventlog.schema import (
     DELETED,
     EVENT_SCHEMA,
     SCHEMA_VERSION,
-    STREAMS,
     UPSERTED,
     canonical_json,
     payload_hash,
 )
+from pipelines.eventlog.streams import SnapshotScope, StreamSpec
 
 EMPTY_FILE_NAME = "00000000T000000000000Z_empty.parquet"
 
@@ -63,16 +63,6 @@ class RecordLike(Protocol):
     payload: dict[str, Any]
     deleted: bool
     source: str
-
-
-@dataclass(frozen=True)
-class SnapshotScope:
-    """Which keys a full answer speaks for: key part index -> the values the query asked for.
-
-    An empty mapping means the answer covers the whole stream (a metadata snapshot).
-    """
-
-    parts: Mapping[int, Sequence[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -110,27 +100,41 @@ def records_to_table(records: Iterable[RecordLike]) -> pa.Table:
     )
 
 
-class EventLog:
-    """The event log under `events_dir`: `<stream>/<batch_id>.parquet`, plus `_ledger/`."""
+Stream = StreamSpec | str  # a declaration, or its name
 
-    def __init__(self, events_dir: Path) -> None:
+
+class EventLog:
+    """The event log under `events_dir`: `<stream>/<batch_id>.parquet`, plus `_ledger/`.
+
+    `streams` are the declared streams (default: every source's, from the registry); a name
+    outside them is refused, so a typo cannot create a stream nobody reads.
+    """
+
+    def __init__(self, events_dir: Path, streams: Mapping[str, StreamSpec] | None = None) -> None:
+        if streams is None:
+            from pipelines.sources.registry import STREAMS as streams
+        self.streams = streams
         self.events_dir = Path(events_dir)
         self.tmp_dir = self.events_dir / "_tmp"
         self.lock_dir = self.events_dir / "_locks"
         self.ledger_dir = self.events_dir / "_ledger"
 
     # -- layout ---------------------------------------------------------------------------
-    def stream_dir(self, stream: str) -> Path:
-        if stream not in STREAMS:
-            raise ValueError(f"unknown stream {stream!r}; known: {', '.join(STREAMS)}")
-        return self.events_dir / stream
+    def spec(self, stream: Stream) -> StreamSpec:
+        name = stream if isinstance(stream, str) else stream.name
+        if name not in self.streams:
+            raise ValueError(f"unknown stream {name!r}; known: {', '.join(self.streams)}")
+        return self.streams[name]
 
-    def glob(self, stream: str) -> str:
+    def stream_dir(self, stream: Stream) -> Path:
+        return self.events_dir / self.spec(stream).name
+
+    def glob(self, stream: Stream) -> str:
         return str(self.stream_dir(stream) / "*.parquet")
 
     def ensure_layout(self) -> None:
         """Every stream (and the ledger) gets an empty typed file: readers never hit an empty glob."""
-        for stream in STREAMS:
+        for stream in self.streams:
             self._ensure_empty_file(self.stream_dir(stream), EVENT_SCHEMA)
         self._ensure_empty_file(self.ledger_dir, LEDGER_SCHEMA)
 
@@ -172,7 +176,7 @@ class EventLog:
                 f"it. Use another KK_DATA_DIR for {origin} data (see {self.origin_path})."
             )
 
-    def event_files(self, stream: str) -> list[Path]:
+    def event_files(self, stream: Stream) -> list[Path]:
         return sorted(self.stream_dir(stream).glob("*.parquet"))
 
     # -- reading ----------------------------------------------------------------------------
@@ -181,7 +185,7 @@ class EventLog:
         con.execute("set threads to 2")
         return con
 
-    def events(self, stream: str, *, as_of: datetime | None = None) -> pa.Table:
+    def events(self, stream: Stream, *, as_of: datetime | None = None) -> pa.Table:
         self.ensure_layout()
         with self._connect() as con:
             sql = f"select * from read_parquet('{self.glob(stream)}')"
@@ -194,7 +198,7 @@ class EventLog:
     def watermark(self) -> datetime | None:
         """The latest `recorded_at` in the whole log: the default `as_of` of a build."""
         self.ensure_layout()
-        globs = ", ".join(f"'{self.glob(s)}'" for s in STREAMS)
+        globs = ", ".join(f"'{self.glob(s)}'" for s in self.streams)
         with self._connect() as con:
             row = con.execute(f"select max(recorded_at) from read_parquet([{globs}])").fetchone()
         return row[0] if row else None
@@ -206,10 +210,10 @@ class EventLog:
                 f"select * from read_parquet('{self.ledger_dir}/*.parquet') order by recorded_at, stream"
             ).to_arrow_table()
 
-    def live_key_count(self, stream: str, scope: SnapshotScope) -> int:
+    def live_key_count(self, stream: Stream, scope: SnapshotScope) -> int:
         """How many live keys the log holds inside `scope` (used by the empty-answer guard)."""
         with self._connect() as con:
-            where, params = _scope_predicate(scope, "c.entity_key")
+            where, params = _scope_predicate(scope, self.spec(stream), "c.entity_key")
             sql = _CURRENT_SQL.format(glob=self.glob(stream)) + f"""
                 select count(*) from current_state c where c.event_type = '{UPSERTED}' and {where}"""
             return con.execute(sql, params).fetchone()[0]
@@ -217,7 +221,7 @@ class EventLog:
     # -- writing ----------------------------------------------------------------------------
     def append(
         self,
-        stream: str,
+        stream: Stream,
         incoming: pa.Table,
         *,
         batch_id: str,
@@ -231,6 +235,7 @@ class EventLog:
         nothing. Otherwise absent live keys inside the snapshot scope become tombstones.
         """
         started = time.monotonic()
+        stream = self.spec(stream).name
         self.ensure_layout()
         with stream_lock(self.lock_dir, stream):
             self._recover(stream)
@@ -261,7 +266,7 @@ class EventLog:
             self._write_atomically(entry.to_table(), self.ledger_dir / f"{batch_id}--{stream}.parquet")
             return result
 
-    def _next_recorded_at(self, stream: str) -> datetime:
+    def _next_recorded_at(self, stream: Stream) -> datetime:
         """Transaction time, strictly after every event already in the stream (clocks step back)."""
         now = datetime.now(UTC)
         with self._connect() as con:
@@ -284,7 +289,7 @@ class EventLog:
             tombstones = ""
             params: list[Any] = []
             if snapshot is not None:
-                where, params = _scope_predicate(snapshot, "c.entity_key")
+                where, params = _scope_predicate(snapshot, self.spec(stream), "c.entity_key")
                 tombstones = f"""
                 union all
                 select c.entity_key, '{DELETED}' as event_type, null as payload, null as payload_hash,
@@ -372,15 +377,17 @@ _CURRENT_SQL = """
 """
 
 
-def _scope_predicate(scope: SnapshotScope, column: str) -> tuple[str, list[Any]]:
+def _scope_predicate(
+    scope: SnapshotScope, spec: StreamSpec, column: str
+) -> tuple[str, list[Any]]:
     clauses, params = ["true"], []
-    for index, values in sorted(scope.parts.items()):
+    for index, values in scope.positions(spec):
         clauses.append(f"list_contains(?, split_part({column}, '|', {index + 1}))")
-        params.append([str(v) for v in values])
+        params.append(values)
     return " and ".join(clauses), params
 
 
-def current_payloads(log: EventLog, stream: str) -> dict[str, dict[str, Any]]:
+def current_payloads(log: EventLog, stream: Stream) -> dict[str, dict[str, Any]]:
     """Live keys of a (small, metadata) stream with their latest payload, decoded."""
     log.ensure_layout()
     with log._connect() as con:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -15,19 +14,19 @@ WAREHOUSE_POOL = "warehouse"
 
 
 def prepare_dagster_home(settings: Settings) -> Path:
-    """Point DAGSTER_HOME at the shared folder and install the committed template once."""
+    """Create the shared instance folder and install the committed template once."""
     home = settings.dagster_home
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
         shutil.copyfile(TEMPLATE, config)
-    os.environ["DAGSTER_HOME"] = str(home)
     return home
 
 
 def shared_instance(settings: Settings) -> dg.DagsterInstance:
-    prepare_dagster_home(settings)
-    instance = dg.DagsterInstance.get()
+    """The persistent instance in `settings.dagster_home`, opened from its folder (not from a
+    DAGSTER_HOME written into this process's environment)."""
+    instance = dg.DagsterInstance.from_config(str(prepare_dagster_home(settings)))
     # The yaml's default_limit covers pools that are not configured; set ours explicitly so
     # the UI shows it and an operator sees the limit where they would look for it.
     storage = instance.event_log_storage

@@ -42,6 +42,7 @@ from pipelines.sample.world import (
     DayChanges,
     World,
 )
+from pipelines.sources.kolada.streams import KPI, KPI_GROUP, MUNICIPALITY, MUNICIPALITY_GROUP
 
 NULL_RATE = 0.03
 REVISE_RATE = 0.005
@@ -172,8 +173,8 @@ def _metadata(st: _Static, day: int) -> dict[str, tuple[dict[str, Any], ...]]:
         {"id": g["id"], "title": g["title"], "members": [dict(m) for m in g["members"]]}
         for g in st.seed.municipality_groups
     )
-    return {"kolada.kpi": kpis, "kolada.kpi_group": groups, "kolada.municipality": munis,
-            "kolada.municipality_group": muni_groups}
+    return {KPI.name: kpis, KPI_GROUP.name: groups, MUNICIPALITY.name: munis,
+            MUNICIPALITY_GROUP.name: muni_groups}
 
 
 def retitled_kpi() -> str:
@@ -323,7 +324,7 @@ def world(day: int) -> World:
         prev_meta = {s: getattr(prev, a) for s, a in _META_ATTRS.items()}
         diff = _metadata_diff(prev_meta, meta)
         retitled = tuple(
-            k["id"] for k, old in zip(meta["kolada.kpi"], prev.kpis, strict=True)
+            k["id"] for k, old in zip(meta[KPI.name], prev.kpis, strict=True)
             if k["title"] != old["title"]
         )
         changes = DayChanges(day, int(is_added.sum()), int(is_revised.sum()),
@@ -332,14 +333,14 @@ def world(day: int) -> World:
         array.flags.writeable = False  # shared between server threads and tests
     return World(
         day=day, kpi_ids=st.kpi_ids, unit_ids=st.unit_ids,
-        kpis=meta["kolada.kpi"], kpi_groups=meta["kolada.kpi_group"],
-        municipalities=meta["kolada.municipality"],
-        municipality_groups=meta["kolada.municipality_group"],
+        kpis=meta[KPI.name], kpi_groups=meta[KPI_GROUP.name],
+        municipalities=meta[MUNICIPALITY.name],
+        municipality_groups=meta[MUNICIPALITY_GROUP.name],
         exists=exists, deleted=deleted, value=value, count=count,
         changed_day=changed_day, change_kind=change_kind, changes=changes,
     )
 
 
-_META_ATTRS = {"kolada.kpi": "kpis", "kolada.kpi_group": "kpi_groups",
-               "kolada.municipality": "municipalities",
-               "kolada.municipality_group": "municipality_groups"}
+_META_ATTRS = {KPI.name: "kpis", KPI_GROUP.name: "kpi_groups",
+               MUNICIPALITY.name: "municipalities",
+               MUNICIPALITY_GROUP.name: "municipality_groups"}

@@ -24,16 +24,19 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from pipelines.sample.generator import world
 from pipelines.sample.world import World
+from pipelines.sources.kolada.streams import METADATA_STREAMS
 
 MAX_IDS_PER_SEGMENT = 25
-METADATA_PATHS = ("kpi", "kpi_groups", "municipality", "municipality_groups")
+# The metadata endpoints are the ones the streams declare, so a new metadata stream is served
+# as soon as the sample world has objects for it.
+METADATA_PATHS = tuple(stream.endpoint for stream in METADATA_STREAMS)
 FAULT_KINDS = ("status", "slow", "truncated", "empty")
 
 _DATA_RE = re.compile(
     r"^/v3/data(?:/kpi/(?P<kpi>[^/]+))?(?:/municipality/(?P<municipality>[^/]+))?"
     r"(?:/year/(?P<year>[^/]+))?/?$"
 )
-_META_RE = re.compile(r"^/v3/(?P<path>kpi|kpi_groups|municipality|municipality_groups)"
+_META_RE = re.compile(rf"^/v3/(?P<path>{'|'.join(map(re.escape, METADATA_PATHS))})"
                       r"(?:/(?P<ids>[^/]+))?/?$")
 
 

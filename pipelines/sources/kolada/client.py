@@ -21,18 +21,12 @@ from typing import Any, Self, TypeVar
 
 import httpx
 
-from pipelines.kolada.records import SourceRecord, metadata_records, value_records
-from pipelines.kolada.throttle import TokenBucket
+from pipelines.sources.kolada.records import SourceRecord, metadata_records, value_records
+from pipelines.sources.kolada.streams import KPI_VALUE, METADATA_STREAMS, KoladaStream
+from pipelines.sources.kolada.throttle import TokenBucket
 
 MAX_IDS_PER_SEGMENT = 25
 MAX_PAGES = 10_000  # guards against a next_url loop on a misbehaving server
-
-METADATA_PATHS = {
-    "kolada.kpi": "kpi",
-    "kolada.kpi_group": "kpi_groups",
-    "kolada.municipality": "municipality",
-    "kolada.municipality_group": "municipality_groups",
-}
 
 T = TypeVar("T")
 
@@ -75,7 +69,7 @@ class ValueChunk:
 
 @dataclass
 class MetadataResult:
-    stream: str
+    stream: KoladaStream
     url: str
     pages: int
     records: list[SourceRecord] = field(default_factory=list)
@@ -228,12 +222,12 @@ class KoladaClient:
         return f"{self.base_url}/{path}?{qs}"
 
     # -- metadata --------------------------------------------------------------------------
-    def metadata(self, stream: str, ids: Sequence[str] | None = None) -> MetadataResult:
+    def metadata(self, stream: KoladaStream, ids: Sequence[str] | None = None) -> MetadataResult:
         """All objects of one metadata stream, or only `ids` (chunked by 25)."""
-        if stream not in METADATA_PATHS:
+        if stream not in METADATA_STREAMS:
             raise KoladaError(f"unknown metadata stream {stream!r}; expected one of "
-                              f"{', '.join(METADATA_PATHS)}")
-        path = METADATA_PATHS[stream]
+                              f"{', '.join(s.name for s in METADATA_STREAMS)}")
+        path = stream.endpoint
         if ids is None:
             urls = [self._url(path)]
         else:
@@ -244,7 +238,7 @@ class KoladaClient:
             result.pages += pages
             for page_url, values in bodies:
                 result.records.extend(metadata_records(stream, values, page_url))
-        self._say(f"{stream}: {result.pages} pages, {len(result.records):,} objects, "
+        self._say(f"{stream.name}: {result.pages} pages, {len(result.records):,} objects, "
                   f"{self._rate():.1f} req/s")
         return result
 
@@ -300,7 +294,7 @@ class KoladaClient:
                     total_pages += chunk.pages
                     total_rows += len(chunk.records)
                     urls.append(chunk.url)
-                    self._say(f"kolada.kpi_value: chunk {done}/{len(plan)}, {total_pages} "
+                    self._say(f"{KPI_VALUE.name}: chunk {done}/{len(plan)}, {total_pages} "
                               f"pages, {total_rows:,} rows, {self._rate():.1f} req/s")
                     yield chunk
         finally:

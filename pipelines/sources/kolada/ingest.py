@@ -21,16 +21,9 @@ from pipelines.eventlog.store import (
     current_payloads,
     records_to_table,
 )
-from pipelines.kolada.client import KoladaClient, SuspiciousEmptyAnswer
 from pipelines.scope import IngestScope
-
-METADATA_STREAMS = (
-    "kolada.municipality",
-    "kolada.kpi_group",
-    "kolada.kpi",
-    "kolada.municipality_group",
-)
-VALUE_STREAM = "kolada.kpi_value"
+from pipelines.sources.kolada.client import KoladaClient, SuspiciousEmptyAnswer
+from pipelines.sources.kolada.streams import KPI_GROUP, KPI_VALUE, MUNICIPALITY, KoladaStream
 
 Progress = Callable[[str], None]
 
@@ -66,7 +59,7 @@ def new_batch_id(run_id: str, now: datetime | None = None) -> str:
 
 
 def ingest_metadata(
-    stream: str,
+    stream: KoladaStream,
     client: KoladaClient,
     log: EventLog,
     *,
@@ -79,7 +72,7 @@ def ingest_metadata(
     incoming = records_to_table(fetched.records)
     if incoming.num_rows == 0:
         raise SuspiciousEmptyAnswer(
-            f"{fetched.url} answered an empty list for {stream}; Kolada always has rows here. "
+            f"{fetched.url} answered an empty list for {stream.name}; Kolada always has rows here. "
             "Refusing to treat it as 'everything was deleted'."
         )
     seconds = (datetime.now(UTC) - started).total_seconds()
@@ -95,11 +88,11 @@ def ingest_metadata(
             "source": fetched.url,
             "pages": fetched.pages,
             "requests": fetched.pages,
-            "scope": json.dumps({"stream": stream, "ids": "all"}),
+            "scope": json.dumps({"stream": stream.name, "ids": "all"}),
         },
     )
     progress(
-        f"{stream}: {result.received:,} records, {result.appended:,} events appended "
+        f"{stream.name}: {result.received:,} records, {result.appended:,} events appended "
         f"({result.upserted:,} upserted, {result.deleted:,} deleted), {fetched.pages} pages"
     )
     return IngestReport(result, "full", fetched.pages, fetched.pages, seconds)
@@ -107,14 +100,14 @@ def ingest_metadata(
 
 def resolve_kpis(scope: IngestScope, log: EventLog) -> list[str]:
     """Members of the configured KPI groups (as the log knows them now) plus the single KPIs."""
-    groups = current_payloads(log, "kolada.kpi_group")
+    groups = current_payloads(log, KPI_GROUP)
     kpis: list[str] = []
     for group_id in scope.kpi_groups:
         group = groups.get(group_id)
         if group is None:
             raise LookupError(
-                f"KPI group {group_id} (from the scope config) is not in the kolada.kpi_group "
-                "stream; ingest kolada/kpi_group first or fix the config."
+                f"KPI group {group_id} (from the scope config) is not in the {KPI_GROUP.name} "
+                f"stream; ingest {'/'.join(KPI_GROUP.asset_key_path)} first or fix the config."
             )
         kpis.extend(m["member_id"] for m in group.get("members", []))
     kpis.extend(scope.kpis)
@@ -124,9 +117,12 @@ def resolve_kpis(scope: IngestScope, log: EventLog) -> list[str]:
 def resolve_municipalities(scope: IngestScope, log: EventLog) -> list[str]:
     if scope.municipalities != "all":
         return sorted(scope.municipalities)
-    units = sorted(current_payloads(log, "kolada.municipality"))
+    units = sorted(current_payloads(log, MUNICIPALITY))
     if not units:
-        raise LookupError("the kolada.municipality stream is empty; ingest kolada/municipality first.")
+        raise LookupError(
+            f"the {MUNICIPALITY.name} stream is empty; ingest "
+            f"{'/'.join(MUNICIPALITY.asset_key_path)} first."
+        )
     return units
 
 
@@ -143,7 +139,7 @@ def incremental_from_date(log: EventLog, fingerprint: str) -> date | None:
     if ledger.num_rows == 0:
         return None
     mask = pc.and_(
-        pc.equal(ledger["stream"], VALUE_STREAM),
+        pc.equal(ledger["stream"], KPI_VALUE.name),
         pc.equal(ledger["scope_fingerprint"], fingerprint),
     )
     previous = ledger.filter(mask)
@@ -170,7 +166,7 @@ def ingest_values(
     from_date = None if full else incremental_from_date(log, fingerprint)
     mode = "incremental" if from_date else "full"
     progress(
-        f"{VALUE_STREAM}: {mode} fetch of {len(kpis)} KPIs x {len(units)} units x "
+        f"{KPI_VALUE.name}: {mode} fetch of {len(kpis)} KPIs x {len(units)} units x "
         f"{len(years)} years" + (f" changed since {from_date}" if from_date else "")
     )
 
@@ -184,10 +180,10 @@ def ingest_values(
         records.extend(chunk.records)
 
     incoming = records_to_table(records)
-    snapshot = None if from_date else SnapshotScope({0: kpis, 1: units, 2: [str(y) for y in years]})
+    snapshot = None if from_date else _value_scope(kpis, units, years)
     seconds = (datetime.now(UTC) - started).total_seconds()
     result = log.append(
-        VALUE_STREAM,
+        KPI_VALUE,
         incoming,
         batch_id=new_batch_id(run_id),
         snapshot=snapshot,
@@ -204,11 +200,20 @@ def ingest_values(
         },
     )
     progress(
-        f"{VALUE_STREAM}: {result.received:,} values received, {result.appended:,} events appended "
+        f"{KPI_VALUE.name}: {result.received:,} values received, {result.appended:,} events appended "
         f"({result.upserted:,} upserted, {result.deleted:,} deleted, {result.unchanged:,} unchanged) "
         f"in {seconds:.1f} s"
     )
     return IngestReport(result, mode, pages, requests, seconds, from_date)
+
+
+def _value_scope(
+    kpis: Sequence[str], units: Sequence[str], years: Sequence[int]
+) -> SnapshotScope:
+    """What a full value answer speaks for: exactly the KPIs x units x years it asked for."""
+    return SnapshotScope(
+        {"kpi": list(kpis), "municipality": list(units), "period": [str(y) for y in years]}
+    )
 
 
 def _guard_empty_chunk(
@@ -216,9 +221,7 @@ def _guard_empty_chunk(
 ) -> None:
     """An empty full answer where the log holds live values smells like a broken query, not
     like mass deletion: refuse to turn it into tombstones."""
-    live = log.live_key_count(
-        VALUE_STREAM, SnapshotScope({0: kpis, 1: units, 2: [str(y) for y in years]})
-    )
+    live = log.live_key_count(KPI_VALUE, _value_scope(kpis, units, years))
     if live:
         raise SuspiciousEmptyAnswer(
             f"{url} answered no values, but the event log holds {live:,} live values in that "

@@ -13,6 +13,8 @@ from typing import Any
 
 import dagster as dg
 
+from pipelines.checks.results import DBT_TEST, GREAT_EXPECTATIONS, GX_CHECK_NAME, CheckResult
+
 
 class PublishBlocked(RuntimeError):
     """At least one blocking check failed, did not run, or checked an older build."""
@@ -22,8 +24,8 @@ class PublishBlocked(RuntimeError):
 class GateReport:
     passed: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
-    # The evaluations that checked the current build, for the manifest's check results.
-    evaluations: dict[dg.AssetCheckKey, dg.AssetCheckEvaluation] = field(default_factory=dict)
+    # Every evaluation that checked the current build, for the publisher and the manifest.
+    results: list[CheckResult] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -59,12 +61,25 @@ def evaluate_gate(
         if materialization is None or target is None or target.storage_id != materialization.storage_id:
             report.problems.append(f"{name} did not check the current build of its mart")
             continue
-        report.evaluations[check_key] = evaluation
+        report.results.append(_result(check_key, evaluation))
         if evaluation.passed or evaluation.severity == dg.AssetCheckSeverity.WARN:
             report.passed.append(name)
         else:
             report.problems.append(f"{name} failed")
+    report.results.sort(key=lambda r: r.name)
     return report
+
+
+def _result(key: dg.AssetCheckKey, evaluation: dg.AssetCheckEvaluation) -> CheckResult:
+    suite = evaluation.metadata.get("result")
+    return CheckResult(
+        asset=key.asset_key.to_user_string(),
+        check=key.name,
+        kind=GREAT_EXPECTATIONS if key.name == GX_CHECK_NAME else DBT_TEST,
+        passed=evaluation.passed,
+        severity=evaluation.severity.value,
+        suite=None if suite is None else suite.value,
+    )
 
 
 def _evaluation(execution: Any) -> Any | None:

@@ -14,35 +14,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from pipelines.sources.kolada.streams import (
+    KPI,
+    KPI_GROUP,
+    METADATA_STREAMS,
+    MUNICIPALITY,
+    KoladaStream,
+)
+
 KPI_ID_RE = re.compile(r"^[NU]\d{5}$")
 MUNICIPALITY_ID_RE = re.compile(r"^\d{4}$")
 GENDERS = ("T", "K", "M")
 _GENDER_SET = frozenset(GENDERS)
 
-METADATA_STREAMS = (
-    "kolada.kpi",
-    "kolada.kpi_group",
-    "kolada.municipality",
-    "kolada.municipality_group",
-)
-
 # Fields of a v3 KPI object (kolada-api.md). Always present in the payload (None when the
 # source omitted them) so that v2 captures and v3 pages give payloads of the same shape.
-KPI_FIELDS = (
-    "id",
-    "title",
-    "description",
-    "is_divided_by_gender",
-    "municipality_type",
-    "auspice",
-    "operating_area",
-    "perspective",
-    "prel_publication_date",
-    "publication_date",
-    "publ_period",
-    "has_ou_data",
-)
-_KPI_BOOL_FIELDS = ("is_divided_by_gender", "has_ou_data")
+KPI_FIELDS = tuple(f.name for f in KPI.payload)
+_KPI_BOOL_FIELDS = tuple(f.name for f in KPI.payload if f.type == "boolean")
 
 
 class KoladaParseError(ValueError):
@@ -251,22 +239,21 @@ def _group_payload(
 
 
 def metadata_records(
-    stream: str, objects: Iterable[dict[str, Any]], source: str
+    stream: KoladaStream, objects: Iterable[dict[str, Any]], source: str
 ) -> list[SourceRecord]:
-    """Normalise metadata objects of one stream (kolada.kpi, kolada.kpi_group, ...)."""
+    """Normalise metadata objects of one metadata stream (streams.METADATA_STREAMS)."""
     if stream not in METADATA_STREAMS:
-        raise KoladaParseError(
-            f"unknown metadata stream {stream!r}; expected one of {', '.join(METADATA_STREAMS)}"
-        )
+        names = ", ".join(s.name for s in METADATA_STREAMS)
+        raise KoladaParseError(f"unknown metadata stream {stream!r}; expected one of {names}")
     out: list[SourceRecord] = []
     for obj in objects:
         if not isinstance(obj, dict):
             raise _fail("object", "expected an object", obj, source)
-        if stream == "kolada.kpi":
+        if stream == KPI:
             payload = _kpi_payload(obj, source)
-        elif stream == "kolada.municipality":
+        elif stream == MUNICIPALITY:
             payload = _municipality_payload(obj, source)
-        elif stream == "kolada.kpi_group":
+        elif stream == KPI_GROUP:
             payload = _group_payload(obj, source, _kpi_id, "KPI id")
         else:
             payload = _group_payload(obj, source, _municipality_id, "municipality id")

@@ -1,0 +1,70 @@
+"""Run the GX suite of every selected published mart on the warehouse, opened once, read-only.
+
+What a suite needs from outside its mart (dim_municipality's codes, dim_kpi's units, the
+previous publication's row counts) is read here, so the asset check only turns results into
+Dagster records. Read-only and closed at once: dbt owns the warehouse, and even a reader
+blocks its writer (the check runs in pool `warehouse`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipelines.checks.results import CheckReference, SuiteResult
+from pipelines.checks.runner import available_suites, run_suite
+from pipelines.marts import PUBLISHED_MARTS
+from pipelines.settings import REPO_ROOT
+
+EXPECTATIONS_DIR = REPO_ROOT / "expectations"
+
+
+def suite_marts(expectations_dir: Path = EXPECTATIONS_DIR) -> list[str]:
+    """The published marts that have a suite, in dependency order."""
+    suites = set(available_suites(expectations_dir))
+    return [mart for mart in PUBLISHED_MARTS if mart in suites]
+
+
+def _reference(
+    con: duckdb.DuckDBPyConnection,
+    mart: str,
+    previous: Mapping[str, Any] | None,
+    override_reason: str | None,
+) -> CheckReference:
+    ids = {row[0] for row in con.execute("select municipality_id from dim_municipality").fetchall()}
+    counts = (previous or {}).get("row_counts", {})
+    return CheckReference(
+        municipality_ids=ids,
+        previous_row_count=counts.get(mart),
+        row_count_override_reason=override_reason,
+        today=date.today(),
+        # fct_kpi_values and the peer values carry a kpi_id but no unit column
+        kpi_units=dict(con.execute("select kpi_id, unit from dim_kpi").fetchall()),
+    )
+
+
+def run_warehouse_suites(
+    warehouse_path: Path,
+    marts: Iterable[str],
+    *,
+    previous_manifest: Mapping[str, Any] | None,
+    override_reason: str | None = None,
+    expectations_dir: Path = EXPECTATIONS_DIR,
+) -> Iterator[SuiteResult]:
+    """One SuiteResult per mart in `marts` (in `suite_marts` order), as each finishes."""
+    wanted = set(marts)
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        for mart in suite_marts(expectations_dir):
+            if mart not in wanted:
+                continue
+            df = con.execute(f'select * from "{mart}"').df()
+            yield run_suite(
+                mart,
+                df,
+                expectations_dir=expectations_dir,
+                reference=_reference(con, mart, previous_manifest, override_reason),
+            )
