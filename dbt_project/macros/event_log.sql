@@ -56,76 +56,22 @@
 
 
 {#
-    The events of one stream recorded up to as_of, each with its place in its key's history:
-    revision_number (0 = first event of the key), valid_from, valid_to (next event of the key,
-    null while current). Ties of recorded_at are broken by batch_id (sortable).
+    The order of one key's events, shared by history and current state so that both agree on
+    which event came last: by recorded_at, ties broken by batch_id (sortable). Used on an
+    events model of staging/ (one row per event, columns entity_key, recorded_at, batch_id).
 #}
-{% macro historized_events(stream) %}
-    with
 
-    events as (
-        select *
-        from {{ source('kolada', stream) }}
-        where recorded_at <= {{ as_of_timestamp() }}
-    ),
+{# 0 for the key's first event, 1 for the next, ... #}
+{% macro event_revision_number() -%}
+    cast(row_number() over (partition by entity_key order by recorded_at, batch_id) - 1 as integer)
+{%- endmacro %}
 
-    sequenced as (
-        select
-            stream,
-            entity_key,
-            event_type,
-            payload,
-            payload_hash,
-            recorded_at,
-            batch_id,
-            source as source_url,
-            schema_version,
-            row_number() over (
-                partition by entity_key order by recorded_at, batch_id
-            ) - 1 as revision_number,
-            recorded_at as valid_from,
-            lead(recorded_at) over (
-                partition by entity_key order by recorded_at, batch_id
-            ) as valid_to,
-        from events
-    ),
+{# When the key's next event was recorded: the end of this event's validity (null while current). #}
+{% macro event_superseded_at() -%}
+    lead(recorded_at) over (partition by entity_key order by recorded_at, batch_id)
+{%- endmacro %}
 
-    final as (
-        select
-            *,
-            valid_to is null as is_current,
-        from sequenced
-    )
-
-    select * from final
-{% endmacro %}
-
-
-{# Current state of one stream as of as_of: latest event per key, tombstones removed. #}
-{% macro current_events(stream) %}
-    with
-
-    events as (
-        select *
-        from {{ source('kolada', stream) }}
-        where recorded_at <= {{ as_of_timestamp() }}
-    ),
-
-    ranked as (
-        select
-            *,
-            row_number() over (
-                partition by entity_key order by recorded_at desc, batch_id desc
-            ) as recency,
-        from events
-    ),
-
-    final as (
-        select *
-        from ranked
-        where recency = 1
-            and event_type = 'upserted'
-    )
-
-    select * from final
-{% endmacro %}
+{# 1 for the key's latest event, 2 for the one before, ... #}
+{% macro event_recency() -%}
+    row_number() over (partition by entity_key order by recorded_at desc, batch_id desc)
+{%- endmacro %}

@@ -11,11 +11,6 @@
     json_extract({{ column }}, '$.{{ key }}')
 {%- endmacro %}
 
-{# Cross-join helper: one row per element of a JSON array at key (use in from: `, {{ ... }} as t(element)`). #}
-{% macro json_array_elements(column, key) -%}
-    unnest(cast(json_extract({{ column }}, '$.{{ key }}') as json[]))
-{%- endmacro %}
-
 {% macro regex_extract(column, pattern, group=0) -%}
     regexp_extract({{ column }}, '{{ pattern }}', {{ group }})
 {%- endmacro %}

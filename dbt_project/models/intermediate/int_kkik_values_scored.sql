@@ -6,7 +6,7 @@
 with
 
 municipalities as (
-    select * from {{ ref('stg_kolada__municipalities') }}
+    select * from {{ ref('int_municipalities_current') }}
 ),
 
 kpis as (

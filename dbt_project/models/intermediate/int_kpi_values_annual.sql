@@ -2,12 +2,12 @@
 with
 
 values_current as (
-    select * from {{ ref('stg_kolada__kpi_values') }}
+    select * from {{ ref('int_kpi_values_current') }}
     where gender = 'T'
 ),
 
 municipalities as (
-    select * from {{ ref('stg_kolada__municipalities') }}
+    select * from {{ ref('int_municipalities_current') }}
 ),
 
 final as (

@@ -1,34 +1,40 @@
--- Every event of a KPI value key up to as_of, as a validity interval [valid_from, valid_to).
+/*
+    Every event of a KPI value key up to as_of, as a validity interval [valid_from, valid_to):
+    what fct_kpi_values (first recorded, revision count) and mart_revisions (the state at two
+    moments) read. Tombstones are kept so that "deleted at" is visible.
+*/
 with
 
-source as (
-    {{ historized_events('kpi_value') }}
+events as (
+    select * from {{ ref('stg_kolada__kpi_value_events') }}
 ),
 
-renamed as (
+sequenced as (
     select
         entity_key,
-        {{ split_text_part('entity_key', '|', 1) }} as kpi_id,
-        {{ split_text_part('entity_key', '|', 2) }} as municipality_id,
-        cast({{ split_text_part('entity_key', '|', 3) }} as integer) as period,
-        {{ split_text_part('entity_key', '|', 4) }} as gender,
+        kpi_id,
+        municipality_id,
+        period,
+        gender,
         event_type,
-        cast({{ json_text('payload', 'value') }} as double) as value,
-        cast({{ json_text('payload', 'count') }} as integer) as value_count,
-        nullif({{ json_text('payload', 'status') }}, '') as status,
+        value,
+        value_count,
+        status,
         payload_hash,
         recorded_at,
         batch_id,
         source_url,
-        cast(revision_number as integer) as revision_number,
-        valid_from,
-        valid_to,
-        is_current
-    from source
+        {{ event_revision_number() }} as revision_number,
+        recorded_at as valid_from,
+        {{ event_superseded_at() }} as valid_to,
+    from events
 ),
 
 final as (
-    select * from renamed
+    select
+        *,
+        valid_to is null as is_current,
+    from sequenced
 )
 
 select * from final

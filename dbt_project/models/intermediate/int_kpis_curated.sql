@@ -2,11 +2,11 @@
 with
 
 kpis as (
-    select * from {{ ref('stg_kolada__kpis') }}
+    select * from {{ ref('int_kpis_current') }}
 ),
 
 kpi_groups as (
-    select * from {{ ref('stg_kolada__kpi_groups') }}
+    select * from {{ ref('int_kpi_groups_current') }}
     where kpi_group_id = '{{ var("kkik_kpi_group_id") }}'
 ),
 
@@ -25,7 +25,7 @@ value_years as (
         kpi_id,
         min(period) as first_year,
         max(period) as last_year
-    from {{ ref('stg_kolada__kpi_values') }}
+    from {{ ref('int_kpi_values_current') }}
     where value is not null
     group by kpi_id
 ),

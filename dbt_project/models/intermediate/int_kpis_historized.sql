@@ -1,28 +1,33 @@
--- Every event of a KPI's metadata up to as_of, as a validity interval [valid_from, valid_to).
+/*
+    Every event of a KPI's metadata up to as_of, as a validity interval [valid_from, valid_to):
+    mart_revisions compares the titles (and added/removed KPIs) at two moments.
+*/
 with
 
-source as (
-    {{ historized_events('kpi') }}
+events as (
+    select * from {{ ref('stg_kolada__kpi_events') }}
 ),
 
-renamed as (
+sequenced as (
     select
-        entity_key as kpi_id,
+        kpi_id,
         event_type,
-        {{ json_text('payload', 'title') }} as title,
+        title,
         payload_hash,
         recorded_at,
         batch_id,
         source_url,
-        cast(revision_number as integer) as revision_number,
-        valid_from,
-        valid_to,
-        is_current
-    from source
+        {{ event_revision_number() }} as revision_number,
+        recorded_at as valid_from,
+        {{ event_superseded_at() }} as valid_to,
+    from events
 ),
 
 final as (
-    select * from renamed
+    select
+        *,
+        valid_to is null as is_current,
+    from sequenced
 )
 
 select * from final

@@ -11,7 +11,7 @@ versions as (
 ),
 
 municipalities as (
-    select * from {{ ref('stg_kolada__municipalities') }}
+    select * from {{ ref('int_municipalities_current') }}
     where type = 'K'
 ),
 

@@ -2,7 +2,7 @@
 with
 
 municipalities as (
-    select * from {{ ref('stg_kolada__municipalities') }}
+    select * from {{ ref('int_municipalities_current') }}
 ),
 
 counties as (
@@ -14,7 +14,7 @@ kommungrupper as (
 ),
 
 groups as (
-    select * from {{ ref('stg_kolada__municipality_groups') }}
+    select * from {{ ref('int_municipality_groups_current') }}
 ),
 
 kommungrupp_members as (

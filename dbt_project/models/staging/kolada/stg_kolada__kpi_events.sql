@@ -1,13 +1,19 @@
--- Current KPI metadata as of var('as_of').
+/*
+    Every event of stream kolada.kpi (Kolada v3 kpi objects) recorded up to var('as_of'), with
+    the payload's fields as typed columns. The key is the KPI id.
+*/
 with
 
 source as (
-    {{ current_events('kpi') }}
+    select * from {{ source('kolada', 'kpi') }}
+    where recorded_at <= {{ as_of_timestamp() }}
 ),
 
 renamed as (
     select
-        {{ json_text('payload', 'id') }} as kpi_id,
+        entity_key,
+        entity_key as kpi_id,
+        event_type,
         {{ json_text('payload', 'title') }} as title,
         {{ json_text('payload', 'description') }} as description,
         cast({{ json_text('payload', 'is_divided_by_gender') }} as boolean) as is_divided_by_gender,
@@ -19,8 +25,10 @@ renamed as (
         {{ json_text('payload', 'publication_date') }} as publication_date,
         {{ json_text('payload', 'publ_period') }} as publ_period,
         cast({{ json_text('payload', 'has_ou_data') }} as boolean) as has_ou_data,
+        payload_hash,
         recorded_at,
         batch_id,
+        source as source_url,
     from source
 ),
 
