@@ -54,7 +54,7 @@ def publication(
         layout.published_dir,
         list(PUBLISHED_MARTS),
         watermark=built_watermark(context.instance, MART_KEYS),
-        check_results=[r.to_dict() for r in gate.results],
+        check_results=gate.results,
         code_version=code_version(),
         synthetic=platform.event_log().origin() == "sample",
         keep=platform.publish_keep,

@@ -1,40 +1,63 @@
 """The mart suites in expectations/ and every expectation type they use, run on small frames.
 
-Some GX 1.24 expectations cannot run on pandas (UnexpectedRowsExpectation needs SQL), so each
-type a suite uses is probed here once on rows that must pass and once on rows that must fail;
-a test then refuses any suite type that is not probed. GX runs are shared by module fixtures
-to keep the file fast.
+The marts' contract (pipelines/marts.py, read from the dbt yml) names the columns; row-level
+rules are dbt data tests in that yml, so the suites keep only what dbt cannot state, and the
+tests here hold both halves: the suites' shape, each GX expectation type probed once on rows
+that must pass and once on rows that must fail (some GX 1.24 expectations cannot run on pandas:
+UnexpectedRowsExpectation needs SQL), and, in the slow test at the end, the marts' dbt tests on
+the same samples. GX runs are shared by module fixtures to keep the file fast.
 """
 
 from __future__ import annotations
 
 import json
 import keyword
+import os
 import re
+import subprocess
+import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
+import yaml
 
 from pipelines.checks import custom
-from pipelines.checks.contract import load_contract
 from pipelines.checks.results import CheckReference, SuiteResult
 from pipelines.checks.runner import available_suites, load_suite, run_suite
+from pipelines.marts import CREDITS, MODELS_FILE, PUBLISHED_MARTS, mart_contracts
 
 REPO = Path(__file__).resolve().parents[1]
 EXPECTATIONS = REPO / "expectations"
+DBT_PROJECT = REPO / "dbt_project"
 TODAY = date(2026, 6, 1)  # min_fresh_year = 2024 with the default 2-year lag
 MUNICIPALITY_IDS = {"0000", "0001", "0012", "0180", "1280"}
 
 
-# --- the contract (docs/marts.md), parsed so that a suite typo is caught -----------------------
+# --- the contract (the marts' dbt yml), so that a suite typo is caught -------------------------
 
 
-CONTRACT = load_contract()
-KEYS = {mart: c.key for mart, c in CONTRACT.items()}
-COLUMNS = {mart: c.columns for mart, c in CONTRACT.items()}
+CONTRACTS = mart_contracts()
+KEYS = {mart: list(c.key) for mart, c in CONTRACTS.items()}
+COLUMNS = {mart: list(c.column_names) for mart, c in CONTRACTS.items()}
+RAW_MODELS = {
+    m["name"]: m for m in yaml.safe_load(MODELS_FILE.read_text(encoding="utf-8"))["models"]
+}
+# What only GX can hold: values dbt never sees (the previous publication, today's date), and
+# distribution checks; cross-row and reference-data rules are custom_checks.
+GX_ONLY_PARAMETERS = {
+    "expect_table_row_count_to_be_between": "min_row_count",
+    "expect_column_max_to_be_between": "min_fresh_year",
+}
+GX_DISTRIBUTION_TYPES = {
+    "expect_column_mean_to_be_between",
+    "expect_column_median_to_be_between",
+    "expect_column_stdev_to_be_between",
+    "expect_column_quantile_values_to_be_between",
+    "expect_column_kl_divergence_to_be_less_than",
+}
 
 
 def _condition_columns(condition: str) -> set[str]:
@@ -64,19 +87,40 @@ def referenced_columns(entry: dict) -> set[str]:
     return cols
 
 
-def test_contract_parser_finds_every_mart_and_its_columns() -> None:
-    assert len(KEYS) == 8 and set(COLUMNS) == set(KEYS)
-    assert "rank" in COLUMNS["mart_kkik_scorecard"]
-    assert "higher_better" not in COLUMNS["dim_kpi"]  # an allowed value, not a column
-    for mart, key in KEYS.items():
-        assert set(key) <= set(COLUMNS[mart]), mart
+def test_every_published_mart_has_a_contract_and_a_suite() -> None:
+    assert PUBLISHED_MARTS and set(PUBLISHED_MARTS) == set(CONTRACTS)
+    assert available_suites(EXPECTATIONS) == sorted(PUBLISHED_MARTS)
 
 
-def test_suites_exist_for_exactly_the_published_marts() -> None:
-    assert available_suites(EXPECTATIONS) == sorted(KEYS)
+def test_every_contract_column_has_a_swedish_header_and_a_credit() -> None:
+    """Read from the raw yml, so a reader default cannot hide a missing entry."""
+    for mart in PUBLISHED_MARTS:
+        for column in RAW_MODELS[mart]["columns"]:
+            meta = column.get("config", {}).get("meta", {})
+            where = f"{mart}.{column['name']}"
+            assert isinstance(meta.get("header_sv"), str) and meta["header_sv"].strip(), where
+            assert meta.get("credit") in CREDITS, where
+            assert set(meta) <= {"header_sv", "unit", "credit"}, where
 
 
-@pytest.mark.parametrize("mart", sorted(KEYS))
+@pytest.mark.parametrize("mart", PUBLISHED_MARTS)
+def test_contract_key_is_unique_and_not_null_in_dbt(mart: str) -> None:
+    model = RAW_MODELS[mart]
+    tests = {c["name"]: c.get("data_tests") or [] for c in model["columns"]}
+    for column in KEYS[mart]:
+        assert "not_null" in tests[column], f"{mart}.{column}: no dbt not_null test"
+    if len(KEYS[mart]) == 1:
+        assert "unique" in tests[KEYS[mart][0]]
+    else:
+        combos = [
+            t["unique_combination"]["arguments"]["columns"]
+            for t in model.get("data_tests") or []
+            if isinstance(t, dict) and "unique_combination" in t
+        ]
+        assert KEYS[mart] in combos
+
+
+@pytest.mark.parametrize("mart", PUBLISHED_MARTS)
 def test_suite_references_only_contract_columns(mart: str) -> None:
     suite = load_suite(mart, EXPECTATIONS)
     used: set[str] = set()
@@ -85,25 +129,31 @@ def test_suite_references_only_contract_columns(mart: str) -> None:
     assert used - set(COLUMNS[mart]) == set()
 
 
-@pytest.mark.parametrize("mart", sorted(KEYS))
-def test_suite_checks_uniqueness_and_not_null_of_the_contract_key(mart: str) -> None:
+@pytest.mark.parametrize("mart", PUBLISHED_MARTS)
+def test_suite_says_why_each_rule_is_in_gx(mart: str) -> None:
     suite = load_suite(mart, EXPECTATIONS)
-    unique = [
-        e["kwargs"].get("column_list") or [e["kwargs"]["column"]]
-        for e in suite["expectations"]
-        if e["type"]
-        in ("expect_compound_columns_to_be_unique", "expect_column_values_to_be_unique")
-    ]
-    not_null = {
-        e["kwargs"]["column"]
-        for e in suite["expectations"]
-        if e["type"] == "expect_column_values_to_not_be_null" and "row_condition" not in e["kwargs"]
-    }
-    assert KEYS[mart] in unique
-    assert set(KEYS[mart]) <= not_null
+    assert len(suite["meta"].get("why_gx", "")) > 20, f"{mart}: no meta.why_gx"
+    for entry in [*suite["expectations"], *suite["custom_checks"]]:
+        meta = entry.get("meta", {})
+        assert meta.get("severity") in ("error", "warning"), entry["type"]
+        assert "in GX because" in meta.get("description", ""), (
+            f"{mart}: {entry['type']} needs a meta.description saying why it is in GX "
+            "(row-level rules belong in dbt_project/models/marts/_marts__models.yml)"
+        )
 
 
-@pytest.mark.parametrize("mart", sorted(KEYS))
+@pytest.mark.parametrize("mart", PUBLISHED_MARTS)
+def test_suite_holds_only_what_dbt_cannot_state(mart: str) -> None:
+    for entry in load_suite(mart, EXPECTATIONS)["expectations"]:
+        kind, kwargs = entry["type"], json.dumps(entry["kwargs"])
+        if kind in GX_DISTRIBUTION_TYPES:
+            continue
+        assert kind in GX_ONLY_PARAMETERS, f"{mart}: {kind} is row-level: make it a dbt test"
+        assert f'"$PARAMETER": "{GX_ONLY_PARAMETERS[kind]}"' in kwargs, (mart, kind)
+        assert "row_condition" not in entry["kwargs"], (mart, kind)
+
+
+@pytest.mark.parametrize("mart", PUBLISHED_MARTS)
 def test_suite_row_count_band_everywhere_but_revisions(mart: str) -> None:
     suite = load_suite(mart, EXPECTATIONS)
     banded = [e for e in suite["expectations"] if e["meta"].get("overridable") == "row_count"]
@@ -304,18 +354,6 @@ def test_unexpected_rows_expectation_cannot_run_on_pandas(tmp_path: Path) -> Non
 REF = CheckReference(MUNICIPALITY_IDS, today=TODAY, kpi_units={"N1": "andel (%)", "N2": "kr/inv"})
 
 
-def test_columns_sum_to_column_passes_when_counts_add_up() -> None:
-    df = pd.DataFrame({"a": [1, 2], "b": [3, None], "total": [4, 2]})
-    out = custom.columns_sum_to_column(df, {"columns": ["a", "b"], "total": "total"}, REF)
-    assert out.success and out.unexpected_count == 0
-
-
-def test_columns_sum_to_column_fails_and_names_the_rows() -> None:
-    df = pd.DataFrame({"a": [1, 2], "b": [3, 1], "total": [4, 2]})
-    out = custom.columns_sum_to_column(df, {"columns": ["a", "b"], "total": "total"}, REF)
-    assert not out.success and out.unexpected_count == 1 and out.sample[0]["a"] == 2
-
-
 def test_shares_within_bounds_uses_kpi_units_without_unit_column() -> None:
     df = pd.DataFrame({"kpi_id": ["N1", "N2", "N1"], "value": [50.0, 900.0, 101.0]})
     out = custom.shares_within_bounds(df, {"columns": ["value"]}, REF)
@@ -343,20 +381,20 @@ def test_colour_consistent_with_rank_flags_unranked_green_and_passes_consistent_
 TS = pd.Timestamp("2025-03-01T12:00:00Z")
 SAMPLES: dict[str, dict[str, list]] = {
     "dim_municipality": {
-        "municipality_id": ["0000", "0001", "0180"],
-        "municipality_name": ["Riket", "Region Stockholm", "Stockholm"],
-        "municipality_type": ["L", "L", "K"],
-        "is_riket": [True, False, False],
-        "county_id": [None, "0001", "0001"],
-        "county_name": [None, "Region Stockholm", "Region Stockholm"],
-        "kommungrupp_id": [None, None, "G92786"],
-        "kommungrupp_code": [None, None, "A1"],
-        "kommungrupp_name": [None, None, "Storstäder"],
-        "kommungrupp_edition": [None, None, 2023],
-        "population": [10_500_000.0, 2_450_000.0, 988_000.0],
-        "population_year": [2025, 2025, 2025],
-        "liknande_kommuner": [None, None, "1480,1280,0380,0580,0680,1880,2480"],
-        "liknande_kommuner_year": [None, None, 2025],
+        "municipality_id": ["0000", "0001", "0012", "0180", "1280"],
+        "municipality_name": ["Riket", "Region Stockholm", "Region Skåne", "Stockholm", "Malmö"],
+        "municipality_type": ["L", "L", "L", "K", "K"],
+        "is_riket": [True, False, False, False, False],
+        "county_id": [None, "0001", "0012", "0001", "0012"],
+        "county_name": [None, "Region Stockholm", "Region Skåne", "Region Stockholm", "Skåne"],
+        "kommungrupp_id": [None, None, None, "G92786", "G92787"],
+        "kommungrupp_code": [None, None, None, "A1", "A1"],
+        "kommungrupp_name": [None, None, None, "Storstäder", "Storstäder"],
+        "kommungrupp_edition": [None, None, None, 2023, 2023],
+        "population": [10_500_000.0, 2_450_000.0, 1_420_000.0, 988_000.0, 357_377.0],
+        "population_year": [2025, 2025, 2025, 2025, 2025],
+        "liknande_kommuner": [None, None, None, "1480,1280,0380,0580,0680,1880,2480", "1480, 0180"],
+        "liknande_kommuner_year": [None, None, None, 2025, 2025],
     },
     "dim_kpi": {
         "kpi_id": ["N15428", "N01951", "U00001"],
@@ -536,20 +574,184 @@ def test_stale_newest_period_warns_without_blocking() -> None:
     assert result.passed
 
 
-def test_scorecard_ranked_row_without_direction_blocks() -> None:
-    df = pd.DataFrame(SAMPLES["mart_kkik_scorecard"])
-    df.loc[0, "direction"] = "not_ranked"
-    result = run_suite(
-        "mart_kkik_scorecard", df, expectations_dir=EXPECTATIONS, reference=SAMPLE_REF
-    )
-    failed = {(o.expectation, o.column) for o in result.failures}
-    assert ("expect_column_values_to_be_in_set", "direction") in failed and not result.passed
+# --- the marts' dbt tests (the rules moved out of the suites) on the same samples -------------
+
+# Rows that break every dbt test on the published marts, appended to the valid samples: each
+# row names the rules it breaks. A new dbt test on a mart needs a row here that it catches.
+# fmt: off
+BAD_ROWS: dict[str, list[dict]] = {
+    "dim_municipality": [
+        # duplicate id; no name; unknown type; county code 0099 (not 0001-0025, not a row);
+        # unknown kommungrupp id and code; negative population; malformed peer list
+        {"municipality_id": "0180", "municipality_name": None, "municipality_type": "X",
+         "is_riket": False, "county_id": "0099", "kommungrupp_id": "G1",
+         "kommungrupp_code": "Z9", "population": -1.0, "liknande_kommuner": "0180;1280"},
+        # not 4 digits; no type; Riket but not 0000
+        {"municipality_id": "12", "municipality_type": None, "is_riket": True},
+        # a kommun with a region code 00XX, without a county and without is_riket
+        {"municipality_id": "0013", "municipality_type": "K", "is_riket": None},
+        # a region that is not Riket without a county
+        {"municipality_id": "0014", "municipality_type": "L", "is_riket": False},
+        {"municipality_id": None, "municipality_type": "L", "is_riket": False,
+         "county_id": "0001"},
+    ],
+    "dim_kpi": [
+        # duplicate id; no title or unit; KKiK without area or direction; years out of order
+        {"kpi_id": "N15428", "is_kkik": True, "kkik_first_year": 2025, "kkik_last_year": 2020},
+        # malformed id; unknown area and direction; a direction without its source
+        {"kpi_id": "X2", "title": "t", "unit": "antal", "is_kkik": None, "kkik_area": "Fritid",
+         "direction": "sideways"},
+        {"kpi_id": None, "title": "t", "unit": "antal", "is_kkik": False,
+         "direction": "not_ranked", "direction_source": "guessed"},
+    ],
+    "fct_kpi_values": [
+        # duplicate key and entity_key; negative counts; revised before first seen
+        {"entity_key": "N15428|0180|2025|T", "kpi_id": "N15428", "municipality_id": "0180",
+         "period": 2025, "gender": "T", "value_count": -1, "revision_count": -1,
+         "first_recorded_at": TS + pd.Timedelta(days=1), "last_revised_at": TS},
+        {"entity_key": None, "kpi_id": None, "municipality_id": None, "period": None,
+         "gender": None},
+        # malformed KPI id (not in dim_kpi: warns), municipality not in dim_municipality,
+        # not a year, unknown gender
+        {"entity_key": "e3", "kpi_id": "X1", "municipality_id": "9999", "period": 1800,
+         "gender": "X"},
+        {"entity_key": "e4", "kpi_id": "N15428", "municipality_id": "180", "period": 2025,
+         "gender": "T"},
+    ],
+    "mart_kkik_scorecard": [
+        # duplicate key; unknown area, colour and change; ranked but not_ranked (and coloured);
+        # rank 0 above a negative ranked_count; percentile above 1
+        {"municipality_id": "0180", "kpi_id": "N15428", "year": 2025, "kkik_area": "Fritid",
+         "direction": "not_ranked", "rank": 0, "ranked_count": -1, "percentile": 1.5,
+         "colour": "blue", "change": "Sideways"},
+        {"municipality_id": None, "kpi_id": None, "year": None, "kkik_area": None,
+         "direction": None, "change": None},
+        # malformed ids (in no dim); a ranking direction without a colour
+        {"municipality_id": "180", "kpi_id": "X1", "year": 2025, "kkik_area": "Barn och unga",
+         "direction": "higher_better", "colour": None, "change": "Upp"},
+        {"municipality_id": "0180", "kpi_id": "U00001", "year": 2024,
+         "kkik_area": "Barn och unga", "direction": "sideways", "change": "Upp"},
+    ],
+    "mart_kkik_peer_values": [
+        {"municipality_id": "0180", "kpi_id": "N15428", "year": 2025,
+         "peer_set_type": "kommungrupp", "peer_set_id": "G92786", "peers_with_value": -1},
+        {"municipality_id": None, "kpi_id": None, "year": None, "peer_set_type": None,
+         "peer_set_id": None, "peers_with_value": None},
+        {"municipality_id": "180", "kpi_id": "X1", "year": 2025, "peer_set_type": "friends",
+         "peer_set_id": "x", "peers_with_value": 1},
+    ],
+    "mart_kkik_colour_counts": [
+        # duplicate key; negative counts that do not add up
+        {"municipality_id": "0180", "year": 2025, "kkik_area": "Barn och unga", "green": -1,
+         "yellow": -1, "red": -1, "grey": -1, "not_ranked": -1, "kpis": -1},
+        {"municipality_id": None, "year": None, "kkik_area": None},
+        {"municipality_id": "180", "year": 2025, "kkik_area": "Fritid"},
+    ],
+    "mart_kpi_trends": [
+        # duplicate key; unknown direction and trend; years out of order; negative counts
+        {"municipality_id": "0180", "kpi_id": "N15428", "direction": "sideways",
+         "trend": "sideways", "first_year": 2025, "last_year": 2020, "n_values": -1,
+         "years_better_than_riket": -1},
+        {"municipality_id": None, "kpi_id": None},
+        # malformed ids; a trend for a not_ranked KPI
+        {"municipality_id": "180", "kpi_id": "X1", "direction": "not_ranked", "trend": "flat"},
+    ],
+    "mart_revisions": [
+        # duplicate key; unknown gender; recorded before what it replaced
+        {"change_type": "value_revised", "entity_key": "N15428|0180|2024|T", "kpi_id": "N15428",
+         "municipality_id": "0180", "gender": "X", "old_recorded_at": TS + pd.Timedelta(days=9),
+         "new_recorded_at": TS},
+        {"change_type": None, "entity_key": None, "kpi_id": None},
+        # unknown change type; malformed ids
+        {"change_type": "value_moved", "entity_key": "k3", "kpi_id": "X1",
+         "municipality_id": "180"},
+        # a value change without its municipality
+        {"change_type": "value_added", "entity_key": "k4", "kpi_id": "N15428"},
+    ],
+}
+# fmt: on
 
 
-def test_dim_kpi_kkik_kpi_without_direction_blocks() -> None:
-    df = pd.DataFrame(SAMPLES["dim_kpi"])
-    df.loc[0, ["direction", "direction_source"]] = None
-    result = run_suite("dim_kpi", df, expectations_dir=EXPECTATIONS, reference=SAMPLE_REF)
-    assert [(o.expectation, o.column) for o in result.failures] == [
-        ("expect_column_values_to_not_be_null", "direction")
-    ]
+def _warehouse(path: Path, frames: dict[str, pd.DataFrame]) -> None:
+    con = duckdb.connect(str(path))
+    try:
+        seed = DBT_PROJECT / "seeds" / "skr_kommungrupper.csv"  # dim_municipality refers to it
+        con.execute(f"create table skr_kommungrupper as select * from read_csv('{seed}')")
+        for mart, frame in frames.items():
+            con.register("frame", frame)
+            con.execute(f'create table main."{mart}" as select * from frame')
+            con.unregister("frame")
+    finally:
+        con.close()
+
+
+def _dbt_test(folder: Path, frames: dict[str, pd.DataFrame]) -> subprocess.Popen:
+    """`dbt test` on the published marts only (no build: the tables are the frames)."""
+    folder.mkdir()
+    _warehouse(folder / "warehouse.duckdb", frames)
+    dbt_vars = {
+        "warehouse_path": str(folder / "warehouse.duckdb"),
+        "events_dir": str(folder / "events"),
+    }
+    args = [
+        str(Path(sys.executable).with_name("dbt")), "test", "--quiet",
+        "--select", " ".join(PUBLISHED_MARTS), "--exclude-resource-type", "unit_test",
+        "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
+        "--target-path", str(folder / "target"), "--log-path", str(folder / "logs"),
+        "--vars", json.dumps(dbt_vars),
+    ]  # fmt: skip
+    env = {**os.environ, "KK_DATA_DIR": str(folder), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def _statuses(folder: Path) -> dict[str, str]:
+    """dbt test unique_id -> status (pass | fail | warn | error) of one run."""
+    results = json.loads((folder / "target" / "run_results.json").read_text(encoding="utf-8"))
+    return {r["unique_id"]: r["status"] for r in results["results"]}
+
+
+def _warn_only(folder: Path) -> set[str]:
+    manifest = json.loads((folder / "target" / "manifest.json").read_text(encoding="utf-8"))
+    return {
+        uid
+        for uid, node in manifest["nodes"].items()
+        if node["resource_type"] == "test" and node["config"]["severity"].lower() == "warn"
+    }
+
+
+@pytest.fixture(scope="module")
+def dbt_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, str]]:
+    root = tmp_path_factory.mktemp("dbt_tests")
+    good = {m: pd.DataFrame(rows) for m, rows in SAMPLES.items()}
+    bad = {
+        m: pd.concat([frame, pd.DataFrame(BAD_ROWS[m])], ignore_index=True)
+        for m, frame in good.items()
+    }
+    runs = {"good": _dbt_test(root / "good", good), "bad": _dbt_test(root / "bad", bad)}
+    out = {}
+    for name, proc in runs.items():
+        log = proc.communicate(timeout=600)[0].decode(errors="replace")
+        assert (root / name / "target" / "run_results.json").exists(), log[-3000:]
+        out[name] = _statuses(root / name)
+    out["warn_only"] = dict.fromkeys(_warn_only(root / "good"), "warn")
+    return out
+
+
+@pytest.mark.slow
+def test_dbt_tests_pass_the_valid_samples(dbt_runs: dict[str, dict[str, str]]) -> None:
+    statuses = dbt_runs["good"]
+    assert len(statuses) > 8 * len(PUBLISHED_MARTS)
+    assert {t: s for t, s in statuses.items() if s != "pass"} == {}
+
+
+@pytest.mark.slow
+def test_dbt_tests_each_catch_a_bad_row(dbt_runs: dict[str, dict[str, str]]) -> None:
+    """Every dbt test on a published mart fails on the bad rows (the dim_kpi relationship of
+    fct_kpi_values only warns: a KPI removed from Kolada's metadata keeps its history)."""
+    statuses = dbt_runs["bad"]
+    assert set(statuses) == set(dbt_runs["good"])
+    caught = {t for t, s in statuses.items() if s == "fail"}
+    caught |= {t for t, s in statuses.items() if s == "warn" and t in dbt_runs["warn_only"]}
+    assert set(statuses) - caught == set()
+    warn_only = {t.split(".")[2] for t in dbt_runs["warn_only"] if t in statuses}
+    assert warn_only == {"relationships_fct_kpi_values_kpi_id__kpi_id__ref_dim_kpi_"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from pipelines.checks.results import GREAT_EXPECTATIONS, CheckResult
 from pipelines.publish import (
     PublishRefused,
     RollbackError,
@@ -59,7 +61,11 @@ select * from (values
 ) t(municipality_id, municipality_name, kpi_id, kpi_title, kkik_area, year, value, rank,
     colour, county_mean);
 """
-SUITE_RESULTS = [{"suite": m, "mart": m, "rows": 3, "passed": True, "outcomes": []} for m in MARTS]
+SUITE_RESULTS = [
+    CheckResult(m, "gx_suite", GREAT_EXPECTATIONS, True, "ERROR",
+                {"suite": m, "mart": m, "rows": 3, "passed": True, "outcomes": []})
+    for m in MARTS
+]
 
 
 @pytest.fixture
@@ -82,7 +88,6 @@ def _publish(warehouse: Path, published: Path, watermark: datetime = T0, **kw):
         "code_version": "abc1234",
         "synthetic": True,
         "keep": 3,
-        "dictionary": {"fct_kpi_values": {"value": "Nyckeltalets värde"}},
         "now": watermark + timedelta(hours=1),
         **kw,
     }
@@ -156,7 +161,7 @@ def test_publish_points_current_at_a_complete_manifest(warehouse: Path, tmp_path
     assert manifest["code_version"] == "abc1234" and manifest["synthetic"] is True
     assert manifest["override_reason"] == "scope change"
     assert manifest["marts"]["fct_kpi_values"]["rows"] == 3
-    assert manifest["checks"]["results"] == SUITE_RESULTS
+    assert manifest["checks"]["results"] == [r.to_dict() for r in SUITE_RESULTS]
     assert manifest["row_counts"]["fct_kpi_values"] == 3
     assert [p.name for p in published.iterdir() if p.name.startswith(".tmp")] == []
 
@@ -181,7 +186,8 @@ def test_publish_dictionary_has_swedish_headers_descriptions_and_credits(
     folder = _publish(warehouse, tmp_path / "published").path
     records = json.loads((folder / "dictionary.json").read_text(encoding="utf-8"))
     value = next(r for r in records if (r["mart"], r["column"]) == ("fct_kpi_values", "value"))
-    assert value["header_sv"] == "Värde" and value["description"] == "Nyckeltalets värde"
+    assert value["header_sv"] == "Värde" and value["unit"] == "enligt nyckeltalets enhet"
+    assert value["description"].startswith("The value; null when Kolada publishes the key")
     assert value["type"] == "double" and value["credit"] == "Källa: Kolada"
     assert len(records) == sum(len(c) for c in _columns(warehouse).values())
     dictionary_csv = pd.read_csv(folder / "dictionary.csv", sep=";", encoding="utf-8-sig")
@@ -290,7 +296,7 @@ def test_publish_failing_midway_leaves_current_untouched(
 
 def test_publish_refuses_failed_checks(warehouse: Path, tmp_path: Path) -> None:
     published = tmp_path / "published"
-    failed = [{**SUITE_RESULTS[0], "passed": False}]
+    failed = [replace(SUITE_RESULTS[0], passed=False)]
     with pytest.raises(PublishRefused, match="dim_municipality"):
         _publish(warehouse, published, check_results=failed)
     assert list_versions(published) == [] and current_version(published) is None

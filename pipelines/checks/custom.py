@@ -2,7 +2,8 @@
 
 Each check is a pure function `(df, kwargs, reference) -> CustomOutcome`, registered by name
 and referenced from a suite's `custom_checks` list, so the suites stay data. They exist for
-rules that span rows (colour vs rank within a KPI-year) or need reference data (units).
+rules that span rows (colour vs rank within a KPI-year) or need reference data (units); a rule
+that judges one row at a time belongs in dbt instead (a data test in the marts' yml).
 """
 
 from __future__ import annotations
@@ -122,29 +123,6 @@ def shares_within_bounds(df: pd.DataFrame, kw: dict, ref: CheckReference) -> Cus
         ),
         sample=records(offenders),
         column=columns[0] if len(columns) == 1 else None,
-    )
-
-
-@register("columns_sum_to_column")
-def columns_sum_to_column(df: pd.DataFrame, kw: dict, ref: CheckReference) -> CustomOutcome:
-    """Per row, the `columns` add up to the `total` column (colour counts add up to `kpis`).
-
-    GX's expect_multicolumn_sum_to_equal only compares with a constant, so a row-wise total
-    that lives in another column needs this check. NULL counts are read as 0.
-    """
-    columns, total = list(kw["columns"]), kw["total"]
-    missing = _missing(df, [*columns, total])
-    if missing:
-        return CustomOutcome(False, None, f"columns missing from the mart: {missing}")
-    parts = df[columns].apply(pd.to_numeric, errors="coerce").fillna(0).sum(axis=1)
-    expected = pd.to_numeric(df[total], errors="coerce").fillna(0)
-    offenders = df[(parts - expected).abs() > float(kw.get("tolerance", 0))]
-    return CustomOutcome(
-        success=offenders.empty,
-        unexpected_count=len(offenders),
-        detail=f"{len(offenders)} rows where {' + '.join(columns)} != {total}",
-        sample=records(offenders),
-        column=total,
     )
 
 

@@ -39,7 +39,7 @@ from pipelines.eventlog.schema import (
     canonical_json,
     payload_hash,
 )
-from pipelines.eventlog.streams import SnapshotScope, StreamSpec
+from pipelines.eventlog.streams import AnyOf, SnapshotScope, StreamSpec
 
 EMPTY_FILE_NAME = "00000000T000000000000Z_empty.parquet"
 
@@ -210,7 +210,7 @@ class EventLog:
                 f"select * from read_parquet('{self.ledger_dir}/*.parquet') order by recorded_at, stream"
             ).to_arrow_table()
 
-    def live_key_count(self, stream: Stream, scope: SnapshotScope) -> int:
+    def live_key_count(self, stream: Stream, scope: SnapshotScope | AnyOf) -> int:
         """How many live keys the log holds inside `scope` (used by the empty-answer guard)."""
         with self._connect() as con:
             where, params = _scope_predicate(scope, self.spec(stream), "c.entity_key")
@@ -225,7 +225,7 @@ class EventLog:
         incoming: pa.Table,
         *,
         batch_id: str,
-        snapshot: SnapshotScope | None,
+        snapshot: SnapshotScope | AnyOf | None,
         scope_source: str,
         ledger: Mapping[str, Any] | None = None,
     ) -> BatchResult:
@@ -279,7 +279,7 @@ class EventLog:
         self,
         stream: str,
         incoming: pa.Table,
-        snapshot: SnapshotScope | None,
+        snapshot: SnapshotScope | AnyOf | None,
         scope_source: str,
         recorded_at: datetime,
         batch_id: str,
@@ -378,8 +378,16 @@ _CURRENT_SQL = """
 
 
 def _scope_predicate(
-    scope: SnapshotScope, spec: StreamSpec, column: str
+    scope: SnapshotScope | AnyOf, spec: StreamSpec, column: str
 ) -> tuple[str, list[Any]]:
+    if isinstance(scope, AnyOf):
+        if not scope.scopes:
+            return "false", []
+        parts = [_scope_predicate(one, spec, column) for one in scope.scopes]
+        return (
+            "(" + " or ".join(f"({sql})" for sql, _ in parts) + ")",
+            [param for _, params in parts for param in params],
+        )
     clauses, params = ["true"], []
     for index, values in scope.positions(spec):
         clauses.append(f"list_contains(?, split_part({column}, '|', {index + 1}))")

@@ -95,3 +95,15 @@ class SnapshotScope:
             (stream.key_index(part), [str(v) for v in values])
             for part, values in self.parts.items()
         )
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    """A full answer that speaks for several scopes at once, and for nothing else.
+
+    An assessment file holding Arvika 2014 and Stockholm 2022 speaks for exactly those two
+    assessments; the cross product of its parts would also cover Arvika 2022. No scopes means
+    the answer speaks for no key at all (never "the whole stream").
+    """
+
+    scopes: tuple[SnapshotScope, ...]

@@ -5,77 +5,33 @@ Kolada's terms: a service showing Kolada data credits "Källa: Kolada", but proc
 (a KPI value, a title, a municipality name) are Kolada's; ranks, colours, peer means, trends,
 counts and revision detection are our own processing and are credited to the publisher.
 SCB (CC0) asks for "Källa: SCB"; the line is already present for population data from SCB.
+
+Which column is which is declared once, as the column's `credit` class in the marts' contract
+(dbt_project/models/marts/_marts__models.yml, read by pipelines/marts.py); the texts and the
+manifest's block are here.
 """
 
 from __future__ import annotations
+
+from pipelines.marts import mart_contracts
 
 KOLADA = "Källa: Kolada"
 SCB = "Källa: SCB"
 OWN = "Egen bearbetning (inte Kolada)"
 
-# Columns that carry Kolada's values unprocessed (everything else is our processing or a key).
-KOLADA_COLUMNS: dict[str, tuple[str, ...]] = {
-    "dim_municipality": (
-        "municipality_name",
-        "municipality_type",
-        "county_name",
-        "kommungrupp_name",
-        "population",
-    ),
-    "dim_kpi": (
-        "title",
-        "description",
-        "operating_area",
-        "perspective",
-        "is_divided_by_gender",
-        "publication_date",
-        "publ_period",
-    ),
-    "fct_kpi_values": ("value", "status", "value_count"),
-    "mart_kkik_scorecard": (
-        "municipality_name",
-        "kpi_title",
-        "value",
-        "value_y1",
-        "value_y2",
-        "riket_value",
-    ),
-    "mart_kkik_peer_values": ("value",),
-    "mart_kkik_colour_counts": ("municipality_name",),
-    "mart_kpi_trends": ("latest_value", "riket_latest_value"),
-    "mart_revisions": ("old_value", "new_value", "old_title", "new_title"),
-}
-# Columns whose source is SCB (none yet: population comes from Kolada's N01951 today).
-SCB_COLUMNS: dict[str, tuple[str, ...]] = {}
-# Identifiers and periods: neither a value nor processing, so no credit line of their own.
-KEY_COLUMNS = frozenset(
-    {
-        "municipality_id",
-        "kpi_id",
-        "period",
-        "year",
-        "gender",
-        "entity_key",
-        "county_id",
-        "kommungrupp_id",
-        "kommungrupp_code",
-        "peer_set_id",
-        "source_url",
-        "first_recorded_at",
-        "last_revised_at",
-    }
-)
+# credit class (pipelines.marts.CREDITS) -> credit line; identifiers and periods get none
+CREDIT_TEXTS: dict[str, str] = {"kolada": KOLADA, "own": OWN, "scb": SCB, "key": ""}
 
 
 def column_credit(mart: str, column: str) -> str:
-    """The credit line for one published column ("" for keys and identifiers)."""
-    if column in SCB_COLUMNS.get(mart, ()):
-        return SCB
-    if column in KOLADA_COLUMNS.get(mart, ()):
-        return KOLADA
-    if column in KEY_COLUMNS:
-        return ""
-    return OWN
+    """The credit line for one published column ("" for keys and identifiers).
+
+    A column the contract does not list counts as our processing: Kolada is never credited
+    for something nobody declared to be Kolada's.
+    """
+    contract = mart_contracts().get(mart)
+    spec = contract.column(column) if contract else None
+    return CREDIT_TEXTS[spec.credit] if spec else OWN
 
 
 def attribution(columns: dict[str, list[str]], *, synthetic: bool) -> dict:

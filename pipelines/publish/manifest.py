@@ -1,8 +1,7 @@
-"""What a publication's manifest.json says, and how check results are read for it.
+"""What a publication's manifest.json says.
 
-Check results arrive in two shapes: a bare `SuiteResult.to_dict()` (`suite`, `passed`,
-`outcomes`), or the publish asset's per-check entry (`asset`, `check`, `kind`, `passed`,
-`severity`, and the suite dict nested under `suite`). Both are stored as given and read here.
+Check results arrive as the gate's `CheckResult`s (pipelines.checks.results), the one shape
+they have from evaluation to here; the manifest records each as `to_dict()`.
 """
 
 from __future__ import annotations
@@ -13,54 +12,21 @@ from typing import Any
 
 import pyarrow as pa
 
+from pipelines.checks.results import CheckResult
 from pipelines.publish.attribution import attribution
 from pipelines.publish.hashing import content_hash
 
 MANIFEST_FORMAT = 1
-NON_BLOCKING_SEVERITIES = {"WARN", "WARNING"}
 
 
-def _suite(entry: Mapping[str, Any]) -> Mapping[str, Any]:
-    nested = entry.get("suite")
-    return nested if isinstance(nested, Mapping) else entry
-
-
-def _name(entry: Mapping[str, Any]) -> str:
-    if entry.get("asset") and entry.get("check"):
-        return f"{entry['asset']}:{entry['check']}"
-    suite = _suite(entry)
-    return str(suite.get("suite") or suite.get("mart") or entry.get("suite") or "?")
-
-
-def blocking_failures(
-    check_results: Sequence[Mapping[str, Any]], dbt_tests: Mapping[str, Any] | None
-) -> list[str]:
+def blocking_failures(check_results: Sequence[CheckResult]) -> list[str]:
     """Names of the results that say a blocking check failed (a warning never blocks)."""
-    failed = []
-    for entry in check_results:
-        severity = str(entry.get("severity") or "ERROR").upper()
-        entry_failed = entry.get("passed") is False and severity not in NON_BLOCKING_SEVERITIES
-        nested = entry.get("suite")
-        suite_failed = isinstance(nested, Mapping) and nested.get("passed") is False
-        if entry_failed or suite_failed:
-            failed.append(_name(entry))
-    if dbt_tests is not None and dbt_tests.get("passed") is False:
-        failed.append("dbt tests")
-    return failed
+    return [r.name for r in check_results if r.blocking_failure]
 
 
-def overridden_checks(check_results: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def overridden_checks(check_results: Sequence[CheckResult]) -> list[dict[str, Any]]:
     """Expectations that passed only because an operator overrode them, with the reason."""
-    return [
-        {
-            "check": _name(entry),
-            "expectation": outcome.get("expectation"),
-            "reason": outcome.get("override_reason"),
-        }
-        for entry in check_results
-        for outcome in _suite(entry).get("outcomes", []) or []
-        if outcome.get("overridden")
-    ]
+    return [entry for r in check_results for entry in r.overridden()]
 
 
 def build_manifest(
@@ -70,8 +36,7 @@ def build_manifest(
     as_of: str,
     previous: Mapping[str, Any] | None,
     tables: Mapping[str, pa.Table],
-    check_results: Sequence[Mapping[str, Any]],
-    dbt_tests: Mapping[str, Any] | None,
+    check_results: Sequence[CheckResult],
     code_version: str,
     synthetic: bool,
     override_reason: str | None,
@@ -104,10 +69,7 @@ def build_manifest(
             }
             for mart, table in tables.items()
         },
-        "checks": {
-            "results": [dict(r) for r in check_results],
-            "dbt_tests": dict(dbt_tests) if dbt_tests is not None else None,
-        },
+        "checks": {"results": [r.to_dict() for r in check_results]},
         "attribution": attribution(
             {m: t.column_names for m, t in tables.items()}, synthetic=synthetic
         ),

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 
+from pipelines.checks.results import CheckResult
 from pipelines.eventlog.lock import stream_lock
 from pipelines.publish import versions, writers
 from pipelines.publish.dictionary import dictionary_records, write_dictionary
@@ -63,12 +63,10 @@ def publish(
     marts: Sequence[str],
     *,
     watermark: str | datetime,
-    check_results: Sequence[Mapping[str, Any]],
+    check_results: Sequence[CheckResult],
     code_version: str,
     synthetic: bool,
     keep: int = 10,
-    dictionary: Mapping[str, Mapping[str, Any]] | None = None,
-    dbt_tests: Mapping[str, Any] | None = None,
     override_reason: str | None = None,
     force: bool = False,
     now: datetime | None = None,
@@ -77,12 +75,10 @@ def publish(
 
     - `watermark`: the event log's newest `recorded_at` the build saw (its `as_of`); equal to
       the current publication's -> nothing is published (unless `force`).
-    - `check_results`: one dict per check: a `SuiteResult.to_dict()`, or an asset-check entry
-      (`asset`, `check`, `kind`, `passed`, `severity`, suite dict under `suite`); stored in the
-      manifest as given. A blocking `passed: false` refuses (see manifest.blocking_failures).
-      `dbt_tests`: optional extra summary (`{"passed": bool, ...}`).
-    - `dictionary`: dbt's column docs, either mart -> column -> description or dbt-manifest
-      shaped mart -> {"description", "columns": {column: {"description", ...}}}.
+    - `check_results`: the gate's verdicts (one `CheckResult` per blocking check), recorded in
+      the manifest; any blocking failure refuses (see manifest.blocking_failures). The data
+      dictionary's descriptions, headers, units and credits come from the marts' contract
+      (pipelines.marts).
     - `override_reason`: the operator's row-count override, recorded in the manifest (also
       picked up from overridden outcomes in `check_results`).
     """
@@ -99,7 +95,7 @@ def publish(
                 message=f"watermark {as_of} equals the current publication's "
                 f"({previous['version']}): nothing new to publish",
             )
-        _refuse_failed_checks(check_results, dbt_tests)
+        _refuse_failed_checks(check_results)
         now = now or datetime.now(UTC)
         version = versions.new_version_id(published_dir, now)
         tables = writers.read_marts(Path(warehouse_path), marts)
@@ -110,12 +106,11 @@ def publish(
             previous=previous,
             tables=tables,
             check_results=check_results,
-            dbt_tests=dbt_tests,
             code_version=code_version,
             synthetic=synthetic,
             override_reason=override_reason,
         )
-        final = _write_version(published_dir, version, tables, manifest, dictionary or {})
+        final = _write_version(published_dir, version, tables, manifest)
         versions.point_current_to(published_dir, version)
         versions.append_history(
             published_dir,
@@ -136,7 +131,6 @@ def _write_version(
     version: str,
     tables: dict[str, pa.Table],
     manifest: dict,
-    descriptions: Mapping[str, Mapping[str, Any]],
 ) -> Path:
     tmp = published_dir / f"{versions.TMP_PREFIX}{version}"
     final = published_dir / version
@@ -146,7 +140,7 @@ def _write_version(
             writers.write_parquet(mart, table, tmp)
             writers.write_csv(mart, table, tmp)
         writers.write_duckdb(tables, tmp)
-        write_dictionary(dictionary_records(tables, descriptions), tmp)
+        write_dictionary(dictionary_records(tables), tmp)
         (tmp / versions.MANIFEST).write_text(
             json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n",
             encoding="utf-8",
@@ -160,10 +154,8 @@ def _write_version(
     return final
 
 
-def _refuse_failed_checks(
-    check_results: Sequence[Mapping[str, Any]], dbt_tests: Mapping[str, Any] | None
-) -> None:
-    failed = blocking_failures(check_results, dbt_tests)
+def _refuse_failed_checks(check_results: Sequence[CheckResult]) -> None:
+    failed = blocking_failures(check_results)
     if failed:
         raise PublishRefused(
             f"blocking checks failed ({', '.join(failed)}): the last good publication stays current"

@@ -59,7 +59,7 @@ def write_parquet(mart: str, table: pa.Table, folder: Path) -> Path:
 
 
 def write_csv(mart: str, table: pa.Table, folder: Path) -> Path:
-    """Swedish-Excel CSV with Swedish headers (see headers_sv.yaml)."""
+    """Swedish-Excel CSV with the contract's Swedish headers (pipelines/marts.py)."""
     (folder / "csv").mkdir(exist_ok=True)
     path = folder / "csv" / f"{mart}.csv"
     write_excel_csv(table, path, header_row(mart, table))

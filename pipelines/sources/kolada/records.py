@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from pipelines.sources.kolada.streams import (
@@ -21,6 +20,7 @@ from pipelines.sources.kolada.streams import (
     MUNICIPALITY,
     KoladaStream,
 )
+from pipelines.sources.records import SourceRecord
 
 KPI_ID_RE = re.compile(r"^[NU]\d{5}$")
 MUNICIPALITY_ID_RE = re.compile(r"^\d{4}$")
@@ -35,16 +35,6 @@ _KPI_BOOL_FIELDS = tuple(f.name for f in KPI.payload if f.type == "boolean")
 
 class KoladaParseError(ValueError):
     """A row from Kolada does not have the shape the platform relies on."""
-
-
-@dataclass(frozen=True, slots=True)
-class SourceRecord:
-    """One fact as delivered by the source, before it becomes an event."""
-
-    entity_key: str
-    payload: dict[str, Any]
-    deleted: bool
-    source: str
 
 
 def _short(obj: Any) -> str:

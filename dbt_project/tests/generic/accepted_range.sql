@@ -1,0 +1,16 @@
+{#
+    Fails for non-null values of `column_name` below `min_value` or above `max_value` (both
+    inclusive, either may be left out); dbt_utils.accepted_range without the package.
+#}
+{% test accepted_range(model, column_name, min_value=none, max_value=none) %}
+
+select {{ column_name }}
+from {{ model }}
+where {{ column_name }} is not null
+    and (
+        false
+        {% if min_value is not none %} or {{ column_name }} < {{ min_value }} {% endif %}
+        {% if max_value is not none %} or {{ column_name }} > {{ max_value }} {% endif %}
+    )
+
+{% endtest %}

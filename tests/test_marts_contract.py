@@ -1,0 +1,108 @@
+"""The marts' contract as pipelines/marts.py reads it from the dbt yml, and the docs made from it.
+
+docs/marts.md is generated, so it can only say what the yml says; this file fails when the
+committed page and the yml drift apart, and when the yml leaves a published column half stated.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipelines.marts import (
+    DOCS_FILE,
+    MODELS_FILE,
+    PUBLISHED_MARTS,
+    ContractError,
+    load_contracts,
+    mart_contracts,
+    render_docs,
+)
+from pipelines.publish.attribution import CREDIT_TEXTS
+
+REPO = Path(__file__).resolve().parents[1]
+FIX_DOCS = ".venv/bin/python -m pipelines.marts --write-docs"
+
+
+def test_docs_marts_md_is_generated_from_the_contract() -> None:
+    assert DOCS_FILE.read_text(encoding="utf-8") == render_docs(), (
+        f"docs/marts.md differs from {MODELS_FILE.relative_to(REPO)}: run `{FIX_DOCS}` "
+        "and commit the result"
+    )
+
+
+def test_docs_check_entry_point_passes_on_the_committed_docs() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipelines.marts", "--check"],
+        cwd=REPO, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_published_marts_keep_their_dependency_order() -> None:
+    assert PUBLISHED_MARTS == (
+        "dim_municipality",
+        "dim_kpi",
+        "fct_kpi_values",
+        "mart_kkik_scorecard",
+        "mart_kkik_peer_values",
+        "mart_kkik_colour_counts",
+        "mart_kpi_trends",
+        "mart_revisions",
+    )
+
+
+def test_contract_reads_keys_grain_and_column_meta() -> None:
+    scorecard = mart_contracts()["mart_kkik_scorecard"]
+    assert scorecard.key == ("municipality_id", "kpi_id", "year")
+    assert scorecard.grain.startswith("kommun × KKiK KPI × year")
+    rank = scorecard.column("rank")
+    assert rank is not None and (rank.data_type, rank.header_sv) == ("integer", "Rang")
+    assert (rank.unit, rank.credit) == ("placering (1 = bäst)", "own")
+    colour = scorecard.column("colour")
+    assert colour is not None and colour.accepted_values == ("green", "yellow", "red", "grey")
+    assert scorecard.column("no_such_column") is None
+    assert "higher_better" not in scorecard.column_names  # an allowed value, not a column
+
+
+def test_every_credit_class_has_a_credit_text() -> None:
+    used = {c.credit for m in mart_contracts().values() for c in m.columns}
+    assert used <= set(CREDIT_TEXTS)
+
+
+def _write_yml(tmp_path: Path, mutate) -> Path:
+    raw = yaml.safe_load(MODELS_FILE.read_text(encoding="utf-8"))
+    mutate(raw["models"][0])
+    path = tmp_path / "models.yml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_reader_refuses_a_published_column_without_credit(tmp_path: Path) -> None:
+    def drop_credit(model: dict) -> None:
+        del model["columns"][1]["config"]["meta"]["credit"]
+
+    with pytest.raises(ContractError, match="dim_municipality.municipality_name: no credit"):
+        load_contracts(_write_yml(tmp_path, drop_credit))
+
+
+def test_reader_refuses_a_key_that_is_not_a_column(tmp_path: Path) -> None:
+    def bad_key(model: dict) -> None:
+        model["config"]["meta"]["key"] = ["municipality_code"]
+
+    with pytest.raises(ContractError, match="municipality_code"):
+        load_contracts(_write_yml(tmp_path, bad_key))
+
+
+def test_unpublished_models_are_not_published_marts(tmp_path: Path) -> None:
+    def unpublish(model: dict) -> None:
+        model["config"]["meta"] = {}
+        del model["columns"][0]["config"]
+
+    contracts = load_contracts(_write_yml(tmp_path, unpublish))
+    assert not contracts["dim_municipality"].published
+    assert contracts["dim_municipality"].column("municipality_id").header_sv == "municipality_id"
