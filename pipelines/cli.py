@@ -12,16 +12,22 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from pipelines.build_vars import AsOfError, parse_as_of
 from pipelines.settings import Settings, SettingsError, load_settings
+from pipelines.sources.kommunkompassen.streams import KOMMUNKOMPASSEN
+
+# The op of the assessment import asset (its asset key joined by "__", as Dagster names it).
+ASSESSMENT_OP = "__".join(KOMMUNKOMPASSEN.asset_key_path)
 
 # Which op takes which config; a job only accepts config for the ops it contains.
 _JOB_OPS = {
     "ingest": (),
     "build": ("warehouse_models", "gx_suites"),
     "publish": ("publication",),
+    "assessment_refresh": (ASSESSMENT_OP, "warehouse_models", "gx_suites", "publication"),
     "nightly_refresh": ("warehouse_models", "gx_suites", "publication"),
 }
 
@@ -75,6 +81,21 @@ def build_parser() -> argparse.ArgumentParser:
         "publish", help="publish the current build if every blocking check passed"
     )
     publish.add_argument("--force", action="store_true", help="publish even if nothing changed")
+    importer = commands.add_parser(
+        "import",
+        help="import Kommunkompassen files (CSV/XLSX) into the event log, then build, check "
+        "and publish",
+    )
+    importer.add_argument("paths", nargs="+", metavar="PATH", help="the files to import")
+    importer.add_argument("--force", action="store_true", help="publish even if nothing changed")
+    _build_options(importer)
+    template = commands.add_parser(
+        "assessment-template", help="write a ready-to-fill Kommunkompassen import file"
+    )
+    template.add_argument("--xlsx", action="store_true", help="Excel instead of CSV")
+    template.add_argument(
+        "--out", metavar="PATH", help="where to write it (default: kommunkompassen_mall.csv/.xlsx)"
+    )
     rollback = commands.add_parser(
         "rollback", help="point published/current at an earlier version (default: the previous)"
     )
@@ -105,12 +126,14 @@ def run_config(job: str, args: argparse.Namespace, settings: Settings) -> dict[s
         },
         "gx_suites": {"row_count_override_reason": getattr(args, "override_row_count", None)},
         "publication": {"force": bool(getattr(args, "force", False))},
+        ASSESSMENT_OP: {"paths": [str(p) for p in getattr(args, "paths", None) or []]},
     }
     for op in _JOB_OPS[job]:
         ops[op] = {"config": op_configs[op]}
     config: dict[str, Any] = {
         "resources": {
             "kolada": {"config": kolada},
+            "assessments": {"config": {"source": settings.source}},
             "platform": {
                 "config": {
                     "data_dir": str(settings.data_dir),
@@ -167,6 +190,10 @@ def _print_summary(result: Any, seconds: float) -> None:
         if shown:
             details = ", ".join(f"{k}={v}" for k, v in shown.items())
             print(f"  {materialization.asset_key.to_user_string():28s} {details}")
+        if meta.get("files"):  # an assessment import: each file's quarantine report
+            report = str(meta.get("reports", "")).replace("```", "")
+            for line in (line for line in report.splitlines() if line.strip()):
+                print(f"    {line}")
     for as_of, count in built_as_of.items():
         print(f"  dbt: {count} models and seeds built as of {as_of}")
     checks = [
@@ -203,8 +230,29 @@ def _root_cause(error: Any) -> str:
 
 _SUMMARY_KEYS = (
     "mode", "events_appended", "upserted", "deleted", "unchanged", "pages", "seconds",
-    "version", "message",
+    "files", "rejected_rows", "rejected_files", "warnings", "version", "message",
 )
+
+
+def _import_paths(paths: Sequence[str]) -> list[str]:
+    """Absolute paths of files that exist; anything else is an error before a run starts."""
+    resolved = []
+    for raw in paths:
+        path = Path(raw).expanduser().resolve()
+        if not path.is_file():
+            raise SettingsError(f"{raw}: no such file")
+        resolved.append(str(path))
+    return resolved
+
+
+def _template(args: argparse.Namespace) -> int:
+    from pipelines.sources.kommunkompassen.template import write_template
+
+    default = "kommunkompassen_mall.xlsx" if args.xlsx else "kommunkompassen_mall.csv"
+    path = write_template(Path(args.out or default), xlsx=args.xlsx)
+    print(f"wrote {path}: fill in one row per municipality x assessment x area "
+          "(docs/assessment-import.md), then `kommunkvalitet import` it")
+    return 0
 
 
 def _rollback(settings: Settings, version: str | None) -> bool:
@@ -228,7 +276,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(source=getattr(args, "source", None))
         if args.command == "rollback":
             return 0 if _rollback(settings, args.version) else 1
-        job = {"refresh": "nightly_refresh"}.get(args.command, args.command)
+        if args.command == "assessment-template":
+            return _template(args)
+        if args.command == "import":
+            args.paths = _import_paths(args.paths)
+        job = {"refresh": "nightly_refresh", "import": "assessment_refresh"}.get(
+            args.command, args.command
+        )
         ok = run_job(job, run_config(job, args, settings), settings)
     except SettingsError as exc:
         print(f"kommunkvalitet: {exc}", file=sys.stderr)

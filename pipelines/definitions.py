@@ -9,6 +9,7 @@ from __future__ import annotations
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from assets.assessment import assessment_assets, assessment_sensors
 from assets.checks import check_defs
 from assets.dbt import dbt_assets_defs
 from assets.kolada import kolada_assets
@@ -18,10 +19,11 @@ from pipelines.jobs import JOBS, SCHEDULES
 from pipelines.resources import default_resources
 
 defs = dg.Definitions(
-    assets=[*kolada_assets, *dbt_assets_defs, *publish_assets],
+    assets=[*kolada_assets, *assessment_assets, *dbt_assets_defs, *publish_assets],
     asset_checks=check_defs,
     jobs=JOBS,
     schedules=SCHEDULES,
+    sensors=assessment_sensors,
     resources={
         **default_resources(),
         "dbt": DbtCliResource(project_dir=dbt_project(), dbt_executable=dbt_executable()),

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import dagster as dg
 
+from pipelines.sources.kommunkompassen.streams import KOMMUNKOMPASSEN
+
 INGEST_SELECTION = dg.AssetSelection.groups("ingestion")
+ASSESSMENT_SELECTION = dg.AssetSelection.assets(dg.AssetKey(list(KOMMUNKOMPASSEN.asset_key_path)))
 # Every dbt layer plus the seeds; asset selections include the checks on the selected assets,
 # so `build` runs the dbt tests and the GX suites too.
 BUILD_SELECTION = dg.AssetSelection.groups("reference", "staging", "intermediate", "marts")
@@ -13,7 +16,8 @@ PUBLISH_SELECTION = dg.AssetSelection.groups("publishing")
 ingest_job = dg.define_asset_job(
     "ingest",
     selection=INGEST_SELECTION,
-    description="Fetch Kolada into the append-only event log.",
+    description="Fetch every source (Kolada; Kommunkompassen files waiting in the landing "
+    "folder) into the append-only event log.",
 )
 
 build_job = dg.define_asset_job(
@@ -29,13 +33,21 @@ publish_job = dg.define_asset_job(
     description="Publish the current build, after verifying that every blocking check passed.",
 )
 
+assessment_refresh = dg.define_asset_job(
+    "assessment_refresh",
+    selection=ASSESSMENT_SELECTION | BUILD_SELECTION | PUBLISH_SELECTION,
+    description="Import Kommunkompassen files (the landing folder, or the files named in its "
+    "config), rebuild, check and publish; no Kolada fetch. Launched by the landing sensor and "
+    "by `kommunkvalitet import`.",
+)
+
 nightly_refresh = dg.define_asset_job(
     "nightly_refresh",
     selection=dg.AssetSelection.all(),
     description="The nightly refresh: ingest -> dbt build -> blocking checks -> publish.",
 )
 
-JOBS = [ingest_job, build_job, publish_job, nightly_refresh]
+JOBS = [ingest_job, build_job, publish_job, assessment_refresh, nightly_refresh]
 
 nightly_schedule = dg.ScheduleDefinition(
     name="nightly_refresh_schedule",

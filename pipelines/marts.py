@@ -29,6 +29,8 @@ CREDIT_CLASSES: dict[str, str] = {
     "kolada": "Kolada's value, passed through unchanged",
     "own": "our own processing (ranks, colours, peer means, trends, counts, ...)",
     "scb": "SCB's data",
+    "assessment": "an assessment result as published by its assessor (Kommunkompassen: SKR), "
+    "typed in by an analyst",
     "key": "an identifier or period",
 }
 CREDITS = tuple(CREDIT_CLASSES)

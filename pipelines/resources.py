@@ -14,6 +14,7 @@ from pipelines.eventlog.store import EventLog
 from pipelines.scope import IngestScope, load_scope
 from pipelines.settings import Layout, load_settings
 from pipelines.sources.kolada.resource import KoladaResource
+from pipelines.sources.kommunkompassen.resource import AssessmentResource
 from pipelines.sources.registry import STREAMS
 
 
@@ -50,4 +51,5 @@ def default_resources() -> dict[str, dg.ConfigurableResource]:
             base_url=settings.kolada_base_url,
             max_rps=settings.kolada_max_rps,
         ),
+        "assessments": AssessmentResource(source=settings.source),
     }

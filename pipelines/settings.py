@@ -44,6 +44,21 @@ class Layout:
         return self.data_dir / "landing"
 
     @property
+    def assessment_landing_dir(self) -> Path:
+        """Where analysts drop Kommunkompassen files; the sensor watches it."""
+        return self.landing_dir / "assessments"
+
+    @property
+    def rejected_dir(self) -> Path:
+        """Files that could not be read at all, each with a `.reason.txt` beside it."""
+        return self.landing_dir / "rejected"
+
+    @property
+    def assessment_archive_dir(self) -> Path:
+        """Imported files under their sha256, each with its quarantine report."""
+        return self.landing_dir / "archive" / "assessments"
+
+    @property
     def dbt_target_dir(self) -> Path:
         # One fixed target folder per data dir keeps dbt's partial parsing warm between runs;
         # the warehouse pool guarantees a single dbt process uses it at a time.

@@ -672,6 +672,54 @@ BAD_ROWS: dict[str, list[dict]] = {
 # fmt: on
 
 
+def _kommunkompassen_samples() -> None:
+    """Valid rows and rule-breaking rows for the two Kommunkompassen marts (wide ones are
+    built from the contract's column list; untested columns stay null)."""
+    from pipelines.marts import mart_contracts
+
+    contracts = mart_contracts()
+    areas: dict[str, list] = {c: [None, None] for c in contracts["mart_kommunkompassen_areas"].column_names}
+    areas.update(
+        municipality_id=["0180", "1280"], municipality_name=["Stockholm", "Malmö"],
+        assessment_year=[2022, 2018], version=[2020, 2010], area_number=[1, 8],
+        area_label_canonical=["Samspel mellan förtroendevalda och medborgare",
+                              "Kommunen som samhällsbyggare"],
+        score=[60.0, 71.5], benchmark=[50.0, None], total_stated=[480.0, None],
+        cross_version=[False, True],
+    )
+    SAMPLES["mart_kommunkompassen_areas"] = areas
+    wide: dict[str, list] = {c: [None, None] for c in contracts["mart_kommunkompassen"].column_names}
+    wide.update(
+        municipality_id=["0180", "1280"], municipality_name=["Stockholm", "Malmö"],
+        assessment_year=[2022, 2018], version=[2020, 2010], areas_given=[8, 7],
+        total_stated=[480.0, None], total_summed=[481.0, 420.0], total=[480.0, None],
+        rank_in_version=[1, None], assessments_in_version=[1, 0], cross_version=[False, True],
+        **{f"area_{n}_score": [60.0, 60.0] for n in range(1, 9)},
+    )
+    SAMPLES["mart_kommunkompassen"] = wide
+    BAD_ROWS["mart_kommunkompassen_areas"] = [
+        # duplicate key; score, benchmark and total out of range; no canonical label or flag
+        {"municipality_id": "0180", "assessment_year": 2022, "version": 2020, "area_number": 1,
+         "score": 120.0, "benchmark": -1.0, "total_stated": 900.0},
+        # unknown municipality; year, version and area out of range; no score
+        {"municipality_id": "9999", "assessment_year": 1990, "version": 2015, "area_number": 9,
+         "area_label_canonical": "x", "cross_version": False},
+        {"municipality_id": None, "assessment_year": None, "version": None, "area_number": None},
+    ]
+    BAD_ROWS["mart_kommunkompassen"] = [
+        # duplicate key; every score, the totals and the rank out of range
+        {"municipality_id": "0180", "assessment_year": 2022, "version": 2020, "areas_given": 9,
+         "total_stated": 801.0, "total_summed": 900.0, "total": 900.0, "rank_in_version": 0,
+         **{f"area_{n}_score": 101.0 for n in range(1, 9)}},
+        # unknown municipality, year and version; no sum, count or flag
+        {"municipality_id": "9999", "assessment_year": 1999, "version": 2015},
+        {"municipality_id": None, "assessment_year": None, "version": None},
+    ]
+
+
+_kommunkompassen_samples()
+
+
 def _warehouse(path: Path, frames: dict[str, pd.DataFrame]) -> None:
     con = duckdb.connect(str(path))
     try:

@@ -198,3 +198,20 @@ def test_eventlog_refuses_to_mix_sample_and_live_events(log: EventLog) -> None:
     assert log.origin() == "sample"
     with pytest.raises(OriginMismatch, match="holds sample events; refusing to add live"):
         log.claim_origin("live")
+
+
+def test_eventlog_any_of_scopes_tombstone_only_inside_one_of_them(tmp_path: Path) -> None:
+    from pipelines.eventlog.streams import AnyOf
+
+    log = EventLog(tmp_path / "events")
+    append(log, grid(KPIS, UNITS, YEARS), "b1", full_scope())
+    inside = SnapshotScope({"kpi": [KPIS[0]], "municipality": [UNITS[0]], "period": ["2022"]})
+    other = SnapshotScope({"kpi": [KPIS[1]], "municipality": [UNITS[1]], "period": ["2023"]})
+    # an answer that covers two cells and holds neither: exactly those two keys are deleted,
+    # not the cross product of their parts
+    result = log.append(KPI_VALUE, records_to_table([]), batch_id="b2",
+                        snapshot=AnyOf((inside, other)), scope_source="test")
+    assert result.deleted == 2
+    nothing = log.append(KPI_VALUE, records_to_table([]), batch_id="b3", snapshot=AnyOf(()),
+                         scope_source="test")
+    assert nothing.appended == 0

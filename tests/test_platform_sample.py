@@ -95,6 +95,45 @@ def test_platform_published_files_equal_the_warehouse_marts(data_dir: Path) -> N
     assert bi == expected
 
 
+def test_platform_sample_refresh_imports_the_example_assessments(data_dir: Path) -> None:
+    folder = current(data_dir)
+    wide = pq.read_table(folder / "mart_kommunkompassen.parquet").to_pylist()
+    long = pq.read_table(folder / "mart_kommunkompassen_areas.parquet")
+    # 8 example assessments; Grästorp 2021's bad row is quarantined, its 7 other areas land
+    assert len(wide) == 8 and long.num_rows == 63
+    karlskoga = next(r for r in wide if r["municipality_id"] == "1883")
+    assert (karlskoga["total_stated"], karlskoga["total_summed"]) == (512.0, 515.0)
+    assert karlskoga["total_agrees"] is False
+    layout_landing = data_dir / "landing"
+    assert list((layout_landing / "assessments").iterdir()) == []
+    reports = sorted((layout_landing / "archive" / "assessments").glob("*/*.rapport.txt"))
+    assert len(reports) == 2
+    assert any("95+" in r.read_text(encoding="utf-8") for r in reports)
+    credit = manifest(folder)["attribution"]["assessment"]["applies_to"]
+    assert "score" in credit["mart_kommunkompassen_areas"]
+
+
+def test_platform_import_cli_revises_one_assessment_and_publishes(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = current(data_dir)
+    corrected = tmp_path / "karlskoga_rattad.csv"
+    rows = [f"1883;2021;{n};{s};515" for n, s in enumerate([65, 62, 68, 64, 63, 66, 61, 66], 1)]
+    rows[0] = "1883;2021;1;70;520"
+    rows = [r.replace(";515", ";520") for r in rows]
+    corrected.write_text("kommunkod;år;område_nr;poäng;totalt\n" + "\n".join(rows) + "\n",
+                         encoding="utf-8")
+    assert main(["import", str(corrected)]) == 0
+    assert "karlskoga_rattad.csv" in capsys.readouterr().out  # the report's summary is shown
+    after = current(data_dir)
+    assert after != before
+    wide = {r["municipality_id"] + str(r["assessment_year"]): r
+            for r in pq.read_table(after / "mart_kommunkompassen.parquet").to_pylist()}
+    assert wide["18832021"]["area_1_score"] == 70.0 and wide["18832021"]["total_agrees"] is True
+    assert len(wide) == 8  # the other municipalities' assessments stay
+    assert corrected.exists()  # a file named to the CLI is read where it is, never moved
+
+
 def test_platform_second_refresh_appends_nothing_and_publishes_nothing(data_dir: Path) -> None:
     before_events, before_version = value_events(data_dir), current(data_dir)
     assert main(["refresh", "--source", "sample"]) == 0

@@ -18,9 +18,12 @@ from pipelines.marts import mart_contracts
 KOLADA = "Källa: Kolada"
 SCB = "Källa: SCB"
 OWN = "Egen bearbetning (inte Kolada)"
+ASSESSMENT = "Källa: SKR Kommunkompassen (inmatat från SKR:s rapporter)"
 
 # credit class (pipelines.marts.CREDITS) -> credit line; identifiers and periods get none
-CREDIT_TEXTS: dict[str, str] = {"kolada": KOLADA, "own": OWN, "scb": SCB, "key": ""}
+CREDIT_TEXTS: dict[str, str] = {
+    "kolada": KOLADA, "own": OWN, "scb": SCB, "assessment": ASSESSMENT, "key": "",
+}
 
 
 def column_credit(mart: str, column: str) -> str:
@@ -61,6 +64,14 @@ def attribution(columns: dict[str, list[str]], *, synthetic: bool) -> dict:
             "terms": "SCB data (CC0) is credited 'Källa: SCB' (population, when sourced from SCB).",
         },
     }
+    assessed = select(ASSESSMENT)
+    if assessed:
+        block["assessment"] = {
+            "credit": ASSESSMENT,
+            "applies_to": assessed,
+            "terms": "Kommunkompassen scores, benchmarks and texts are SKR's published results "
+            "as typed in by analysts (their import files are archived with the event log).",
+        }
     if synthetic:
         block["synthetic_notice"] = (
             "Syntetiska exempeldata, genererade offline: inte verkliga värden från Kolada eller SCB."

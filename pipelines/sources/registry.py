@@ -13,8 +13,9 @@ from types import MappingProxyType
 
 from pipelines.eventlog.streams import StreamSpec
 from pipelines.sources.kolada import streams as kolada
+from pipelines.sources.kommunkompassen import streams as kommunkompassen
 
-_DECLARED: tuple[StreamSpec, ...] = (*kolada.STREAMS,)
+_DECLARED: tuple[StreamSpec, ...] = (*kolada.STREAMS, *kommunkompassen.STREAMS)
 
 
 def _index(specs: tuple[StreamSpec, ...]) -> Mapping[str, StreamSpec]:

@@ -1,0 +1,193 @@
+"""Import Kommunkompassen files into the event log: landing folder -> events -> archive.
+
+One function for the sensor's runs, `kommunkvalitet import` and the tests. The order is what
+makes it safe to repeat: read, append the good rows (one atomic batch), archive the file under
+its sha256 with its quarantine report, and only then remove it from the landing folder. A
+crash before the append leaves the file where it was; after it, the rerun appends nothing (the
+log is idempotent) and finishes the move. A file that cannot be read at all goes to
+`landing/rejected/` with a reason file, so it never loops.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipelines.eventlog.store import BatchResult, EventLog, current_payloads, records_to_table
+from pipelines.eventlog.streams import AnyOf, SnapshotScope
+from pipelines.sample.reference import load_seed
+from pipelines.settings import Layout
+from pipelines.sources.kolada.streams import MUNICIPALITY
+from pipelines.sources.kommunkompassen.reader import (
+    ReadResult,
+    UnreadableFile,
+    format_report,
+    read_assessment_file,
+)
+from pipelines.sources.kommunkompassen.streams import KOMMUNKOMPASSEN
+
+IMPORTABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm")
+
+
+class LandingPathError(ValueError):
+    """A name that points outside the landing folder (`../`, an absolute path, a symlink out)."""
+
+
+@dataclass
+class ImportOutcome:
+    """What became of one file."""
+
+    file: str
+    status: str  # imported | rejected
+    sha256: str | None = None
+    rows_read: int = 0
+    accepted: int = 0
+    rejected_rows: int = 0
+    warnings: int = 0
+    batch: BatchResult | None = None
+    report: str = ""
+    archived_to: Path | None = None
+    rejected_to: Path | None = None
+    problems: list[dict] = field(default_factory=list)
+
+    @property
+    def events_appended(self) -> int:
+        return self.batch.appended if self.batch else 0
+
+    def summary(self) -> str:
+        if self.status == "rejected":
+            return f"{self.file}: kunde inte läsas, flyttad till {self.rejected_to}"
+        return (
+            f"{self.file}: {self.rows_read} rader, {self.accepted} godkända, "
+            f"{self.rejected_rows} avvisade, {self.warnings} varningar; "
+            f"{self.events_appended} händelser tillagda"
+        )
+
+    def metadata(self) -> dict[str, object]:
+        return {
+            "file": self.file, "status": self.status, "sha256": self.sha256,
+            "rows_read": self.rows_read, "accepted": self.accepted,
+            "rejected_rows": self.rejected_rows, "warnings": self.warnings,
+            "events_appended": self.events_appended,
+        }
+
+
+def landing_files(layout: Layout) -> list[Path]:
+    """Files waiting in the landing folder (hidden and temporary files are not for us)."""
+    folder = layout.assessment_landing_dir
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p for p in folder.iterdir()
+        if p.is_file() and not p.name.startswith((".", "~$")) and not p.name.endswith(".tmp")
+    )
+
+
+def resolve_landing_name(layout: Layout, name: str) -> Path:
+    """The file `name` inside the landing folder; refuses anything that escapes it."""
+    folder = layout.assessment_landing_dir.resolve()
+    raw = Path(name)
+    if raw.is_absolute() or ".." in raw.parts:
+        raise LandingPathError(f"{name!r} is not a plain name inside {folder}")
+    candidate = folder / raw
+    resolved = candidate.resolve()
+    if not resolved.is_relative_to(folder):
+        raise LandingPathError(f"{name!r} leads outside {folder} (to {resolved})")
+    return candidate
+
+
+def known_municipalities(log: EventLog) -> dict[str, str]:
+    """Code -> name of the kommuner: from the Kolada stream when ingested, else the bundled
+    public reference (so an import works on a data dir that never talked to Kolada)."""
+    current = current_payloads(log, MUNICIPALITY)
+    rows = current.values() if current else load_seed().municipalities
+    return {m["id"]: m["title"] for m in rows if m.get("type") == "K"}
+
+
+def _snapshot(result: ReadResult) -> AnyOf:
+    return AnyOf(tuple(SnapshotScope(scope) for scope in result.scopes()))
+
+
+def _copy_atomically(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    shutil.copyfile(source, tmp)
+    os.replace(tmp, target)
+
+
+def _write_atomically(target: Path, text: str) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, target)
+
+
+def _reject(path: Path, error: UnreadableFile, layout: Layout, *, remove: bool) -> ImportOutcome:
+    report = format_report(error)
+    outcome = ImportOutcome(file=path.name, status="rejected", report=report,
+                            problems=[error.as_problem().to_dict()])
+    if remove:
+        target = layout.rejected_dir / path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, target)
+        _write_atomically(target.with_name(target.name + ".reason.txt"), report + "\n")
+        outcome.rejected_to = target
+    return outcome
+
+
+def import_file(
+    path: Path,
+    log: EventLog,
+    *,
+    layout: Layout,
+    batch_id: str,
+    run_id: str,
+    municipalities: Mapping[str, str],
+    remove: bool,
+) -> ImportOutcome:
+    """Import one file. `remove`: it lives in the landing folder and leaves it when done."""
+    path = Path(path)
+    try:
+        result = read_assessment_file(path, municipalities=municipalities)
+    except UnreadableFile as error:
+        return _reject(path, error, layout, remove=remove)
+    batch = None
+    if result.records:
+        batch = log.append(
+            KOMMUNKOMPASSEN,
+            records_to_table(result.records),
+            batch_id=batch_id,
+            snapshot=_snapshot(result),
+            scope_source=result.source,
+            ledger={
+                "run_id": run_id,
+                "mode": "file",
+                "source": result.source,
+                "scope": json.dumps(result.scopes()),
+                "pages": 1,
+                "requests": 0,
+                "note": f"{result.rows_read} rows, {len(result.rejected_rows)} rejected",
+            },
+        )
+    report = format_report(result)
+    archive = layout.assessment_archive_dir / result.sha256
+    _copy_atomically(path, archive / path.name)
+    _write_atomically(archive / f"{path.name}.rapport.txt", report + "\n")
+    _write_atomically(
+        archive / f"{path.name}.rapport.json",
+        json.dumps({"problems": [p.to_dict() for p in result.problems],
+                    "warnings": [w.to_dict() for w in result.warnings]},
+                   ensure_ascii=False, indent=2) + "\n",
+    )
+    if remove:
+        path.unlink(missing_ok=True)  # only now: the batch and the archive are committed
+    return ImportOutcome(
+        file=path.name, status="imported", sha256=result.sha256, rows_read=result.rows_read,
+        accepted=len(result.records), rejected_rows=len(result.rejected_rows),
+        warnings=len(result.warnings), batch=batch, report=report, archived_to=archive,
+        problems=[p.to_dict() for p in result.problems],
+    )
