@@ -412,10 +412,13 @@ SAMPLES: dict[str, dict[str, list]] = {
         "publ_period": [2025, None, None],
         "is_kkik": [True, False, True],
         "kkik_area": ["Barn och unga", None, "Samhälle och miljö"],
+        "kkik_area_source": ["skr_kkik_presentation", None, "municipal_kkik_pages"],
         "kkik_first_year": [2018, None, 2020],
         "kkik_last_year": [2025, None, 2025],
         "direction": ["higher_better", None, "not_ranked"],
+        "change_direction": ["higher_better", None, "lower_better"],
         "direction_source": ["curated", None, "inferred"],
+        "series_start_year": pd.array([2024, None, None], dtype="Int64"),
     },
     "fct_kpi_values": {
         "entity_key": ["N15428|0180|2025|T", "N15428|0180|2025|K"],
@@ -439,6 +442,7 @@ SAMPLES: dict[str, dict[str, list]] = {
         "kkik_area": ["Barn och unga", "Barn och unga", "Samhälle och miljö"],
         "unit": ["andel (%)", "andel (%)", "kr/inv"],
         "direction": ["higher_better", "higher_better", "not_ranked"],
+        "change_direction": ["higher_better", "higher_better", "lower_better"],
         "year": [2025, 2025, 2025],
         "value": [82.5, 71.0, -1200.5],
         "value_y1": [80.0, 72.0, None],
@@ -448,9 +452,13 @@ SAMPLES: dict[str, dict[str, list]] = {
         "percentile": [0.0, 1.0, None],
         "colour": ["green", "red", None],
         "change": ["Upp", "Ned", "Ingen"],
+        "y1_across_series_break": [False, False, False],
         "riket_value": [75.0, 75.0, None],
+        "kommungrupp_name": ["A1 Storstäder (indelning 2023)"] * 2 + [None],
+        "kommungrupp_later_edition": [False, False, False],
         "kommungrupp_mean": [76.0, 70.0, None],
         "kommungrupp_median": [76.0, 70.0, None],
+        "liknande_later_edition": [False, True, False],
         "liknande_mean": [77.0, 71.5, None],
         "liknande_median": [77.0, 71.5, None],
         "county_mean": [78.0, 70.1, None],
@@ -462,7 +470,9 @@ SAMPLES: dict[str, dict[str, list]] = {
         "year": [2025, 2025],
         "peer_set_type": ["kommungrupp", "county"],
         "peer_set_id": ["G92786", "0001"],
-        "peer_set_name": ["Storstäder", "Region Stockholm"],
+        "peer_set_name": ["A1 Storstäder (indelning 2023)", "Region Stockholm"],
+        "edition_year": pd.array([2023, None], dtype="Int64"),
+        "is_later_edition": [False, False],
         "value": [82.5, 82.5],
         "peer_mean": [76.0, 78.0],
         "peer_median": [76.0, 78.0],
@@ -484,11 +494,12 @@ SAMPLES: dict[str, dict[str, list]] = {
         "municipality_id": ["0180", "0180"],
         "kpi_id": ["N15428", "U00001"],
         "direction": ["higher_better", "not_ranked"],
+        "change_direction": ["higher_better", "lower_better"],
         "first_year": [2018, 2020],
         "last_year": [2025, 2025],
         "n_values": [8, 6],
         "slope": [0.8, -3.5],
-        "trend": ["improving", None],
+        "trend": ["improving", "improving"],
         "latest_value": [82.5, -1200.5],
         "riket_latest_value": [75.0, None],
         "years_better_than_riket": [3, 0],
@@ -598,11 +609,12 @@ BAD_ROWS: dict[str, list[dict]] = {
     "dim_kpi": [
         # duplicate id; no title or unit; KKiK without area or direction; years out of order
         {"kpi_id": "N15428", "is_kkik": True, "kkik_first_year": 2025, "kkik_last_year": 2020},
-        # malformed id; unknown area and direction; a direction without its source
+        # malformed id; unknown area, area source and directions; a direction without its source
         {"kpi_id": "X2", "title": "t", "unit": "antal", "is_kkik": None, "kkik_area": "Fritid",
-         "direction": "sideways"},
+         "kkik_area_source": "hearsay", "direction": "sideways", "change_direction": "sideways"},
+        # an area that does not say where it came from
         {"kpi_id": None, "title": "t", "unit": "antal", "is_kkik": False,
-         "direction": "not_ranked", "direction_source": "guessed"},
+         "kkik_area": "Barn och unga", "direction": "not_ranked", "direction_source": "guessed"},
     ],
     "fct_kpi_values": [
         # duplicate key and entity_key; negative counts; revised before first seen
@@ -629,8 +641,10 @@ BAD_ROWS: dict[str, list[dict]] = {
         # malformed ids (in no dim); a ranking direction without a colour
         {"municipality_id": "180", "kpi_id": "X1", "year": 2025, "kkik_area": "Barn och unga",
          "direction": "higher_better", "colour": None, "change": "Upp"},
+        # unknown directions; an arrow across a series break
         {"municipality_id": "0180", "kpi_id": "U00001", "year": 2024,
-         "kkik_area": "Barn och unga", "direction": "sideways", "change": "Upp"},
+         "kkik_area": "Barn och unga", "direction": "sideways", "change_direction": "sideways",
+         "change": "Upp", "y1_across_series_break": True},
     ],
     "mart_kkik_peer_values": [
         {"municipality_id": "0180", "kpi_id": "N15428", "year": 2025,
@@ -650,11 +664,13 @@ BAD_ROWS: dict[str, list[dict]] = {
     "mart_kpi_trends": [
         # duplicate key; unknown direction and trend; years out of order; negative counts
         {"municipality_id": "0180", "kpi_id": "N15428", "direction": "sideways",
-         "trend": "sideways", "first_year": 2025, "last_year": 2020, "n_values": -1,
+         "change_direction": "sideways", "trend": "sideways", "first_year": 2025, "last_year": 2020, "n_values": -1,
          "years_better_than_riket": -1},
-        {"municipality_id": None, "kpi_id": None},
-        # malformed ids; a trend for a not_ranked KPI
-        {"municipality_id": "180", "kpi_id": "X1", "direction": "not_ranked", "trend": "flat"},
+        # a direction without the change direction
+        {"municipality_id": None, "kpi_id": None, "direction": "higher_better"},
+        # malformed ids; a trend for a neutral KPI
+        {"municipality_id": "180", "kpi_id": "X1", "direction": "not_ranked",
+         "change_direction": "neutral", "trend": "flat"},
     ],
     "mart_revisions": [
         # duplicate key; unknown gender; recorded before what it replaced

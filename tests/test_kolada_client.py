@@ -50,6 +50,7 @@ def clean(server: SampleKoladaServer) -> Iterator[None]:
     server.request_log.clear()
     yield
     server.faults.clear()
+    assert server.request_log.wait_idle(), "a request was still in flight 10 s after the test"
 
 
 def make_client(base_url: str, sleep: FakeSleep | None = None, **kwargs: object) -> KoladaClient:

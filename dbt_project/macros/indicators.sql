@@ -13,13 +13,14 @@
 
 {#
     Förändring, improvement-aware: Ingen without a value in Y-1 (or Y), Lika when equal at one
-    decimal, else Upp/Ned by direction; not_ranked KPIs follow the number (Upp = higher).
+    decimal, else Upp/Ned by the KPI's change_direction: lower_better (costs, waiting times)
+    says Upp for a fall; higher_better and neutral (population, tax rate) say Upp for a rise.
 #}
-{% macro kkik_change(value, previous, direction) -%}
+{% macro kkik_change(value, previous, change_direction) -%}
     case
         when {{ value }} is null or {{ previous }} is null then 'Ingen'
         when round({{ value }}, 1) = round({{ previous }}, 1) then 'Lika'
-        when {{ direction }} = 'lower_better' then
+        when {{ change_direction }} = 'lower_better' then
             case when {{ value }} < {{ previous }} then 'Upp' else 'Ned' end
         else
             case when {{ value }} > {{ previous }} then 'Upp' else 'Ned' end
@@ -56,3 +57,11 @@
         where 1 = 0
     {%- endif -%}
 {% endmacro %}
+
+{# The unit part of a Kolada title: its last ", "-separated segment, lower-cased and trimmed. #}
+{% macro title_unit(title) -%}
+    lower(trim(case
+        when {{ title }} like '%,%' then {{ regex_extract(title, ',([^,]*)$', 1) }}
+        else ''
+    end))
+{%- endmacro %}

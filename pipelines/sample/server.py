@@ -133,6 +133,17 @@ class RequestLog:
             self.entries.clear()
             self.max_in_flight = self.in_flight
 
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Wait until no request is in flight: a client that gave up on a slow answer leaves the
+        server still writing it, and its log entry must not land in the next test's log."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self.in_flight == 0:
+                    return True
+            time.sleep(0.02)
+        return False
+
 
 # -- answering ------------------------------------------------------------------------------
 

@@ -2,6 +2,8 @@
     The KKiK scorecard's formulas (docs/indicators.md): one row per kommun × KKiK KPI × year the
     KPI has values for (within its KKiK years), with rank, tie-safe percentile, colour and
     improvement-aware change. Ranking population: kommuner (type K), gender T, non-null value.
+    Across a series break (Y-1 measured under the old definition) Förändring is Ingen and the
+    row says so in y1_across_series_break.
 */
 with
 
@@ -50,6 +52,8 @@ with_values as (
         spine.municipality_id,
         spine.kpi_id,
         kpis.direction,
+        kpis.change_direction,
+        kpis.series_start_year,
         spine.year,
         current_year.value,
         year_1.value as value_y1,
@@ -119,6 +123,7 @@ final as (
         municipality_id,
         kpi_id,
         direction,
+        change_direction,
         year,
         value,
         value_y1,
@@ -135,7 +140,11 @@ final as (
             when percentile > 0.75 then 'red'
             else 'yellow'
         end as colour,
-        {{ kkik_change('value', 'value_y1', 'direction') }} as change,
+        coalesce(series_start_year = year, false) as y1_across_series_break,
+        case
+            when series_start_year = year then 'Ingen'
+            else {{ kkik_change('value', 'value_y1', 'change_direction') }}
+        end as change,
         riket_value
     from percentiles
 )

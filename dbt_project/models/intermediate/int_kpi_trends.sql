@@ -2,6 +2,9 @@
     Trend formulas per kommun × KPI, gender T (docs/indicators.md): OLS slope over the last 5
     years up to the kommun's last year with a value (at least 3 values), consecutive published
     years better than Riket up to that year, and steady improvement over the last 3 steps.
+    Improving/worsening and steady improvement follow change_direction (a falling cost
+    improves); "better than Riket" is a judgement against others and only made for ranked KPIs.
+    Everything is computed within the KPI's current series (from series_start_year on).
 */
 with
 
@@ -14,13 +17,22 @@ kpis as (
     select * from {{ ref('int_kpis_curated') }}
 ),
 
+-- Only the KPI's current series: years before a series break were measured differently.
+in_series as (
+    select annual.*
+    from annual
+    inner join kpis
+        on annual.kpi_id = kpis.kpi_id
+    where kpis.series_start_year is null or annual.year >= kpis.series_start_year
+),
+
 kommun_values as (
-    select * from annual
+    select * from in_series
     where municipality_type = 'K'
 ),
 
 riket as (
-    select * from annual
+    select * from in_series
     where municipality_id = '0000'
 ),
 
@@ -60,6 +72,7 @@ history as (
         span.municipality_id,
         span.kpi_id,
         kpis.direction,
+        kpis.change_direction,
         kpi_years.year,
         kommun_values.value,
         riket.value as riket_value,
@@ -85,7 +98,7 @@ history_flags as (
     select
         *,
         coalesce({{ is_better('value', 'riket_value', 'direction') }}, false) as better_than_riket,
-        {{ kkik_change('value', 'lead(value) over (partition by municipality_id, kpi_id order by years_back)', 'direction') }} as step_change
+        {{ kkik_change('value', 'lead(value) over (partition by municipality_id, kpi_id order by years_back)', 'change_direction') }} as step_change
     from history
 ),
 
@@ -107,15 +120,16 @@ final as (
         span.municipality_id,
         span.kpi_id,
         kpis.direction,
+        kpis.change_direction,
         cast(span.first_year as integer) as first_year,
         cast(span.last_year as integer) as last_year,
         cast(span.n_values as integer) as n_values,
         cast(case when window_fit.window_values >= 3 then window_fit.window_slope end as double) as slope,
         case
-            when kpis.direction not in ('higher_better', 'lower_better') or kpis.direction is null then null
+            when kpis.change_direction not in ('higher_better', 'lower_better') or kpis.change_direction is null then null
             when window_fit.window_values < 3 or window_fit.window_slope is null then null
             when abs(window_fit.window_slope) <= 0.005 * abs(window_fit.window_mean) then 'flat'
-            when {{ is_better('window_fit.window_slope', '0', 'kpis.direction') }} then 'improving'
+            when {{ is_better('window_fit.window_slope', '0', 'kpis.change_direction') }} then 'improving'
             else 'worsening'
         end as trend,
         history_summary.latest_value,
@@ -123,7 +137,7 @@ final as (
         case when kpis.direction in ('higher_better', 'lower_better') then
             cast(coalesce(history_summary.first_not_better - 1, history_summary.history_years) as integer)
         end as years_better_than_riket,
-        case when kpis.direction in ('higher_better', 'lower_better') then
+        case when kpis.change_direction in ('higher_better', 'lower_better') then
             history_summary.improved_steps = 3
         end as steady_improvement
     from span

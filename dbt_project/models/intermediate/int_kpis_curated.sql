@@ -1,4 +1,6 @@
--- KPI metadata as of as_of with its unit, KKiK membership and curated direction.
+-- KPI metadata as of as_of with its unit, KKiK membership and the two curated directions:
+-- `direction` says whether (and which way) the KPI is ranked and coloured, `change_direction`
+-- which way is better for Förändring and trends (costs: not ranked, but a fall is Upp).
 with
 
 kpis as (
@@ -18,6 +20,10 @@ kkik_members as (
     select distinct {{ json_text('member', 'member_id') }} as kpi_id
     from kpi_groups,
         {{ json_elements('kpi_groups.members') }} as elements (member)
+),
+
+series_breaks as (
+    select * from {{ ref('int_kpi_series_breaks') }}
 ),
 
 value_years as (
@@ -69,6 +75,7 @@ final as (
         with_unit.publ_period,
         kkik_members.kpi_id is not null as is_kkik,
         case when kkik_members.kpi_id is not null then curation.kkik_area end as kkik_area,
+        case when kkik_members.kpi_id is not null then nullif(curation.area_source, '') end as kkik_area_source,
         case
             when kkik_members.kpi_id is not null
                 then coalesce(curation.kkik_first_year, value_years.first_year)
@@ -78,6 +85,11 @@ final as (
                 then coalesce(curation.kkik_last_year, value_years.last_year)
         end as kkik_last_year,
         curation.direction,
+        series_breaks.series_start_year,
+        coalesce(curation.change_direction, case
+            when curation.direction in ('higher_better', 'lower_better') then curation.direction
+            when curation.direction is not null then 'neutral'
+        end) as change_direction,
         curation.direction_source
     from with_unit
     left join kkik_members
@@ -86,6 +98,8 @@ final as (
         on with_unit.kpi_id = curation.kpi_id
     left join value_years
         on with_unit.kpi_id = value_years.kpi_id
+    left join series_breaks
+        on with_unit.kpi_id = series_breaks.kpi_id
 )
 
 select * from final

@@ -13,6 +13,7 @@ sequenced as (
         kpi_id,
         event_type,
         title,
+        publ_period,
         payload_hash,
         recorded_at,
         batch_id,

@@ -5,6 +5,9 @@
     themselves included. A liknande_kommuner set belongs to its owner, who is not a member; for
     a value year the latest edition of that year or earlier is used (the earliest edition for
     years before it), and peer_set_name, the edition's title, says which.
+    Editions are named: a kommungrupp's peer_set_name carries its indelning ("C8
+    Landsbygdskommun (indelning 2023)"), and edition_year/is_later_edition say when a value
+    year is compared with a grouping made after it (domain.md: never without saying so).
 */
 with
 
@@ -31,7 +34,9 @@ static_sets as (
     select
         'kommungrupp' as peer_set_type,
         kommungrupp_id as peer_set_id,
-        kommungrupp_code || ' ' || kommungrupp_name as peer_set_name,
+        kommungrupp_code || ' ' || kommungrupp_name
+            || coalesce(' (indelning ' || cast(kommungrupp_edition as varchar) || ')', '') as peer_set_name,
+        cast(kommungrupp_edition as integer) as edition_year,
         municipality_id as member_id
     from municipalities
     where kommungrupp_id is not null
@@ -42,6 +47,7 @@ static_sets as (
         'county' as peer_set_type,
         municipalities.county_id as peer_set_id,
         municipalities.county_name as peer_set_name,
+        cast(null as integer) as edition_year,
         municipalities.municipality_id as member_id
     from municipalities
     where county_id is not null
@@ -52,6 +58,7 @@ static_sets as (
         'network' as peer_set_type,
         networks.network_id as peer_set_id,
         networks.network_title as peer_set_name,
+        cast(null as integer) as edition_year,
         networks.member_id
     from networks
     inner join municipalities
@@ -64,6 +71,8 @@ static_by_year as (
         owners.peer_set_id,
         owners.peer_set_name,
         years.year,
+        owners.edition_year,
+        coalesce(owners.edition_year > years.year, false) as is_later_edition,
         owners.member_id as municipality_id,
         members.member_id
     from static_sets as owners
@@ -101,6 +110,8 @@ liknande_by_year as (
         liknande.municipality_group_id as peer_set_id,
         liknande.title as peer_set_name,
         edition_for_year.year,
+        cast(edition_for_year.edition_year as integer) as edition_year,
+        edition_for_year.edition_year > edition_for_year.year as is_later_edition,
         liknande.owner_municipality_id as municipality_id,
         liknande.member_id
     from edition_for_year

@@ -17,10 +17,13 @@ final as (
         publ_period,
         is_kkik,
         kkik_area,
+        kkik_area_source,
         cast(kkik_first_year as integer) as kkik_first_year,
         cast(kkik_last_year as integer) as kkik_last_year,
         direction,
-        direction_source
+        change_direction,
+        direction_source,
+        cast(series_start_year as integer) as series_start_year
     from kpis
 )
 

@@ -10,6 +10,8 @@ peer_sets as (
         peer_set_id,
         peer_set_name,
         year,
+        edition_year,
+        is_later_edition,
         municipality_id
     from {{ ref('int_peer_set_members') }}
 ),
@@ -26,6 +28,8 @@ final as (
         peer_sets.peer_set_type,
         peer_sets.peer_set_id,
         peer_sets.peer_set_name,
+        peer_sets.edition_year,
+        peer_sets.is_later_edition,
         scorecard.value,
         peer_values.peer_mean,
         peer_values.peer_median,

@@ -9,6 +9,7 @@ final as (
         municipality_id,
         kpi_id,
         direction,
+        change_direction,
         first_year,
         last_year,
         n_values,
