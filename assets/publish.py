@@ -24,6 +24,8 @@ MART_KEYS = [dg.AssetKey([mart]) for mart in PUBLISHED_MARTS]
 
 class PublishConfig(dg.Config):
     force: bool = False  # publish even when the watermark has not moved
+    # the operator's reason to publish a build older than the current publication (else refused)
+    allow_older_reason: str | None = None
 
 
 def blocking_check_keys() -> list[dg.AssetCheckKey]:
@@ -59,6 +61,7 @@ def publication(
         synthetic=platform.event_log().origin() == "sample",
         keep=platform.publish_keep,
         force=config.force,
+        allow_older=config.allow_older_reason,
     )
     context.log.info(result.message)
     return dg.MaterializeResult(

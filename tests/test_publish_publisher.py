@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 
 from pipelines.checks.results import GREAT_EXPECTATIONS, CheckResult
 from pipelines.publish import (
+    PublishOlderRefused,
     PublishRefused,
     RollbackError,
     UnknownVersion,
@@ -214,6 +216,35 @@ def test_publish_same_watermark_publishes_nothing(warehouse: Path, tmp_path: Pat
     assert "nothing new" in second.message and list_versions(published) == [first.version]
     forced = _publish(warehouse, published, now=T0 + timedelta(hours=3), force=True)
     assert forced.published and len(list_versions(published)) == 2
+
+
+def test_publish_refuses_an_older_as_of_unless_allowed(warehouse: Path, tmp_path: Path) -> None:
+    published = tmp_path / "published"
+    present = _publish(warehouse, published, watermark=T0 + timedelta(days=1))
+    past, now_as_of = T0.isoformat(), (T0 + timedelta(days=1)).isoformat()
+    named = f"as of {re.escape(past)}.*{present.version} \\(as of {re.escape(now_as_of)}\\)"
+    with pytest.raises(PublishOlderRefused, match=named):
+        _publish(warehouse, published, watermark=T0, now=T0 + timedelta(days=2))
+    assert current_version(published) == present.version
+    assert list_versions(published) == [present.version]
+    older = _publish(
+        warehouse, published, watermark=T0, now=T0 + timedelta(days=2),
+        allow_older="re-issue the November figures",
+    )
+    assert older.published and current_version(published) == older.version
+    assert older.manifest["allow_older_reason"] == "re-issue the November figures"
+    assert older.manifest["as_of"] == past and older.manifest["previous_as_of"] > past
+    entry = read_history(published)[-1]
+    assert entry["allow_older_reason"] == "re-issue the November figures"
+    assert entry["as_of"] == past and entry["previous_version"] == present.version
+
+
+def test_publish_newer_as_of_needs_no_reason(warehouse: Path, tmp_path: Path) -> None:
+    published = tmp_path / "published"
+    _publish(warehouse, published, watermark=T0)
+    newer = _publish(warehouse, published, watermark=T0 + timedelta(days=1))
+    assert newer.published and newer.manifest["allow_older_reason"] is None
+    assert "allow_older_reason" not in read_history(published)[-1]
 
 
 def test_publish_version_ids_sort_by_time_and_never_collide(

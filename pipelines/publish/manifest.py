@@ -40,6 +40,7 @@ def build_manifest(
     code_version: str,
     synthetic: bool,
     override_reason: str | None,
+    allow_older_reason: str | None = None,
 ) -> dict[str, Any]:
     overridden = overridden_checks(check_results)
     reason = override_reason or next((o["reason"] for o in overridden if o["reason"]), None)
@@ -55,6 +56,8 @@ def build_manifest(
         "synthetic": bool(synthetic),
         "override_reason": reason,
         "overridden_checks": overridden,
+        # why an as_of older than the previous publication's was published (None: it was not)
+        "allow_older_reason": allow_older_reason,
         # flat copies for readers that want one number per mart (the checks' row-count band)
         "row_counts": {mart: table.num_rows for mart, table in tables.items()},
         "content_hashes": hashes,
