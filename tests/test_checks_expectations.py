@@ -416,6 +416,7 @@ SAMPLES: dict[str, dict[str, list]] = {
         "kkik_last_year": [2025, None, 2025],
         "direction": ["higher_better", None, "not_ranked"],
         "direction_source": ["curated", None, "inferred"],
+        "decimals": [1, 0, None],
     },
     "fct_kpi_values": {
         "entity_key": ["N15428|0180|2025|T", "N15428|0180|2025|K"],
@@ -599,8 +600,9 @@ BAD_ROWS: dict[str, list[dict]] = {
         # duplicate id; no title or unit; KKiK without area or direction; years out of order
         {"kpi_id": "N15428", "is_kkik": True, "kkik_first_year": 2025, "kkik_last_year": 2020},
         # malformed id; unknown area and direction; a direction without its source
+        # and more decimals than the cap
         {"kpi_id": "X2", "title": "t", "unit": "antal", "is_kkik": None, "kkik_area": "Fritid",
-         "direction": "sideways"},
+         "direction": "sideways", "decimals": 7},
         {"kpi_id": None, "title": "t", "unit": "antal", "is_kkik": False,
          "direction": "not_ranked", "direction_source": "guessed"},
     ],

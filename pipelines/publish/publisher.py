@@ -25,6 +25,8 @@ from pipelines.eventlog.lock import stream_lock
 from pipelines.publish import versions, writers
 from pipelines.publish.dictionary import dictionary_records, write_dictionary
 from pipelines.publish.manifest import blocking_failures, build_manifest
+from pipelines.publish.presentation import kpi_decimals
+from pipelines.publish.readme import render_readme
 from pipelines.publish.versions import (  # noqa: F401 - the CLI imports them from here
     RollbackError,
     RollbackResult,
@@ -151,11 +153,15 @@ def _write_version(
     final = published_dir / version
     tmp.mkdir()
     try:
+        kpis = kpi_decimals(tables)
         for mart, table in tables.items():
             writers.write_parquet(mart, table, tmp)
-            writers.write_csv(mart, table, tmp)
+            writers.write_csv(mart, table, tmp, kpis)
         writers.write_duckdb(tables, tmp)
         write_dictionary(dictionary_records(tables), tmp)
+        (tmp / "README.md").write_text(
+            render_readme(manifest, xlsx_skipped=[], row_cap=0), encoding="utf-8"
+        )
         (tmp / versions.MANIFEST).write_text(
             json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n",
             encoding="utf-8",

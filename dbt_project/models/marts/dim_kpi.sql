@@ -4,6 +4,10 @@ kpis as (
     select * from {{ ref('int_kpis_curated') }}
 ),
 
+kpi_decimals as (
+    select * from {{ ref('int_kpi_decimals') }}
+),
+
 final as (
     select
         kpi_id,
@@ -20,8 +24,10 @@ final as (
         cast(kkik_first_year as integer) as kkik_first_year,
         cast(kkik_last_year as integer) as kkik_last_year,
         direction,
-        direction_source
+        direction_source,
+        kpi_decimals.decimals
     from kpis
+    left join kpi_decimals using (kpi_id)
 )
 
 select * from final
