@@ -249,6 +249,19 @@ def test_publish_readme_says_what_each_file_is_and_how_to_open_it(
         assert needle in readme, needle
 
 
+def test_publish_writes_xlsx_up_to_the_row_cap_and_says_which_are_skipped(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    result = _publish(warehouse, tmp_path / "published", xlsx_row_cap=2)
+    marts = result.manifest["marts"]
+    assert result.manifest["xlsx_row_cap"] == 2
+    assert marts["mart_kkik_scorecard"]["xlsx"] == "xlsx/mart_kkik_scorecard.xlsx"
+    assert marts["fct_kpi_values"]["xlsx"] is None and marts["dim_municipality"]["xlsx"] is None
+    assert sorted(p.name for p in (result.path / "xlsx").iterdir()) == ["mart_kkik_scorecard.xlsx"]
+    readme = (result.path / "README.md").read_text(encoding="utf-8")
+    assert "No xlsx for `dim_municipality`, `fct_kpi_values`: more than 2 rows" in readme
+
+
 def test_publish_same_data_gives_the_same_readme_and_hashes(
     warehouse: Path, tmp_path: Path
 ) -> None:

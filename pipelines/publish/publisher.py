@@ -22,7 +22,7 @@ import pyarrow as pa
 from pipelines.build_vars import parse_as_of
 from pipelines.checks.results import CheckResult
 from pipelines.eventlog.lock import stream_lock
-from pipelines.publish import versions, writers
+from pipelines.publish import versions, writers, xlsx
 from pipelines.publish.dictionary import dictionary_records, write_dictionary
 from pipelines.publish.manifest import blocking_failures, build_manifest
 from pipelines.publish.presentation import kpi_decimals
@@ -77,6 +77,7 @@ def publish(
     override_reason: str | None = None,
     allow_older: str | None = None,
     force: bool = False,
+    xlsx_row_cap: int = xlsx.ROW_CAP,
     now: datetime | None = None,
 ) -> PublishResult:
     """Publish `marts` from the warehouse as a new version and point `current` at it.
@@ -89,6 +90,7 @@ def publish(
       (pipelines.marts).
     - `override_reason`: the operator's row-count override, recorded in the manifest (also
       picked up from overridden outcomes in `check_results`).
+    - `xlsx_row_cap`: marts with more rows get no xlsx (the README and manifest say so).
     - `allow_older`: the operator's reason to publish a build whose as_of is older than the
       current publication's (e.g. after `build --as-of <past>`); without it that is refused
       (PublishOlderRefused), because `current` must never move back in time by accident. The
@@ -124,6 +126,7 @@ def publish(
             synthetic=synthetic,
             override_reason=override_reason,
             allow_older_reason=allow_older,
+            xlsx_row_cap=xlsx_row_cap,
         )
         final = _write_version(published_dir, version, tables, manifest)
         versions.point_current_to(published_dir, version)
@@ -157,10 +160,12 @@ def _write_version(
         for mart, table in tables.items():
             writers.write_parquet(mart, table, tmp)
             writers.write_csv(mart, table, tmp, kpis)
+            if manifest["marts"][mart]["xlsx"]:
+                writers.write_xlsx(mart, table, tmp, kpis, xlsx.sources_sheet(manifest, mart))
         writers.write_duckdb(tables, tmp)
         write_dictionary(dictionary_records(tables), tmp)
         (tmp / "README.md").write_text(
-            render_readme(manifest, xlsx_skipped=[], row_cap=0), encoding="utf-8"
+            render_readme(manifest, row_cap=manifest["xlsx_row_cap"]), encoding="utf-8"
         )
         (tmp / versions.MANIFEST).write_text(
             json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n",

@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 import pyarrow.types as pat
 
 from pipelines.marts import mart_contracts
+from pipelines.publish import xlsx
 from pipelines.publish.excel_csv import write_excel_columns
 from pipelines.publish.presentation import excel_columns
 
@@ -92,6 +93,19 @@ def write_csv(
     path = folder / "csv" / f"{mart}.csv"
     write_excel_columns(excel_columns(mart, table, kpis), path)
     return path
+
+
+def write_xlsx(
+    mart: str,
+    table: pa.Table,
+    folder: Path,
+    kpis: Mapping[str, int] | None,
+    sources: Mapping[str, str],
+) -> Path:
+    """xlsx/<mart>.xlsx of the mart's Excel view (pipelines/publish/xlsx.py)."""
+    (folder / "xlsx").mkdir(exist_ok=True)
+    path = folder / "xlsx" / f"{mart}.xlsx"
+    return xlsx.write_xlsx(excel_columns(mart, table, kpis), path, sources, mart)
 
 
 def write_duckdb(tables: dict[str, pa.Table], folder: Path) -> Path:
