@@ -41,9 +41,10 @@ def blocking_check_keys() -> list[dg.AssetCheckKey]:
     deps=MART_KEYS,
     pool=WAREHOUSE_POOL,
     kinds={"parquet", "duckdb", "csv"},
-    description="A new versioned folder in published/ (Parquet, marts.duckdb, Excel CSV, data "
-    "dictionary, manifest.json), then `published/current` moves to it. Runs only when every "
-    "blocking check passed for the current build.",
+    description="A new versioned folder in published/ (Parquet, marts.duckdb, Excel CSV and "
+    "xlsx, data dictionaries, README.md, manifest.json), then `published/current` moves to it. "
+    "Runs only when every blocking check passed for the current build; a build older than the "
+    "current publication only with config allow_older_reason.",
 )
 def publication(
     context: dg.AssetExecutionContext, platform: PlatformResource, config: PublishConfig
