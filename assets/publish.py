@@ -24,6 +24,8 @@ MART_KEYS = [dg.AssetKey([mart]) for mart in PUBLISHED_MARTS]
 
 class PublishConfig(dg.Config):
     force: bool = False  # publish even when the watermark has not moved
+    # the operator's reason to publish a build older than the current publication (else refused)
+    allow_older_reason: str | None = None
 
 
 def blocking_check_keys() -> list[dg.AssetCheckKey]:
@@ -39,9 +41,10 @@ def blocking_check_keys() -> list[dg.AssetCheckKey]:
     deps=MART_KEYS,
     pool=WAREHOUSE_POOL,
     kinds={"parquet", "duckdb", "csv"},
-    description="A new versioned folder in published/ (Parquet, marts.duckdb, Excel CSV, data "
-    "dictionary, manifest.json), then `published/current` moves to it. Runs only when every "
-    "blocking check passed for the current build.",
+    description="A new versioned folder in published/ (Parquet, marts.duckdb, Excel CSV and "
+    "xlsx, data dictionaries, README.md, manifest.json), then `published/current` moves to it. "
+    "Runs only when every blocking check passed for the current build; a build older than the "
+    "current publication only with config allow_older_reason.",
 )
 def publication(
     context: dg.AssetExecutionContext, platform: PlatformResource, config: PublishConfig
@@ -59,6 +62,7 @@ def publication(
         synthetic=platform.event_log().origin() == "sample",
         keep=platform.publish_keep,
         force=config.force,
+        allow_older=config.allow_older_reason,
     )
     context.log.info(result.message)
     return dg.MaterializeResult(

@@ -53,6 +53,16 @@ def _build_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _publish_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--force", action="store_true", help="publish even if nothing changed")
+    parser.add_argument(
+        "--allow-older",
+        metavar="REASON",
+        help="publish even though the build's as-of is older than the current publication's "
+        "(refused otherwise); the reason is recorded in the manifest and history.jsonl",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kommunkvalitet",
@@ -66,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _source_options(refresh)
     _build_options(refresh)
-    refresh.add_argument("--force", action="store_true", help="publish even if nothing changed")
+    _publish_options(refresh)
     build = commands.add_parser(
         "build", help="rebuild the marts from the event log (no ingest) and run the checks"
     )
@@ -80,14 +90,14 @@ def build_parser() -> argparse.ArgumentParser:
     publish = commands.add_parser(
         "publish", help="publish the current build if every blocking check passed"
     )
-    publish.add_argument("--force", action="store_true", help="publish even if nothing changed")
+    _publish_options(publish)
     importer = commands.add_parser(
         "import",
         help="import Kommunkompassen files (CSV/XLSX) into the event log, then build, check "
         "and publish",
     )
     importer.add_argument("paths", nargs="+", metavar="PATH", help="the files to import")
-    importer.add_argument("--force", action="store_true", help="publish even if nothing changed")
+    _publish_options(importer)
     _build_options(importer)
     template = commands.add_parser(
         "assessment-template", help="write a ready-to-fill Kommunkompassen import file"
@@ -125,7 +135,10 @@ def run_config(job: str, args: argparse.Namespace, settings: Settings) -> dict[s
             "full_refresh": bool(getattr(args, "full_refresh", False)),
         },
         "gx_suites": {"row_count_override_reason": getattr(args, "override_row_count", None)},
-        "publication": {"force": bool(getattr(args, "force", False))},
+        "publication": {
+            "force": bool(getattr(args, "force", False)),
+            "allow_older_reason": _reason(getattr(args, "allow_older", None), "--allow-older"),
+        },
         ASSESSMENT_OP: {"paths": [str(p) for p in getattr(args, "paths", None) or []]},
     }
     for op in _JOB_OPS[job]:
@@ -149,6 +162,15 @@ def run_config(job: str, args: argparse.Namespace, settings: Settings) -> dict[s
     # per-event DEBUG chatter; the full event log is still in the instance for `make dev`.
     config["loggers"] = {"console": {"config": {"log_level": "INFO"}}}
     return config
+
+
+def _reason(text: str | None, flag: str) -> str | None:
+    """An operator's reason: None when the flag is absent, an error when it is blank."""
+    if text is None:
+        return None
+    if not text.strip():
+        raise SettingsError(f"{flag} needs a reason (it is recorded in the manifest)")
+    return text.strip()
 
 
 def _as_of(text: str | None) -> str | None:

@@ -50,6 +50,7 @@ class MartColumn:
     header_sv: str
     credit: str  # one of CREDITS
     unit: str = ""  # "" when the column has no fixed unit
+    description_sv: str = ""  # meta description_sv, optional: the Swedish dictionary's text
     accepted_values: tuple[str, ...] = ()  # from an unconditional dbt accepted_values test
 
 
@@ -100,6 +101,7 @@ def _column(mart: str, entry: Mapping[str, Any], published: bool) -> MartColumn:
         header_sv=str(meta.get("header_sv", name)),
         credit=credit,
         unit=str(meta.get("unit", "")),
+        description_sv=str(meta.get("description_sv", "")).strip(),
         accepted_values=_accepted_values(entry),
     )
 

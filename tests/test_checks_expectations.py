@@ -419,6 +419,7 @@ SAMPLES: dict[str, dict[str, list]] = {
         "change_direction": ["higher_better", None, "lower_better"],
         "direction_source": ["curated", None, "inferred"],
         "series_start_year": pd.array([2024, None, None], dtype="Int64"),
+        "decimals": [1, 0, None],
     },
     "fct_kpi_values": {
         "entity_key": ["N15428|0180|2025|T", "N15428|0180|2025|K"],
@@ -609,9 +610,11 @@ BAD_ROWS: dict[str, list[dict]] = {
     "dim_kpi": [
         # duplicate id; no title or unit; KKiK without area or direction; years out of order
         {"kpi_id": "N15428", "is_kkik": True, "kkik_first_year": 2025, "kkik_last_year": 2020},
-        # malformed id; unknown area, area source and directions; a direction without its source
+        # malformed id; unknown area, area source and directions; a direction without its source;
+        # more decimals than the cap
         {"kpi_id": "X2", "title": "t", "unit": "antal", "is_kkik": None, "kkik_area": "Fritid",
-         "kkik_area_source": "hearsay", "direction": "sideways", "change_direction": "sideways"},
+         "kkik_area_source": "hearsay", "direction": "sideways", "change_direction": "sideways",
+         "decimals": 7},
         # an area that does not say where it came from
         {"kpi_id": None, "title": "t", "unit": "antal", "is_kkik": False,
          "kkik_area": "Barn och unga", "direction": "not_ranked", "direction_source": "guessed"},

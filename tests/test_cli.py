@@ -52,6 +52,16 @@ def test_cli_refresh_carries_source_day_and_override_reason() -> None:
     assert platform["data_dir"] == "/tmp/kk" and platform["config_path"].endswith("default.yaml")
 
 
+def test_cli_publish_and_refresh_carry_the_allow_older_reason() -> None:
+    for argv, job in ((["publish"], "publish"), (["refresh"], "nightly_refresh")):
+        config = _config([*argv, "--allow-older", " re-issue 2025 "], job)
+        assert config["ops"]["publication"]["config"]["allow_older_reason"] == "re-issue 2025"
+    plain = _config(["publish"], "publish")
+    assert plain["ops"]["publication"]["config"]["allow_older_reason"] is None
+    with pytest.raises(SettingsError, match="--allow-older needs a reason"):
+        _config(["publish", "--allow-older", "  "], "publish")
+
+
 def test_cli_rejects_sample_day_zero() -> None:
     with pytest.raises(SettingsError, match="sample-day"):
         _config(["ingest", "--sample-day", "0"], "ingest")

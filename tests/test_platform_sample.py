@@ -22,6 +22,7 @@ import pytest
 from pipelines.cli import main
 from pipelines.eventlog.store import EventLog, records_to_table
 from pipelines.marts import PUBLISHED_MARTS
+from pipelines.publish import read_history
 from pipelines.publish.hashing import content_hash
 from pipelines.sources.kolada.streams import KPI, KPI_VALUE
 from tests.eventlog_helpers import value
@@ -172,6 +173,29 @@ def test_platform_build_as_of_day_one_reproduces_day_one_marts(data_dir: Path) -
     assert warehouse_hashes(data_dir, STATE_MARTS) == published_hashes(
         current(data_dir), STATE_MARTS
     )
+
+
+def test_platform_publish_refuses_an_older_build_unless_allowed(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    newest = current(data_dir)
+    day1 = min(p for p in (data_dir / "published").iterdir()
+               if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
+    assert main(["build", "--as-of", manifest(day1)["as_of"]]) == 0
+    capsys.readouterr()
+    assert main(["publish"]) == 1
+    err = capsys.readouterr().err
+    assert manifest(day1)["as_of"] in err and manifest(newest)["as_of"] in err
+    assert "--allow-older" in err and current(data_dir) == newest
+    assert main(["publish", "--allow-older", "board asked for the day-1 figures"]) == 0
+    older = current(data_dir)
+    assert older != newest and manifest(older)["as_of"] == manifest(day1)["as_of"]
+    assert manifest(older)["allow_older_reason"] == "board asked for the day-1 figures"
+    history = read_history(data_dir / "published")[-1]
+    assert history["version"] == older.name
+    assert history["allow_older_reason"] == "board asked for the day-1 figures"
+    # back to the present for the tests that follow
+    assert main(["rollback", newest.name]) == 0 and main(["build"]) == 0
 
 
 def test_platform_replay_from_the_event_log_gives_identical_marts(data_dir: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 
 from pipelines.checks.results import GREAT_EXPECTATIONS, CheckResult
 from pipelines.publish import (
+    PublishOlderRefused,
     PublishRefused,
     RollbackError,
     UnknownVersion,
@@ -190,16 +192,83 @@ def test_publish_dictionary_has_swedish_headers_descriptions_and_credits(
     assert value["description"].startswith("The value; null when Kolada publishes the key")
     assert value["type"] == "double" and value["credit"] == "Källa: Kolada"
     assert len(records) == sum(len(c) for c in _columns(warehouse).values())
-    dictionary_csv = pd.read_csv(folder / "dictionary.csv", sep=";", encoding="utf-8-sig")
-    assert list(dictionary_csv.columns) == [
-        "Tabell",
-        "Kolumn",
-        "Rubrik",
-        "Typ",
-        "Beskrivning",
-        "Enhet",
-        "Källa",
+    swedish = pd.read_csv(folder / "dictionary_sv.csv", sep=";", encoding="utf-8-sig")
+    assert list(swedish.columns) == [
+        "Tabell", "Kolumn", "Rubrik", "Typ", "Beskrivning", "Enhet", "Källa", "Koder",
     ]
+    english = pd.read_csv(folder / "dictionary_en.csv", sep=";", encoding="utf-8-sig")
+    assert list(english.columns) == [
+        "Table", "Column", "Swedish header", "Type", "Description", "Unit", "Credit", "Codes",
+    ]
+    row = (english["Table"] == "fct_kpi_values") & (english["Column"] == "value")
+    assert english.loc[row, "Description"].item() == value["description"]
+    # no Swedish description in the contract yet: the English one, marked as such
+    assert swedish.loc[row, "Beskrivning"].item() == value["description"] + " (engelska)"
+    gender = (swedish["Tabell"] == "fct_kpi_values") & (swedish["Kolumn"] == "gender")
+    assert swedish.loc[gender, "Koder"].item() == "T = Totalt; K = Kvinnor; M = Män"
+
+
+def test_publish_duckdb_and_parquet_carry_the_contract_descriptions(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    folder = _publish(warehouse, tmp_path / "published").path
+    con = duckdb.connect(str(folder / "marts.duckdb"), read_only=True)
+    try:
+        table_comment = con.execute(
+            "select comment from duckdb_tables() where table_name = 'fct_kpi_values'"
+        ).fetchone()[0]
+        column_comment = con.execute(
+            "select comment from duckdb_columns() "
+            "where table_name = 'fct_kpi_values' and column_name = 'value'"
+        ).fetchone()[0]
+    finally:
+        con.close()
+    assert table_comment.startswith("One row per current KPI value")
+    assert column_comment.startswith("The value; null when Kolada publishes the key")
+    assert column_comment.endswith("[enligt nyckeltalets enhet]")
+    schema = pq.read_schema(folder / "fct_kpi_values.parquet")
+    assert schema.metadata[b"description"].decode().startswith("One row per current KPI value")
+    assert schema.metadata[b"grain"].decode().startswith("one row per current value")
+    field = schema.field("value").metadata
+    assert field[b"header_sv"].decode() == "Värde" and field[b"credit"] == b"kolada"
+    assert field[b"description"].decode().startswith("The value; null when")
+
+
+def test_publish_readme_says_what_each_file_is_and_how_to_open_it(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    result = _publish(warehouse, tmp_path / "published")
+    readme = (result.path / "README.md").read_text(encoding="utf-8")
+    assert result.version in readme and result.manifest["as_of"] in readme
+    for mart in MARTS:
+        assert f"| `{mart}` |" in readme
+    for needle in ("From Text/CSV", "Data Type > Text", "attach 'marts.duckdb'",
+                   "pd.read_parquet", "pl.read_parquet", "arrow::read_parquet",
+                   "duckdb::duckdb()", "Power BI", "Källa: Kolada",
+                   "Egen bearbetning (inte Kolada)", "Syntetiska exempeldata"):
+        assert needle in readme, needle
+
+
+def test_publish_writes_xlsx_up_to_the_row_cap_and_says_which_are_skipped(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    result = _publish(warehouse, tmp_path / "published", xlsx_row_cap=2)
+    marts = result.manifest["marts"]
+    assert result.manifest["xlsx_row_cap"] == 2
+    assert marts["mart_kkik_scorecard"]["xlsx"] == "xlsx/mart_kkik_scorecard.xlsx"
+    assert marts["fct_kpi_values"]["xlsx"] is None and marts["dim_municipality"]["xlsx"] is None
+    assert sorted(p.name for p in (result.path / "xlsx").iterdir()) == ["mart_kkik_scorecard.xlsx"]
+    readme = (result.path / "README.md").read_text(encoding="utf-8")
+    assert "No xlsx for `dim_municipality`, `fct_kpi_values`: more than 2 rows" in readme
+
+
+def test_publish_same_data_gives_the_same_readme_and_hashes(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    first = _publish(warehouse, tmp_path / "a")
+    second = _publish(warehouse, tmp_path / "b")
+    assert (first.path / "README.md").read_bytes() == (second.path / "README.md").read_bytes()
+    assert first.manifest["content_hashes"] == second.manifest["content_hashes"]
 
 
 def _columns(warehouse: Path) -> dict[str, list[str]]:
@@ -214,6 +283,35 @@ def test_publish_same_watermark_publishes_nothing(warehouse: Path, tmp_path: Pat
     assert "nothing new" in second.message and list_versions(published) == [first.version]
     forced = _publish(warehouse, published, now=T0 + timedelta(hours=3), force=True)
     assert forced.published and len(list_versions(published)) == 2
+
+
+def test_publish_refuses_an_older_as_of_unless_allowed(warehouse: Path, tmp_path: Path) -> None:
+    published = tmp_path / "published"
+    present = _publish(warehouse, published, watermark=T0 + timedelta(days=1))
+    past, now_as_of = T0.isoformat(), (T0 + timedelta(days=1)).isoformat()
+    named = f"as of {re.escape(past)}.*{present.version} \\(as of {re.escape(now_as_of)}\\)"
+    with pytest.raises(PublishOlderRefused, match=named):
+        _publish(warehouse, published, watermark=T0, now=T0 + timedelta(days=2))
+    assert current_version(published) == present.version
+    assert list_versions(published) == [present.version]
+    older = _publish(
+        warehouse, published, watermark=T0, now=T0 + timedelta(days=2),
+        allow_older="re-issue the November figures",
+    )
+    assert older.published and current_version(published) == older.version
+    assert older.manifest["allow_older_reason"] == "re-issue the November figures"
+    assert older.manifest["as_of"] == past and older.manifest["previous_as_of"] > past
+    entry = read_history(published)[-1]
+    assert entry["allow_older_reason"] == "re-issue the November figures"
+    assert entry["as_of"] == past and entry["previous_version"] == present.version
+
+
+def test_publish_newer_as_of_needs_no_reason(warehouse: Path, tmp_path: Path) -> None:
+    published = tmp_path / "published"
+    _publish(warehouse, published, watermark=T0)
+    newer = _publish(warehouse, published, watermark=T0 + timedelta(days=1))
+    assert newer.published and newer.manifest["allow_older_reason"] is None
+    assert "allow_older_reason" not in read_history(published)[-1]
 
 
 def test_publish_version_ids_sort_by_time_and_never_collide(

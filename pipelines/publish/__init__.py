@@ -1,6 +1,11 @@
 """Publishing: versioned folders of the marts (Parquet, DuckDB, Excel CSV) and `current`."""
 
-from pipelines.publish.publisher import PublishRefused, PublishResult, publish
+from pipelines.publish.publisher import (
+    PublishOlderRefused,
+    PublishRefused,
+    PublishResult,
+    publish,
+)
 from pipelines.publish.versions import (
     RollbackError,
     RollbackResult,
@@ -13,6 +18,7 @@ from pipelines.publish.versions import (
 )
 
 __all__ = [
+    "PublishOlderRefused",
     "PublishRefused",
     "PublishResult",
     "RollbackError",

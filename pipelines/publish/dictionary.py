@@ -1,9 +1,16 @@
-"""Swedish headers and the data dictionary that ships with every publication.
+"""Swedish headers and the data dictionary that ships with every publication, in two languages.
 
 Analysts open the CSV in Excel with Swedish headers and look columns up in the dictionary
-(mart, column, Swedish header, type, description, unit, credit). Header, description, unit and
-credit come from the marts' contract (pipelines/marts.py, read from the dbt yml), so each is
-written once, next to the SQL; the type is the published Arrow type, what the files hold.
+(mart, column, Swedish header, type, description, unit, credit, and the Swedish label of every
+code). Header, description, unit and credit come from the marts' contract (pipelines/marts.py,
+read from the dbt yml), the labels from labels_sv.yaml, so each is written once; the type is the
+published Arrow type, what the files hold.
+
+`dictionary_en.csv` has English headings and the contract's (English) descriptions;
+`dictionary_sv.csv` has Swedish headings and a column's `description_sv` from the contract
+where one is written, else the English description marked "(engelska)": the contract does not
+yet state every column in Swedish, and a Swedish reader is better served by the English text
+than by nothing. `dictionary.json` holds both, for tools.
 """
 
 from __future__ import annotations
@@ -17,9 +24,18 @@ import pyarrow as pa
 from pipelines.marts import MartColumn, mart_contracts
 from pipelines.publish.attribution import column_credit
 from pipelines.publish.excel_csv import write_excel_csv
+from pipelines.publish.presentation import labels_sv
 
-DICTIONARY_FIELDS = ("mart", "column", "header_sv", "type", "description", "unit", "credit")
-DICTIONARY_HEADERS_SV = ("Tabell", "Kolumn", "Rubrik", "Typ", "Beskrivning", "Enhet", "Källa")
+DICTIONARY_FIELDS = (
+    "mart", "column", "header_sv", "type", "description", "unit", "credit", "values",
+)
+DICTIONARY_HEADERS_EN = (
+    "Table", "Column", "Swedish header", "Type", "Description", "Unit", "Credit", "Codes",
+)
+DICTIONARY_HEADERS_SV = (
+    "Tabell", "Kolumn", "Rubrik", "Typ", "Beskrivning", "Enhet", "Källa", "Koder",
+)
+ENGLISH_MARK = " (engelska)"
 
 
 def _spec(mart: str, column: str) -> MartColumn | None:
@@ -32,30 +48,44 @@ def header_row(mart: str, table: pa.Table) -> list[str]:
     return [spec.header_sv if (spec := _spec(mart, c)) else c for c in table.column_names]
 
 
+def _codes(column: str) -> str:
+    codes = labels_sv().columns.get(column) or {}
+    return "; ".join(f"{code} = {label}" for code, label in codes.items())
+
+
 def dictionary_records(tables: Mapping[str, pa.Table]) -> list[dict[str, str]]:
     """One record per published column, in table order."""
     records = []
     for mart, table in tables.items():
         for field in table.schema:
             spec = _spec(mart, field.name)
+            description = spec.description if spec else ""
             records.append(
                 {
                     "mart": mart,
                     "column": field.name,
                     "header_sv": spec.header_sv if spec else field.name,
                     "type": str(field.type),
-                    "description": spec.description if spec else "",
+                    "description": description,
+                    "description_sv": (spec.description_sv if spec else "")
+                    or (description + ENGLISH_MARK if description else ""),
                     "unit": spec.unit if spec else "",
                     "credit": column_credit(mart, field.name),
+                    "values": _codes(field.name),
                 }
             )
     return records
 
 
 def write_dictionary(records: list[dict[str, str]], folder: Path) -> None:
-    """dictionary.json (for tools) and dictionary.csv (Swedish Excel) in `folder`."""
+    """dictionary.json (for tools), dictionary_sv.csv and dictionary_en.csv (Swedish Excel)."""
     (folder / "dictionary.json").write_text(
         json.dumps(records, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
-    table = pa.table({f: pa.array([r[f] for r in records], pa.string()) for f in DICTIONARY_FIELDS})
-    write_excel_csv(table, folder / "dictionary.csv", list(DICTIONARY_HEADERS_SV))
+    for language, headers, description in (
+        ("en", DICTIONARY_HEADERS_EN, "description"),
+        ("sv", DICTIONARY_HEADERS_SV, "description_sv"),
+    ):
+        fields = [description if f == "description" else f for f in DICTIONARY_FIELDS]
+        table = pa.table({f: pa.array([r[f] for r in records], pa.string()) for f in fields})
+        write_excel_csv(table, folder / f"dictionary_{language}.csv", list(headers))

@@ -3,7 +3,9 @@
 Swedish Excel expects `;` between fields and a decimal comma, and only reads UTF-8 (åäö) when
 the file starts with a BOM. Cells starting with = + - @ (or tab / CR) would be run as formulas
 (CSV injection), so text cells get a leading apostrophe; numeric columns are written as numbers,
-so negative numbers stay numbers.
+so negative numbers stay numbers. A mart's CSV is written from its Excel view
+(pipelines.publish.presentation: Swedish headers and labels, the KPI's precision, percents,
+Stockholm time); `write_excel_csv` writes any table as it is (the data dictionary).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.types as pat
+
+from pipelines.publish.presentation import ExcelColumn, denoise
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -75,3 +79,53 @@ def write_excel_csv(table: pa.Table, path: Path, headers: list[str] | None = Non
             columns = [col.to_pylist() for col in batch.columns]
             for row in zip(*columns):
                 writer.writerow([fmt(v) for fmt, v in zip(formatters, row)])
+
+
+def format_rounded(value: object, decimals: int | None, *, percent: bool = False) -> str:
+    """A number with exactly `decimals` places and a decimal comma; a fraction as a percent.
+
+    `decimals` None: no known precision, so an integer as it is and a float without its binary
+    noise (presentation.denoise).
+    """
+    if value is None or isinstance(value, bool):
+        return format_number(value)
+    if isinstance(value, int) and not percent and decimals is None:
+        return str(value)
+    f = float(value)  # type: ignore[arg-type]
+    if math.isnan(f) or math.isinf(f):
+        return format_number(f)
+    if percent:
+        f *= 100
+    if decimals is None:
+        return format_number(denoise(f))
+    text = f"{f:.{decimals}f}"
+    if text.startswith("-") and not text.strip("-0."):
+        text = text[1:]  # -0,0 -> 0,0
+    return text.replace(".", ",")
+
+
+def _cell_text(column: ExcelColumn, row: int) -> str:
+    value = column.values[row]
+    if value is None:
+        return ""
+    if column.kind in ("number", "percent"):
+        decimals = column.decimals[row] if column.decimals is not None else None
+        return format_rounded(value, decimals, percent=column.kind == "percent")
+    if column.kind == "boolean":
+        return "sant" if value else "falskt"
+    if column.kind == "timestamp" and isinstance(value, dt.datetime):
+        # Europe/Stockholm with its offset shown (+01:00 winter, +02:00 summer)
+        return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return neutralise(str(value))
+
+
+def write_excel_columns(columns: list[ExcelColumn], path: Path) -> None:
+    """Write a mart's Excel view (pipelines.publish.presentation) as Swedish-Excel CSV."""
+    rows = len(columns[0].values) if columns else 0
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+        writer.writerow([neutralise(c.header) for c in columns])
+        for row in range(rows):
+            writer.writerow([_cell_text(c, row) for c in columns])

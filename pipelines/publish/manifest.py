@@ -40,6 +40,8 @@ def build_manifest(
     code_version: str,
     synthetic: bool,
     override_reason: str | None,
+    allow_older_reason: str | None = None,
+    xlsx_row_cap: int = 0,
 ) -> dict[str, Any]:
     overridden = overridden_checks(check_results)
     reason = override_reason or next((o["reason"] for o in overridden if o["reason"]), None)
@@ -55,9 +57,12 @@ def build_manifest(
         "synthetic": bool(synthetic),
         "override_reason": reason,
         "overridden_checks": overridden,
+        # why an as_of older than the previous publication's was published (None: it was not)
+        "allow_older_reason": allow_older_reason,
         # flat copies for readers that want one number per mart (the checks' row-count band)
         "row_counts": {mart: table.num_rows for mart, table in tables.items()},
         "content_hashes": hashes,
+        "xlsx_row_cap": xlsx_row_cap,
         "marts": {
             mart: {
                 "rows": table.num_rows,
@@ -65,6 +70,8 @@ def build_manifest(
                 "content_hash": hashes[mart],
                 "parquet": f"{mart}.parquet",
                 "csv": f"csv/{mart}.csv",
+                # None: more rows than the xlsx row cap, so no workbook
+                "xlsx": f"xlsx/{mart}.xlsx" if table.num_rows <= xlsx_row_cap else None,
                 "duckdb_table": f"marts.duckdb:main.{mart}",
             }
             for mart, table in tables.items()

@@ -19,11 +19,14 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from pipelines.build_vars import parse_as_of
 from pipelines.checks.results import CheckResult
 from pipelines.eventlog.lock import stream_lock
-from pipelines.publish import versions, writers
+from pipelines.publish import versions, writers, xlsx
 from pipelines.publish.dictionary import dictionary_records, write_dictionary
 from pipelines.publish.manifest import blocking_failures, build_manifest
+from pipelines.publish.presentation import kpi_decimals
+from pipelines.publish.readme import render_readme
 from pipelines.publish.versions import (  # noqa: F401 - the CLI imports them from here
     RollbackError,
     RollbackResult,
@@ -36,6 +39,10 @@ from pipelines.publish.versions import (  # noqa: F401 - the CLI imports them fr
 
 class PublishRefused(RuntimeError):
     """The check results say a blocking check failed: nothing is published."""
+
+
+class PublishOlderRefused(PublishRefused):
+    """The build is older than the current publication and no reason to go back was given."""
 
 
 @dataclass
@@ -68,7 +75,9 @@ def publish(
     synthetic: bool,
     keep: int = 10,
     override_reason: str | None = None,
+    allow_older: str | None = None,
     force: bool = False,
+    xlsx_row_cap: int = xlsx.ROW_CAP,
     now: datetime | None = None,
 ) -> PublishResult:
     """Publish `marts` from the warehouse as a new version and point `current` at it.
@@ -81,6 +90,12 @@ def publish(
       (pipelines.marts).
     - `override_reason`: the operator's row-count override, recorded in the manifest (also
       picked up from overridden outcomes in `check_results`).
+    - `xlsx_row_cap`: marts with more rows get no xlsx (the README and manifest say so).
+    - `allow_older`: the operator's reason to publish a build whose as_of is older than the
+      current publication's (e.g. after `build --as-of <past>`); without it that is refused
+      (PublishOlderRefused), because `current` must never move back in time by accident. The
+      reason is recorded in the manifest and in history.jsonl. (`rollback` is the way back to
+      an earlier *publication*.)
     """
     published_dir = Path(published_dir)
     published_dir.mkdir(parents=True, exist_ok=True)
@@ -96,6 +111,7 @@ def publish(
                 f"({previous['version']}): nothing new to publish",
             )
         _refuse_failed_checks(check_results)
+        _refuse_older(as_of, previous, allow_older)
         now = now or datetime.now(UTC)
         version = versions.new_version_id(published_dir, now)
         tables = writers.read_marts(Path(warehouse_path), marts)
@@ -109,6 +125,8 @@ def publish(
             code_version=code_version,
             synthetic=synthetic,
             override_reason=override_reason,
+            allow_older_reason=allow_older,
+            xlsx_row_cap=xlsx_row_cap,
         )
         final = _write_version(published_dir, version, tables, manifest)
         versions.point_current_to(published_dir, version)
@@ -120,6 +138,8 @@ def publish(
                 "at": manifest["published_at"],
                 "as_of": as_of,
                 "previous_version": manifest["previous_version"],
+                "previous_as_of": manifest["previous_as_of"],
+                **({"allow_older_reason": allow_older} if allow_older else {}),
             },
         )
         pruned = versions.prune(published_dir, keep)
@@ -136,11 +156,17 @@ def _write_version(
     final = published_dir / version
     tmp.mkdir()
     try:
+        kpis = kpi_decimals(tables)
         for mart, table in tables.items():
             writers.write_parquet(mart, table, tmp)
-            writers.write_csv(mart, table, tmp)
+            writers.write_csv(mart, table, tmp, kpis)
+            if manifest["marts"][mart]["xlsx"]:
+                writers.write_xlsx(mart, table, tmp, kpis, xlsx.sources_sheet(manifest, mart))
         writers.write_duckdb(tables, tmp)
         write_dictionary(dictionary_records(tables), tmp)
+        (tmp / "README.md").write_text(
+            render_readme(manifest, row_cap=manifest["xlsx_row_cap"]), encoding="utf-8"
+        )
         (tmp / versions.MANIFEST).write_text(
             json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n",
             encoding="utf-8",
@@ -160,6 +186,23 @@ def _refuse_failed_checks(check_results: Sequence[CheckResult]) -> None:
         raise PublishRefused(
             f"blocking checks failed ({', '.join(failed)}): the last good publication stays current"
         )
+
+
+def _refuse_older(as_of: str, previous: dict | None, allow_older: str | None) -> None:
+    """Refuse to move `current` back in time unless the operator said why."""
+    if not previous or not previous.get("as_of"):
+        return
+    if parse_as_of(as_of) >= parse_as_of(str(previous["as_of"])):
+        return
+    if allow_older and allow_older.strip():
+        return
+    raise PublishOlderRefused(
+        f"the build is as of {as_of}, older than the current publication "
+        f"{previous.get('version')} (as of {previous['as_of']}): refusing to publish the past "
+        "over the present; `current` is unchanged. To publish it anyway, say why with "
+        "--allow-older REASON (recorded in the manifest and history.jsonl); to go back to an "
+        "earlier publication use `kommunkvalitet rollback`"
+    )
 
 
 def _remove_stale_temp_folders(published_dir: Path) -> None:

@@ -7,7 +7,7 @@ publisher only ever writes into a temporary folder that readers never look at.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import duckdb
@@ -15,8 +15,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pyarrow.types as pat
 
-from pipelines.publish.dictionary import header_row
-from pipelines.publish.excel_csv import write_excel_csv
+from pipelines.marts import mart_contracts
+from pipelines.publish import xlsx
+from pipelines.publish.excel_csv import write_excel_columns
+from pipelines.publish.presentation import excel_columns
 
 
 class MartError(ValueError):
@@ -52,18 +54,58 @@ def read_marts(warehouse_path: Path, marts: Sequence[str]) -> dict[str, pa.Table
         con.close()
 
 
+def described_schema(mart: str, table: pa.Table) -> pa.Schema:
+    """The table's schema with the contract's descriptions as Parquet metadata.
+
+    Field metadata: description, header_sv, unit, credit; table metadata: description and
+    grain. Arrow readers (pandas, polars, R arrow, DuckDB's parquet_kv_metadata) show them;
+    the content hash ignores metadata, so describing a mart better never republishes it.
+    """
+    contract = mart_contracts().get(mart)
+    fields = []
+    for f in table.schema:
+        spec = contract.column(f.name) if contract else None
+        meta = {}
+        if spec:
+            meta = {"description": spec.description, "header_sv": spec.header_sv,
+                    "unit": spec.unit, "credit": spec.credit}
+        fields.append(f.with_metadata({k: v for k, v in meta.items() if v}))
+    table_meta = {"mart": mart}
+    if contract:
+        table_meta |= {"description": contract.description, "grain": f"one row per {contract.grain}"}
+    return pa.schema(fields, metadata=table_meta)
+
+
 def write_parquet(mart: str, table: pa.Table, folder: Path) -> Path:
     path = folder / f"{mart}.parquet"
-    pq.write_table(table, path, compression="zstd")
+    pq.write_table(table.cast(described_schema(mart, table)), path, compression="zstd")
     return path
 
 
-def write_csv(mart: str, table: pa.Table, folder: Path) -> Path:
-    """Swedish-Excel CSV with the contract's Swedish headers (pipelines/marts.py)."""
+def write_csv(
+    mart: str, table: pa.Table, folder: Path, kpis: Mapping[str, int] | None = None
+) -> Path:
+    """Swedish-Excel CSV of the mart's Excel view (pipelines/publish/presentation.py).
+
+    `kpis`: kpi_id -> the decimals Kolada publishes (presentation.kpi_decimals).
+    """
     (folder / "csv").mkdir(exist_ok=True)
     path = folder / "csv" / f"{mart}.csv"
-    write_excel_csv(table, path, header_row(mart, table))
+    write_excel_columns(excel_columns(mart, table, kpis), path)
     return path
+
+
+def write_xlsx(
+    mart: str,
+    table: pa.Table,
+    folder: Path,
+    kpis: Mapping[str, int] | None,
+    sources: Mapping[str, str],
+) -> Path:
+    """xlsx/<mart>.xlsx of the mart's Excel view (pipelines/publish/xlsx.py)."""
+    (folder / "xlsx").mkdir(exist_ok=True)
+    path = folder / "xlsx" / f"{mart}.xlsx"
+    return xlsx.write_xlsx(excel_columns(mart, table, kpis), path, sources, mart)
 
 
 def write_duckdb(tables: dict[str, pa.Table], folder: Path) -> Path:
@@ -75,10 +117,28 @@ def write_duckdb(tables: dict[str, pa.Table], folder: Path) -> Path:
             con.register("_source", table)
             con.execute(f'create table main."{mart}" as select * from _source')
             con.unregister("_source")
+            _comment(con, mart, table)
         con.execute("checkpoint")
     finally:
         con.close()
     return path
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _comment(con: duckdb.DuckDBPyConnection, mart: str, table: pa.Table) -> None:
+    """COMMENT ON TABLE/COLUMN from the contract: `duckdb_columns()` and BI tools show them."""
+    contract = mart_contracts().get(mart)
+    if contract is None:
+        return
+    con.execute(f'comment on table main."{mart}" is {_literal(contract.description)}')
+    for name in table.column_names:
+        spec = contract.column(name)
+        if spec and spec.description:
+            text = spec.description + (f" [{spec.unit}]" if spec.unit else "")
+            con.execute(f'comment on column main."{mart}"."{name}" is {_literal(text)}')
 
 
 def fsync_tree(folder: Path) -> None:

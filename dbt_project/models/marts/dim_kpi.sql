@@ -4,6 +4,10 @@ kpis as (
     select * from {{ ref('int_kpis_curated') }}
 ),
 
+kpi_decimals as (
+    select * from {{ ref('int_kpi_decimals') }}
+),
+
 final as (
     select
         kpi_id,
@@ -23,8 +27,10 @@ final as (
         direction,
         change_direction,
         direction_source,
-        cast(series_start_year as integer) as series_start_year
+        cast(series_start_year as integer) as series_start_year,
+        kpi_decimals.decimals
     from kpis
+    left join kpi_decimals using (kpi_id)
 )
 
 select * from final

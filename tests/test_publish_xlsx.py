@@ -1,0 +1,125 @@
+"""The xlsx files as Excel reads them: text codes, numbers at the KPI's precision, sources."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import openpyxl
+import pyarrow as pa
+import pytest
+
+from pipelines.publish import writers
+from pipelines.publish.xlsx import number_format, sources_sheet
+
+KPIS = {"N15428": 1, "N00945": 0}
+SOURCES = {"Källa: Kolada": "Unprocessed Kolada values. Kolumner: value."}
+
+
+def _scorecard() -> pa.Table:
+    return pa.table({
+        "municipality_id": ["0180", "0319", "1280"],
+        "kpi_id": ["N15428", "N00945", "N99999"],
+        "kpi_title": ["Åtgärder", '=HYPERLINK("http://x")', "Kostnad"],
+        "value": [85.80000000000001, 1234.4, 0.0001],
+        "rank": [1, 2, None],
+        "percentile": [0.12345, 1.0, None],
+        "colour": ["green", "red", None],
+    })
+
+
+@pytest.fixture
+def sheet(tmp_path: Path):
+    path = writers.write_xlsx("mart_kkik_scorecard", _scorecard(), tmp_path, KPIS, SOURCES)
+    assert path == tmp_path / "xlsx" / "mart_kkik_scorecard.xlsx"
+    workbook = openpyxl.load_workbook(path)
+    yield workbook
+    workbook.close()
+
+
+def _column(ws, header: str) -> list:
+    headers = [c.value for c in ws[1]]
+    return [row[headers.index(header)] for row in ws.iter_rows(min_row=2)]
+
+
+def test_xlsx_headers_are_swedish_with_labels_beside_codes(sheet) -> None:
+    ws = sheet["Data"]
+    assert [c.value for c in ws[1]] == [
+        "Kommunkod", "Nyckeltal id", "Mått", "Utfall", "Rang", "Percentil (%)", "Färg",
+        "Färg (klartext)",
+    ]
+    assert [c.value for c in _column(ws, "Färg (klartext)")] == [
+        "Grön (bästa 25 %)", "Röd (sämsta 25 %)", None,
+    ]
+
+
+def test_xlsx_codes_are_text_cells(sheet) -> None:
+    codes = _column(sheet["Data"], "Kommunkod")
+    assert [c.value for c in codes] == ["0180", "0319", "1280"]
+    assert {c.data_type for c in codes} == {"s"}
+    assert {c.data_type for c in _column(sheet["Data"], "Nyckeltal id")} == {"s"}
+
+
+def test_xlsx_formula_looking_text_stays_text(sheet) -> None:
+    title = _column(sheet["Data"], "Mått")[1]
+    assert title.value == '=HYPERLINK("http://x")' and title.data_type == "s"
+
+
+def test_xlsx_numbers_are_numbers_with_the_kpis_precision_as_format(sheet) -> None:
+    values = _column(sheet["Data"], "Utfall")
+    assert [c.value for c in values] == [85.8, 1234, 0.0001]
+    assert all(c.data_type == "n" for c in values)
+    assert [c.number_format for c in values] == ["0.0", "0", "General"]
+    ranks = _column(sheet["Data"], "Rang")
+    assert [c.value for c in ranks] == [1, 2, None] and ranks[0].data_type == "n"
+
+
+def test_xlsx_percentile_is_a_fraction_shown_as_percent(sheet) -> None:
+    cells = _column(sheet["Data"], "Percentil (%)")
+    assert [c.value for c in cells[:2]] == [0.123, 1.0]
+    assert {c.number_format for c in cells[:2]} == {"0.0%"}
+
+
+def test_xlsx_header_is_frozen_and_filtered(sheet) -> None:
+    ws = sheet["Data"]
+    assert ws.freeze_panes == "A2"
+    assert ws.auto_filter.ref == "A1:H4"
+
+
+def test_xlsx_sources_on_a_sheet_of_their_own(sheet) -> None:
+    assert sheet.sheetnames == ["Data", "Källor"]
+    rows = [[c.value for c in row] for row in sheet["Källor"].iter_rows()]
+    assert rows[0][0] == "mart_kkik_scorecard"
+    assert ["Källa: Kolada", SOURCES["Källa: Kolada"]] in rows
+
+
+def test_xlsx_times_are_excel_datetimes_in_stockholm_time(tmp_path: Path) -> None:
+    table = pa.table({
+        "entity_key": ["a"],
+        "last_revised_at": pa.array([datetime(2026, 7, 2, 10, 0, tzinfo=UTC)],
+                                    pa.timestamp("us", tz="UTC")),
+    })
+    path = writers.write_xlsx("fct_kpi_values", table, tmp_path, {}, SOURCES)
+    ws = openpyxl.load_workbook(path)["Data"]
+    assert ws["B1"].value == "Senast reviderad (svensk tid)"
+    assert ws["B2"].value == datetime(2026, 7, 2, 12, 0) and ws["B2"].is_date
+
+
+def test_number_format_per_precision() -> None:
+    assert [number_format(d) for d in (0, 1, 2)] == ["0", "0.0", "0.00"]
+    assert number_format(1, percent=True) == "0.0%" and number_format(None) == "General"
+
+
+def test_sources_sheet_names_the_columns_each_credit_covers() -> None:
+    manifest = {
+        "version": "v1", "as_of": "2026-01-01T00:00:00+00:00",
+        "attribution": {
+            "kolada": {"credit": "Källa: Kolada", "terms": "T.",
+                       "applies_to": {"fct_kpi_values": ["value", "status"]}},
+            "scb": {"credit": "Källa: SCB", "terms": "S.", "applies_to": {}},
+            "synthetic_notice": "Syntetiska exempeldata",
+        },
+    }
+    lines = sources_sheet(manifest, "fct_kpi_values")
+    assert lines["Källa: Kolada"] == "T. Kolumner: value, status."
+    assert "Källa: SCB" not in lines and lines["Obs"] == "Syntetiska exempeldata"
