@@ -417,6 +417,16 @@ SAMPLES: dict[str, dict[str, list]] = {
         "direction": ["higher_better", None, "not_ranked"],
         "direction_source": ["curated", None, "inferred"],
     },
+    "dim_source": {
+        "source_id": ["3f2a9c0d4b5e6f70"],
+        "source_url": ["https://api.kolada.se/v3/data/kpi/N15428/year/2025"],
+        "stream": ["kolada.kpi_value"],
+        "first_recorded_at": [TS],
+        "last_recorded_at": [TS + pd.Timedelta(days=3)],
+        "last_batch_id": ["20250304T120000Z-kolada.kpi_value"],
+        "batch_count": [2],
+        "event_count": [4],
+    },
     "fct_kpi_values": {
         "entity_key": ["N15428|0180|2025|T", "N15428|0180|2025|K"],
         "kpi_id": ["N15428", "N15428"],
@@ -429,7 +439,7 @@ SAMPLES: dict[str, dict[str, list]] = {
         "first_recorded_at": [TS, TS],
         "last_revised_at": [TS, TS + pd.Timedelta(days=3)],
         "revision_count": [0, 1],
-        "source_url": ["https://api.kolada.se/v3/data/kpi/N15428/year/2025"] * 2,
+        "source_id": ["3f2a9c0d4b5e6f70"] * 2,
     },
     "mart_kkik_scorecard": {
         "municipality_id": ["0180", "1280", "0180"],
@@ -604,11 +614,23 @@ BAD_ROWS: dict[str, list[dict]] = {
         {"kpi_id": None, "title": "t", "unit": "antal", "is_kkik": False,
          "direction": "not_ranked", "direction_source": "guessed"},
     ],
+    "dim_source": [
+        # duplicate id and URL; unknown stream; last fetched before first; counts below 1
+        {"source_id": "3f2a9c0d4b5e6f70",
+         "source_url": "https://api.kolada.se/v3/data/kpi/N15428/year/2025",
+         "stream": "kolada.kpi", "first_recorded_at": TS + pd.Timedelta(days=9),
+         "last_recorded_at": TS, "last_batch_id": "b", "batch_count": 0, "event_count": 0},
+        # malformed id; nothing else stated
+        {"source_id": "NOT-A-HASH"},
+        {"source_id": None},
+    ],
     "fct_kpi_values": [
-        # duplicate key and entity_key; negative counts; revised before first seen
+        # duplicate key and entity_key; negative counts; revised before first seen; a source
+        # that is not in dim_source
         {"entity_key": "N15428|0180|2025|T", "kpi_id": "N15428", "municipality_id": "0180",
          "period": 2025, "gender": "T", "value_count": -1, "revision_count": -1,
-         "first_recorded_at": TS + pd.Timedelta(days=1), "last_revised_at": TS},
+         "first_recorded_at": TS + pd.Timedelta(days=1), "last_revised_at": TS,
+         "source_id": "0000000000000000"},
         {"entity_key": None, "kpi_id": None, "municipality_id": None, "period": None,
          "gender": None},
         # malformed KPI id (not in dim_kpi: warns), municipality not in dim_municipality,
