@@ -543,6 +543,14 @@ SAMPLES: dict[str, dict[str, list]] = {
         "years_better_than_riket": [3, 0],
         "steady_improvement": [True, False],
     },
+    "mart_kpi_wide": {
+        "municipality_id": ["0180", "0000"],
+        "municipality_name": ["Stockholm", "Riket"],
+        "kpi_id": ["N15428", "N15428"],
+        "kpi_title": ["Elever åk 9, andel (%)"] * 2,
+        "unit": ["andel (%)"] * 2,
+        **{f"y{year}": [70.0 + year - 2019, None] for year in range(2019, 2025)},
+    },
     "mart_revisions": {
         "change_type": ["value_revised", "kpi_retitled"],
         "entity_key": ["N15428|0180|2024|T", "N15428"],
@@ -738,6 +746,12 @@ BAD_ROWS: dict[str, list[dict]] = {
         {"municipality_id": None, "kpi_id": None},
         # malformed ids; a trend for a not_ranked KPI
         {"municipality_id": "180", "kpi_id": "X1", "direction": "not_ranked", "trend": "flat"},
+    ],
+    "mart_kpi_wide": [
+        # duplicate key; then no key; then a malformed KPI id in a municipality in no dim
+        {"municipality_id": "0180", "kpi_id": "N15428"},
+        {"municipality_id": None, "kpi_id": None},
+        {"municipality_id": "180", "kpi_id": "X1"},
     ],
     "mart_revisions": [
         # duplicate key; unknown gender; recorded before what it replaced
