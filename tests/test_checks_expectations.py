@@ -421,6 +421,16 @@ SAMPLES: dict[str, dict[str, list]] = {
         "series_start_year": pd.array([2024, None, None], dtype="Int64"),
         "decimals": [1, 0, None],
     },
+    "dim_source": {
+        "source_id": ["3f2a9c0d4b5e6f70"],
+        "source_url": ["https://api.kolada.se/v3/data/kpi/N15428/year/2025"],
+        "stream": ["kolada.kpi_value"],
+        "first_recorded_at": [TS],
+        "last_recorded_at": [TS + pd.Timedelta(days=3)],
+        "last_batch_id": ["20250304T120000Z-kolada.kpi_value"],
+        "batch_count": [2],
+        "event_count": [4],
+    },
     "fct_kpi_values": {
         "entity_key": ["N15428|0180|2025|T", "N15428|0180|2025|K"],
         "kpi_id": ["N15428", "N15428"],
@@ -433,7 +443,7 @@ SAMPLES: dict[str, dict[str, list]] = {
         "first_recorded_at": [TS, TS],
         "last_revised_at": [TS, TS + pd.Timedelta(days=3)],
         "revision_count": [0, 1],
-        "source_url": ["https://api.kolada.se/v3/data/kpi/N15428/year/2025"] * 2,
+        "source_id": ["3f2a9c0d4b5e6f70"] * 2,
     },
     "mart_kkik_scorecard": {
         "municipality_id": ["0180", "1280", "0180"],
@@ -479,6 +489,45 @@ SAMPLES: dict[str, dict[str, list]] = {
         "peer_median": [76.0, 78.0],
         "peers_with_value": [3, 26],
     },
+    "mart_kkik_peer_members": {
+        "municipality_id": ["0180"],
+        "municipality_name": ["Stockholm"],
+        "kpi_id": ["N15428"],
+        "year": [2025],
+        "peer_set_id": ["G1"],
+        "peer_set_name": ["Liknande kommuner, övergripande, Stockholm, 2024"],
+        "peer_municipality_id": ["1280"],
+        "peer_municipality_name": ["Malmö"],
+        "peer_value": [77.0],
+        "owner_value": [82.5],
+        "peer_rank": [1],
+        "peers_with_value": [1],
+    },
+    "mart_kkik_board": {
+        "municipality_id": ["0180", "1280", "0180"],
+        "municipality_name": ["Stockholm", "Malmö", "Stockholm"],
+        "kkik_area": ["Barn och unga", "Barn och unga", "Samhälle och miljö"],
+        "kpi_id": ["N15428", "N15428", "U00001"],
+        "kpi_title": ["Elever åk 9, andel (%)"] * 2 + ["Kostnad, kr/inv"],
+        "unit": ["andel (%)", "andel (%)", "kr/inv"],
+        "direction": ["higher_better", "higher_better", "not_ranked"],
+        "year": [2025, 2025, 2025],
+        "value": [82.5, 71.0, -1200.5],
+        "value_y1": [80.0, 72.0, None],
+        "value_y2": [79.0, None, None],
+        "change": ["Upp", "Ned", "Ingen"],
+        "colour": ["green", "red", None],
+        "comparison": ["Bästa gruppen", "Sämsta gruppen", "Ej jämförbart"],
+        "riket_value": [75.0, 75.0, None],
+        "kommungrupp_code": ["A1", "A1", "A1"],
+        "kommungrupp_name": ["Storstäder"] * 3,
+        "kommungrupp_mean": [76.0, 76.0, None],
+        "liknande_set_name": ["Liknande kommuner, övergripande, Stockholm, 2024", None,
+                              "Liknande kommuner, övergripande, Stockholm, 2024"],
+        "liknande_mean": [77.0, None, None],
+        "liknande_names": ["Malmö", None, "Malmö"],
+        "liknande_ids": ["1280", None, "1280"],
+    },
     "mart_kkik_colour_counts": {
         "municipality_id": ["0180", "0180"],
         "municipality_name": ["Stockholm", "Stockholm"],
@@ -505,6 +554,14 @@ SAMPLES: dict[str, dict[str, list]] = {
         "riket_latest_value": [75.0, None],
         "years_better_than_riket": [3, 0],
         "steady_improvement": [True, False],
+    },
+    "mart_kpi_wide": {
+        "municipality_id": ["0180", "0000"],
+        "municipality_name": ["Stockholm", "Riket"],
+        "kpi_id": ["N15428", "N15428"],
+        "kpi_title": ["Elever åk 9, andel (%)"] * 2,
+        "unit": ["andel (%)"] * 2,
+        **{f"y{year}": [70.0 + year - 2019, None] for year in range(2019, 2025)},
     },
     "mart_revisions": {
         "change_type": ["value_revised", "kpi_retitled"],
@@ -619,11 +676,23 @@ BAD_ROWS: dict[str, list[dict]] = {
         {"kpi_id": None, "title": "t", "unit": "antal", "is_kkik": False,
          "kkik_area": "Barn och unga", "direction": "not_ranked", "direction_source": "guessed"},
     ],
+    "dim_source": [
+        # duplicate id and URL; unknown stream; last fetched before first; counts below 1
+        {"source_id": "3f2a9c0d4b5e6f70",
+         "source_url": "https://api.kolada.se/v3/data/kpi/N15428/year/2025",
+         "stream": "kolada.kpi", "first_recorded_at": TS + pd.Timedelta(days=9),
+         "last_recorded_at": TS, "last_batch_id": "b", "batch_count": 0, "event_count": 0},
+        # malformed id; nothing else stated
+        {"source_id": "NOT-A-HASH"},
+        {"source_id": None},
+    ],
     "fct_kpi_values": [
-        # duplicate key and entity_key; negative counts; revised before first seen
+        # duplicate key and entity_key; negative counts; revised before first seen; a source
+        # that is not in dim_source
         {"entity_key": "N15428|0180|2025|T", "kpi_id": "N15428", "municipality_id": "0180",
          "period": 2025, "gender": "T", "value_count": -1, "revision_count": -1,
-         "first_recorded_at": TS + pd.Timedelta(days=1), "last_revised_at": TS},
+         "first_recorded_at": TS + pd.Timedelta(days=1), "last_revised_at": TS,
+         "source_id": "0000000000000000"},
         {"entity_key": None, "kpi_id": None, "municipality_id": None, "period": None,
          "gender": None},
         # malformed KPI id (not in dim_kpi: warns), municipality not in dim_municipality,
@@ -657,6 +726,28 @@ BAD_ROWS: dict[str, list[dict]] = {
         {"municipality_id": "180", "kpi_id": "X1", "year": 2025, "peer_set_type": "friends",
          "peer_set_id": "x", "peers_with_value": 1},
     ],
+    "mart_kkik_peer_members": [
+        # duplicate key; no set id; rank and count out of range
+        {"municipality_id": "0180", "kpi_id": "N15428", "year": 2025, "peer_set_id": None,
+         "peer_municipality_id": "1280", "peer_rank": 0, "peers_with_value": 8},
+        {"municipality_id": None, "kpi_id": None, "year": None, "peer_set_id": "G1",
+         "peer_municipality_id": None, "peers_with_value": None},
+        # owner, KPI and peer in no dim; not a year
+        {"municipality_id": "180", "kpi_id": "X1", "year": 1800, "peer_set_id": "G1",
+         "peer_municipality_id": "9999", "peers_with_value": 1},
+    ],
+    "mart_kkik_board": [
+        # duplicate key; unknown area, direction, change, colour, comparison and group code;
+        # not a year; malformed peer list; a liknande mean its members do not give
+        {"municipality_id": "0180", "kpi_id": "N15428", "year": 1800, "kkik_area": "Fritid",
+         "direction": "sideways", "change": "Sideways", "colour": "blue", "comparison": "Bäst",
+         "kommungrupp_code": "Z9", "liknande_ids": "0180;1280", "liknande_mean": 99.0},
+        {"municipality_id": None, "kpi_id": None, "year": None, "kkik_area": None,
+         "change": None, "comparison": None},
+        # ids in no dim; a grey value said to be compared
+        {"municipality_id": "180", "kpi_id": "X1", "year": 2025, "kkik_area": "Barn och unga",
+         "change": "Upp", "colour": "grey", "comparison": "Bästa gruppen"},
+    ],
     "mart_kkik_colour_counts": [
         # duplicate key; negative counts that do not add up
         {"municipality_id": "0180", "year": 2025, "kkik_area": "Barn och unga", "green": -1,
@@ -674,6 +765,12 @@ BAD_ROWS: dict[str, list[dict]] = {
         # malformed ids; a trend for a neutral KPI
         {"municipality_id": "180", "kpi_id": "X1", "direction": "not_ranked",
          "change_direction": "neutral", "trend": "flat"},
+    ],
+    "mart_kpi_wide": [
+        # duplicate key; then no key; then a malformed KPI id in a municipality in no dim
+        {"municipality_id": "0180", "kpi_id": "N15428"},
+        {"municipality_id": None, "kpi_id": None},
+        {"municipality_id": "180", "kpi_id": "X1"},
     ],
     "mart_revisions": [
         # duplicate key; unknown gender; recorded before what it replaced

@@ -109,3 +109,15 @@ def test_unpublished_models_are_not_published_marts(tmp_path: Path) -> None:
     contracts = load_contracts(_write_yml(tmp_path, unpublish))
     assert not contracts["dim_municipality"].published
     assert contracts["dim_municipality"].column("municipality_id").header_sv == "municipality_id"
+
+
+def test_wide_year_columns_follow_the_dbt_vars() -> None:
+    """mart_kpi_wide's y<year> columns are generated from the vars wide_first_year and
+    wide_last_year; the contract must list the same columns, in order, after the fixed ones."""
+    project = yaml.safe_load((REPO / "dbt_project" / "dbt_project.yml").read_text(encoding="utf-8"))
+    first, last = (int(project["vars"][v]) for v in ("wide_first_year", "wide_last_year"))
+    columns = mart_contracts()["mart_kpi_wide"].column_names
+    fixed = ("municipality_id", "municipality_name", "kpi_id", "kpi_title", "unit")
+    assert columns == fixed + tuple(f"y{year}" for year in range(first, last + 1)), (
+        "edit the y<year> columns of mart_kpi_wide in the contract to match the vars"
+    )

@@ -66,3 +66,8 @@
 {% macro unbounded_timestamp() -%}
     cast('infinity' as timestamp with time zone)
 {%- endmacro %}
+
+{# A deterministic 16-hex-character id of a source URL (md5 prefix), the key of dim_source. #}
+{% macro source_id(column) -%}
+    substr(md5({{ column }}), 1, 16)
+{%- endmacro %}

@@ -31,7 +31,7 @@ final as (
         key_history.first_recorded_at,
         current_values.recorded_at as last_revised_at,
         current_values.revision_number as revision_count,
-        current_values.source_url
+        {{ source_id("current_values.source_url") }} as source_id
     from current_values
     inner join key_history
         on current_values.entity_key = key_history.entity_key
