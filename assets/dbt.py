@@ -19,7 +19,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from pipelines.build_vars import dbt_vars, iso, parse_as_of
 from pipelines.dbt_project import dbt_project
 from pipelines.instance import WAREHOUSE_POOL
-from pipelines.published_state import current_watermark
+from pipelines.published_state import current_mart_file, current_watermark
 from pipelines.resources import PlatformResource
 
 _LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "marts": "marts"}
@@ -66,6 +66,7 @@ def warehouse_models(
         as_of=as_of,
         previous_watermark=current_watermark(layout.published_dir),
         networks=platform.scope().networks,
+        previous_scorecard=current_mart_file(layout.published_dir, "mart_kkik_scorecard"),
     )
     context.log.info(f"dbt build as of {iso(as_of) or '(empty event log)'}; vars {build_vars}")
     args = ["build", "--vars", json.dumps(build_vars)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from pipelines.scope import Network
@@ -44,21 +45,26 @@ def dbt_vars(
     as_of: datetime | None,
     previous_watermark: datetime | None,
     networks: Sequence[Network],
+    previous_scorecard: Path | None = None,
 ) -> dict[str, Any]:
     """`as_of` None means an empty event log; the revisions window is (previous, as_of].
 
     The data dir's paths travel as vars too: the profile and the sources read them, so dbt
-    needs no environment variable.
+    needs no environment variable. `previous_scorecard` is the current publication's scorecard
+    file, which mart_rank_changes compares with; it goes with the revisions window.
     """
     from_watermark = previous_watermark
     if from_watermark is not None and as_of is not None and from_watermark > as_of:
         # Rebuilding an older moment than the last publication: there is no "since" to show.
         from_watermark = None
+    if from_watermark is None or previous_scorecard is None or not previous_scorecard.exists():
+        previous_scorecard = None
     return {
         **layout.dbt_path_vars(),
         "as_of": iso(as_of),
         "from_watermark": iso(from_watermark),
         "to_watermark": iso(as_of),
+        "previous_scorecard": None if previous_scorecard is None else str(previous_scorecard),
         "networks": [
             {"id": n.id, "title": n.title, "members": list(n.members)} for n in networks
         ],

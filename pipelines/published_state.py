@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from pipelines.build_vars import parse_as_of
-from pipelines.publish.versions import current_manifest
+from pipelines.publish.versions import current_manifest, current_version
 
 
 def current_watermark(published_dir: Path) -> datetime | None:
@@ -19,3 +19,13 @@ def current_watermark(published_dir: Path) -> datetime | None:
     if not manifest or not manifest.get("as_of"):
         return None
     return parse_as_of(str(manifest["as_of"]))
+
+
+def current_mart_file(published_dir: Path, mart: str) -> Path | None:
+    """The current publication's Parquet file of `mart` (resolved past the `current` link, so a
+    publish during the build cannot swap it), None before the first publication or without it."""
+    version = current_version(Path(published_dir))
+    if version is None:
+        return None
+    path = (Path(published_dir) / version / f"{mart}.parquet").resolve()
+    return path if path.exists() else None

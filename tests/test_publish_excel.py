@@ -58,7 +58,7 @@ def test_csv_has_swedish_labels_beside_the_codes(tmp_path: Path) -> None:
     assert [row[colour] for row in rows] == ["green", "red", ""]
     assert [row[colour + 1] for row in rows] == ["Grön (bästa 25 %)", "Röd (sämsta 25 %)", ""]
     change = header.index("Förändring")
-    assert [row[change + 1] for row in rows][1] == "Ingen (inget föregående värde)"
+    assert [row[change + 1] for row in rows][1] == "Ingen (inget jämförbart föregående värde)"
 
 
 def test_csv_keeps_codes_as_written_text_with_leading_zeros(tmp_path: Path) -> None:

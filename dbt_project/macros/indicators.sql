@@ -65,3 +65,12 @@
         else ''
     end))
 {%- endmacro %}
+
+{# Two peer means differ: one is null and the other not, or they differ beyond float noise. #}
+{% macro means_differ(old, new) -%}
+    coalesce(
+        ({{ old }} is null) != ({{ new }} is null)
+        or abs({{ old }} - {{ new }}) > 1e-9 * greatest(1.0, abs({{ new }})),
+        false
+    )
+{%- endmacro %}

@@ -79,9 +79,15 @@ def _kommun_values(kpi_id: str, profile: Profile, divided: bool, n: int) -> np.n
 
 
 def _release_day(kpi_ids: Sequence[str]) -> dict[str, int]:
-    """The day on which year NEW_YEAR appears for each KPI: a handful on day 2, then more."""
-    order = sorted(kpi_ids, key=lambda k: stable_seed("release", NEW_YEAR, k))
-    days: dict[str, int] = {}
+    """The day on which year NEW_YEAR appears for each KPI: a handful on day 2, then more.
+
+    The KPI retitled on day 2 is among them: Kolada publishes the first year of a redefined
+    series together with the new title, so day 2 shows a series break in the scorecard.
+    """
+    retitled = retitled_kpi()
+    order = sorted((k for k in kpi_ids if k != retitled),
+                   key=lambda k: stable_seed("release", NEW_YEAR, k))
+    days: dict[str, int] = {retitled: 2} if retitled in kpi_ids else {}
     for rank, kpi_id in enumerate(order):
         if rank < NEW_YEAR_KPIS_DAY2:
             days[kpi_id] = 2

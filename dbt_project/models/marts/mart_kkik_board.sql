@@ -61,7 +61,7 @@ final as (
         end as comparison,
         scorecard.riket_value,
         municipalities.kommungrupp_code,
-        municipalities.kommungrupp_name,
+        scorecard.kommungrupp_name,
         scorecard.kommungrupp_mean,
         liknande_members.liknande_set_name,
         scorecard.liknande_mean,

@@ -1,7 +1,9 @@
 /*
     What changed between var('from_watermark') (exclusive; null = nothing before) and
     var('to_watermark') (inclusive; null = as_of): the state of every key at each end is its
-    latest event recorded up to that moment, and the two states are compared.
+    latest event recorded up to that moment, and the two states are compared. A revision says
+    what changed in changed_fields (value, count, status; title for KPIs), so a count-only
+    revision no longer reads "7.49 -> 7.49".
 */
 with
 
@@ -50,6 +52,10 @@ value_changes as (
         coalesce(after.gender, before.gender) as gender,
         case when before.event_type = 'upserted' then before.value end as old_value,
         case when after.event_type = 'upserted' then after.value end as new_value,
+        case when before.event_type = 'upserted' then before.value_count end as old_count,
+        case when after.event_type = 'upserted' then after.value_count end as new_count,
+        case when before.event_type = 'upserted' then before.status end as old_status,
+        case when after.event_type = 'upserted' then after.status end as new_status,
         cast(null as varchar) as old_title,
         cast(null as varchar) as new_title,
         before.recorded_at as old_recorded_at,
@@ -90,6 +96,10 @@ kpi_changes as (
         cast(null as varchar) as gender,
         cast(null as double) as old_value,
         cast(null as double) as new_value,
+        cast(null as integer) as old_count,
+        cast(null as integer) as new_count,
+        cast(null as varchar) as old_status,
+        cast(null as varchar) as new_status,
         case when before.event_type = 'upserted' then before.title end as old_title,
         case when after.event_type = 'upserted' then after.title end as new_title,
         before.recorded_at as old_recorded_at,
@@ -105,9 +115,41 @@ unioned as (
     select * from kpi_changes
 ),
 
-final as (
-    select * from unioned
+-- The fields that differ, in a fixed order; for added and deleted rows every field that has a
+-- value on the side that exists.
+with_fields as (
+    select
+        *,
+        concat_ws(',',
+            case when old_value is distinct from new_value then 'value' end,
+            case when old_count is distinct from new_count then 'count' end,
+            case when old_status is distinct from new_status then 'status' end,
+            case when old_title is distinct from new_title then 'title' end
+        ) as changed_fields_text
+    from unioned
     where change_type is not null
+),
+
+final as (
+    select
+        change_type,
+        entity_key,
+        kpi_id,
+        municipality_id,
+        period,
+        gender,
+        old_value,
+        new_value,
+        cast(old_count as integer) as old_count,
+        cast(new_count as integer) as new_count,
+        old_status,
+        new_status,
+        old_title,
+        new_title,
+        nullif(changed_fields_text, '') as changed_fields,
+        old_recorded_at,
+        new_recorded_at
+    from with_fields
 )
 
 select * from final
