@@ -29,9 +29,10 @@ from tests.eventlog_helpers import value
 
 pytestmark = pytest.mark.slow
 
-# mart_revisions describes the window since the previous publication, so it legitimately
-# differs between a build made for publication N and a rebuild made later.
-STATE_MARTS = [m for m in PUBLISHED_MARTS if m != "mart_revisions"]
+# mart_revisions and mart_rank_changes describe the window since the previous publication, so
+# they legitimately differ between a build made for publication N and a rebuild made later.
+CHANGE_MARTS = {"mart_revisions", "mart_rank_changes"}
+STATE_MARTS = [m for m in PUBLISHED_MARTS if m not in CHANGE_MARTS]
 
 
 @pytest.fixture(scope="module")
@@ -160,6 +161,46 @@ def test_platform_day_two_revisions_surface_in_marts(data_dir: Path) -> None:
     facts = pq.read_table(day2 / "fct_kpi_values.parquet")
     key = facts.filter(pc.equal(facts["entity_key"], revised["entity_key"])).to_pylist()
     assert key and key[0]["revision_count"] >= 1 and key[0]["value"] == revised["new_value"]
+
+
+def test_platform_day_two_explains_every_rank_change(data_dir: Path) -> None:
+    day2 = current(data_dir)
+    changes = pq.read_table(day2 / "mart_rank_changes.parquet").to_pylist()
+    assert changes, "day 2 revises values, so some ranks move"
+    assert [c for c in changes if c["cause"] == "unexplained"] == []
+    ranked = [c for c in changes if c["rank_changed"]]
+    assert any(c["cause"] == "others_revised" and c["new_value"] == c["old_value"]
+               for c in ranked), "a rank can move although the kommun's own value did not"
+    # an others_revised row counts at least one other kommun whose value changed
+    assert all(c["others_revised_count"] >= 1 for c in changes if c["cause"] == "others_revised")
+
+
+def test_platform_day_two_reads_costs_and_breaks_as_kkik_does(data_dir: Path) -> None:
+    day2 = current(data_dir)
+    with duckdb.connect() as con:
+        scorecard = f"'{day2 / 'mart_kkik_scorecard.parquet'}'"
+        wrong_cost_arrows = con.sql(f"""
+            select count(*) from {scorecard}
+            where change_direction = 'lower_better' and not y1_across_series_break
+                and round(value, 1) <> round(value_y1, 1)
+                and change <> case when value < value_y1 then 'Upp' else 'Ned' end
+        """).fetchone()[0]
+        cost_arrows = con.sql(f"""
+            select count(*) from {scorecard}
+            where direction = 'not_ranked' and change in ('Upp', 'Ned') and colour is null
+        """).fetchone()[0]
+        breaks = con.sql(f"""
+            select distinct kpi_id, year, change from {scorecard} where y1_across_series_break
+        """).fetchall()
+        retitled = con.sql(f"""
+            select kpi_id, series_start_year from '{day2 / "dim_kpi.parquet"}'
+            where series_start_year is not null
+        """).fetchall()
+    assert wrong_cost_arrows == 0 and cost_arrows > 0
+    assert len(retitled) == 1
+    (kpi_id, start), = retitled
+    assert breaks and {(k, y) for k, y, _ in breaks} == {(kpi_id, start)}
+    assert {c for _, _, c in breaks} == {"Ingen"}
 
 
 def test_platform_build_as_of_day_one_reproduces_day_one_marts(data_dir: Path) -> None:
