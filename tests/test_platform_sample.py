@@ -179,20 +179,20 @@ def test_platform_day_two_reads_costs_and_breaks_as_kkik_does(data_dir: Path) ->
     day2 = current(data_dir)
     with duckdb.connect() as con:
         scorecard = f"'{day2 / 'mart_kkik_scorecard.parquet'}'"
-        wrong_cost_arrows = con.sql(f"""
+        wrong_cost_arrows = con.execute(f"""
             select count(*) from {scorecard}
             where change_direction = 'lower_better' and not y1_across_series_break
                 and round(value, 1) <> round(value_y1, 1)
                 and change <> case when value < value_y1 then 'Upp' else 'Ned' end
-        """).fetchone()[0]
-        cost_arrows = con.sql(f"""
+        """).fetchall()[0][0]
+        cost_arrows = con.execute(f"""
             select count(*) from {scorecard}
             where direction = 'not_ranked' and change in ('Upp', 'Ned') and colour is null
-        """).fetchone()[0]
-        breaks = con.sql(f"""
+        """).fetchall()[0][0]
+        breaks = con.execute(f"""
             select distinct kpi_id, year, change from {scorecard} where y1_across_series_break
         """).fetchall()
-        retitled = con.sql(f"""
+        retitled = con.execute(f"""
             select kpi_id, series_start_year from '{day2 / "dim_kpi.parquet"}'
             where series_start_year is not null
         """).fetchall()
