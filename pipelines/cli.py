@@ -123,11 +123,13 @@ def run_config(job: str, args: argparse.Namespace, settings: Settings) -> dict[s
         "max_rps": settings.kolada_max_rps,
         "full": bool(getattr(args, "full", False)),
     }
+    scb: dict[str, Any] = {"source": settings.source, "base_url": settings.scb_base_url}
     sample_day = getattr(args, "sample_day", None)
     if sample_day is not None:
         if sample_day < 1:
             raise SettingsError("--sample-day must be 1 or more")
         kolada["sample_day"] = sample_day
+        scb["sample_day"] = sample_day
     ops: dict[str, Any] = {}
     op_configs = {
         "warehouse_models": {
@@ -146,6 +148,7 @@ def run_config(job: str, args: argparse.Namespace, settings: Settings) -> dict[s
     config: dict[str, Any] = {
         "resources": {
             "kolada": {"config": kolada},
+            "scb": {"config": scb},
             "assessments": {"config": {"source": settings.source}},
             "platform": {
                 "config": {

@@ -14,12 +14,13 @@ from assets.checks import check_defs
 from assets.dbt import dbt_assets_defs
 from assets.kolada import kolada_assets
 from assets.publish import publish_assets
+from assets.scb import scb_assets
 from pipelines.dbt_project import dbt_executable, dbt_project
 from pipelines.jobs import JOBS, SCHEDULES
 from pipelines.resources import default_resources
 
 defs = dg.Definitions(
-    assets=[*kolada_assets, *assessment_assets, *dbt_assets_defs, *publish_assets],
+    assets=[*kolada_assets, *scb_assets, *assessment_assets, *dbt_assets_defs, *publish_assets],
     asset_checks=check_defs,
     jobs=JOBS,
     schedules=SCHEDULES,

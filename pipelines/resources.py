@@ -16,6 +16,7 @@ from pipelines.settings import Layout, load_settings
 from pipelines.sources.kolada.resource import KoladaResource
 from pipelines.sources.kommunkompassen.resource import AssessmentResource
 from pipelines.sources.registry import STREAMS
+from pipelines.sources.scb.resource import ScbResource
 
 
 class PlatformResource(dg.ConfigurableResource):
@@ -51,5 +52,6 @@ def default_resources() -> dict[str, dg.ConfigurableResource]:
             base_url=settings.kolada_base_url,
             max_rps=settings.kolada_max_rps,
         ),
+        "scb": ScbResource(source=settings.source, base_url=settings.scb_base_url),
         "assessments": AssessmentResource(source=settings.source),
     }

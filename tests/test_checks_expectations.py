@@ -401,6 +401,10 @@ SAMPLES: dict[str, dict[str, list]] = {
         "population_year": [2025, 2025, 2025, 2025, 2025],
         "liknande_kommuner": [None, None, None, "1480,1280,0380,0580,0680,1880,2480", "1480, 0180"],
         "liknande_kommuner_year": [None, None, None, 2025, 2025],
+        "age_structure_year": [2024, 2024, 2024, 2024, None],
+        "share_0_19": [22.4, 23.9, 23.1, 22.0, None],
+        "share_65_plus": [20.2, 17.1, 19.4, 15.0, None],
+        "share_80_plus": [5.4, 4.3, 5.1, 4.1, None],
     },
     "dim_kpi": {
         "kpi_id": ["N15428", "N01951", "U00001"],
@@ -688,10 +692,12 @@ def test_stale_newest_period_warns_without_blocking() -> None:
 BAD_ROWS: dict[str, list[dict]] = {
     "dim_municipality": [
         # duplicate id; no name; unknown type; county code 0099 (not 0001-0025, not a row);
-        # unknown kommungrupp id and code; negative population; malformed peer list
+        # unknown kommungrupp id and code; negative population; malformed peer list; shares
+        # outside 0-100
         {"municipality_id": "0180", "municipality_name": None, "municipality_type": "X",
          "is_riket": False, "county_id": "0099", "kommungrupp_id": "G1",
-         "kommungrupp_code": "Z9", "population": -1.0, "liknande_kommuner": "0180;1280"},
+         "kommungrupp_code": "Z9", "population": -1.0, "liknande_kommuner": "0180;1280",
+         "share_0_19": -0.5, "share_65_plus": 100.5, "share_80_plus": 101.0},
         # not 4 digits; no type; Riket but not 0000
         {"municipality_id": "12", "municipality_type": None, "is_riket": True},
         # a kommun with a region code 00XX, without a county and without is_riket

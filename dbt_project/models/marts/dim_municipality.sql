@@ -15,6 +15,11 @@ population as (
         and value is not null
 ),
 
+age_structure as (
+    select * from {{ ref('int_municipality_age_structure') }}
+    where is_latest_year
+),
+
 liknande as (
     select * from {{ ref('int_liknande_kommuner_editions') }}
     where theme = 'övergripande'
@@ -56,13 +61,19 @@ final as (
         cast(population.population as double) as population,
         cast(population.population_year as integer) as population_year,
         liknande_lists.liknande_kommuner,
-        cast(liknande_lists.edition_year as integer) as liknande_kommuner_year
+        cast(liknande_lists.edition_year as integer) as liknande_kommuner_year,
+        cast(age_structure.year as integer) as age_structure_year,
+        cast(age_structure.share_0_19 as double) as share_0_19,
+        cast(age_structure.share_65_plus as double) as share_65_plus,
+        cast(age_structure.share_80_plus as double) as share_80_plus
     from municipalities
     left join population
         on municipalities.municipality_id = population.municipality_id
         and population.recency = 1
     left join liknande_lists
         on municipalities.municipality_id = liknande_lists.owner_municipality_id
+    left join age_structure
+        on municipalities.municipality_id = age_structure.municipality_id
 )
 
 select * from final
