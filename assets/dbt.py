@@ -61,12 +61,14 @@ def warehouse_models(
 ) -> Iterator[Any]:
     layout = platform.layout
     as_of = parse_as_of(config.as_of) if config.as_of else platform.event_log().watermark()
+    scope = platform.scope()
     build_vars = dbt_vars(
         layout=layout,
         as_of=as_of,
         previous_watermark=current_watermark(layout.published_dir),
-        networks=platform.scope().networks,
+        networks=scope.networks,
         previous_scorecard=current_mart_file(layout.published_dir, "mart_kkik_scorecard"),
+        profile_weights=scope.profile_weights,
     )
     context.log.info(f"dbt build as of {iso(as_of) or '(empty event log)'}; vars {build_vars}")
     args = ["build", "--vars", json.dumps(build_vars)]

@@ -7,12 +7,12 @@ writes into the manifest, and what an analyst passes to `build --as-of` to repro
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pipelines.scope import Network
+from pipelines.scope import DEFAULT_PROFILE_WEIGHTS, Network
 from pipelines.settings import Layout
 
 
@@ -46,6 +46,7 @@ def dbt_vars(
     previous_watermark: datetime | None,
     networks: Sequence[Network],
     previous_scorecard: Path | None = None,
+    profile_weights: Mapping[str, float] | None = None,
 ) -> dict[str, Any]:
     """`as_of` None means an empty event log; the revisions window is (previous, as_of].
 
@@ -68,4 +69,5 @@ def dbt_vars(
         "networks": [
             {"id": n.id, "title": n.title, "members": list(n.members)} for n in networks
         ],
+        "profile_weights": dict(profile_weights or DEFAULT_PROFILE_WEIGHTS),
     }

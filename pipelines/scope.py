@@ -1,4 +1,5 @@
-"""The ingest scope: which KPIs, municipalities, years and custom networks the platform covers.
+"""The ingest scope: which KPIs, municipalities, years and custom networks the platform covers,
+and the quality profile's weights.
 
 Read from YAML (settings.config_path) so that analysts change scope without code changes.
 Every problem raises `ScopeError` naming the file and the key, because a typo here would
@@ -8,7 +9,8 @@ otherwise surface hours later as "no data" in a dashboard.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -33,6 +35,16 @@ class Network:
     members: tuple[str, ...]
 
 
+# The quality profile's dimensions and their default weights in the composite
+# (docs/indicators.md, "Quality profile"): results first, as Sveriges KvalitetsKommun reviews
+# results before economy and employer; Kommunkompassen 0 because few kommuner have a recent
+# assessment, and a score only some have would favour them.
+PROFILE_DIMENSIONS = ("results", "economy", "employer", "development", "kommunkompassen")
+DEFAULT_PROFILE_WEIGHTS: dict[str, float] = {
+    "results": 0.4, "economy": 0.2, "employer": 0.2, "development": 0.2, "kommunkompassen": 0.0,
+}
+
+
 @dataclass(frozen=True)
 class IngestScope:
     kpi_groups: tuple[str, ...]
@@ -41,6 +53,8 @@ class IngestScope:
     municipalities: Literal["all"] | tuple[str, ...]
     years: tuple[int, ...]
     networks: tuple[Network, ...]
+    profile_weights: Mapping[str, float] = field(
+        default_factory=lambda: dict(DEFAULT_PROFILE_WEIGHTS))
 
 
 def _err(path: Path, key: str, problem: str) -> ScopeError:
@@ -141,6 +155,8 @@ def load_scope(path: Path) -> IngestScope:
             raise _err(path, f"{key}.members", "a network needs at least 2 members")
         networks.append(Network(net_id, title, members))
 
+    profile_weights = _profile_weights(root.get("quality_profile"), path)
+
     return IngestScope(
         kpi_groups=kpi_groups,
         kpis=tuple(flat),
@@ -148,4 +164,28 @@ def load_scope(path: Path) -> IngestScope:
         municipalities=municipalities,
         years=tuple(range(first, last + 1)),
         networks=tuple(networks),
+        profile_weights=profile_weights,
     )
+
+
+def _profile_weights(raw: Any, path: Path) -> dict[str, float]:
+    """`quality_profile.weights`: a weight >= 0 per dimension; unnamed ones keep the default."""
+    if raw is None:
+        return dict(DEFAULT_PROFILE_WEIGHTS)
+    section = _mapping(raw, path, "quality_profile")
+    unknown = sorted(set(section) - {"weights"})
+    if unknown:
+        raise _err(path, "quality_profile", f"unknown key(s) {unknown}; expected 'weights'")
+    given = _mapping(section.get("weights") or {}, path, "quality_profile.weights")
+    weights = dict(DEFAULT_PROFILE_WEIGHTS)
+    for name, value in given.items():
+        key = f"quality_profile.weights.{name}"
+        if name not in PROFILE_DIMENSIONS:
+            raise _err(path, key, f"unknown dimension; expected one of {', '.join(PROFILE_DIMENSIONS)}")
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise _err(path, key, f"expected a number >= 0, got {value!r}")
+        weights[name] = float(value)
+    if weights["results"] <= 0:
+        raise _err(path, "quality_profile.weights.results",
+                   "must be above 0: the composite is only given to kommuner with a results score")
+    return weights

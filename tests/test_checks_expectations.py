@@ -899,6 +899,89 @@ def _kommunkompassen_samples() -> None:
 _kommunkompassen_samples()
 
 
+def _quality_profile_samples() -> None:
+    """Valid rows and rule-breaking rows for the quality profile and the award history (built
+    from the contract's column lists, as the Kommunkompassen ones)."""
+    contracts = mart_contracts()
+    columns = contracts["mart_quality_profile"].column_names
+    stems = [c for c in columns if c.endswith("_rank") and f"{c[:-5]}" in columns]
+    profile: dict[str, list] = {c: [None, None] for c in columns}
+    profile.update(
+        municipality_id=["0180", "1280"], municipality_name=["Stockholm", "Malmö"],
+        kommungrupp_name=["Storstäder", "Storstäder"], year=[2024, 2023],
+        is_latest_year=[True, False], share_65_plus=[17.0, 18.5], share_80_plus=[4.0, 4.6],
+        green=[10, 0], yellow=[20, 0], red=[5, 0], grey=[5, 40], kpis_coloured=[35, 0],
+        green_barn_och_unga=[4, 0], red_stod_och_omsorg=[2, 0], share_green=[28.571429, None],
+        results_rank=[1, None], results_score=[100.0, None],
+        **{stem: [1, None] for stem in stems},
+        economy_kpis_ranked=[5, 0], economy_score=[60.0, None], employer_kpis_ranked=[4, 0],
+        employer_score=[55.5, None], kommunkompassen_total=[600.0, None],
+        kommunkompassen_version=[2020, None], kommunkompassen_year=[2022, None],
+        kommunkompassen_score=[75.0, None], development_kpis_compared=[30, 0],
+        development_percentile_change=[3.5, None], share_steady_improvement=[10.0, None],
+        share_improving_trend=[40.0, None], development_rank=[1, None],
+        development_score=[100.0, None], composite_score=[80.0, None],
+        composite_dimensions=[4, 0], profile_rank=[1, None], profile_ranked_count=[1, 1],
+    )
+    profile["economy_rank"], profile["employer_rank"] = [1, None], [1, None]
+    SAMPLES["mart_quality_profile"] = profile
+    BAD_ROWS["mart_quality_profile"] = [
+        # duplicate key; no name, flag or counts; every range broken; colours that do not add
+        # up; coloured KPIs without a share green; a total without its year; no ranked count
+        {"municipality_id": "0180", "year": 2024, "share_65_plus": 101.0, "share_80_plus": -1.0,
+         "green": -1, "yellow": -1, "red": -1, "grey": -1, "kpis_coloured": 5,
+         "results_rank": 0, "results_score": 101.0, "economy_rank": 0, "employer_rank": 0,
+         "development_rank": 0, "profile_rank": 0,
+         **{stem: 0 for stem in stems}, "economy_kpis_ranked": 6, "economy_score": 101.0,
+         "employer_kpis_ranked": 6, "employer_score": -1.0, "kommunkompassen_total": 900.0,
+         "kommunkompassen_version": 2015, "kommunkompassen_score": 120.0,
+         "development_kpis_compared": -1, "development_percentile_change": 150.0,
+         "share_steady_improvement": 120.0, "share_improving_trend": 120.0,
+         "development_score": 120.0, "composite_score": 120.0, "composite_dimensions": 6,
+         **{f"{c}_{a}": -1 for c in ("green", "yellow", "red")
+            for a in ("barn_och_unga", "stod_och_omsorg", "samhalle_och_miljo")}},
+        # unknown, malformed kommun; year out of range; development shares on an old year; a
+        # results score without a composite; a rank above the number ranked; share over 100
+        {"municipality_id": "abc", "municipality_name": "x", "year": 1800,
+         "is_latest_year": False, "share_steady_improvement": 10.0, "share_green": 120.0,
+         "results_score": 50.0, "profile_rank": 10, "profile_ranked_count": 5},
+        # no key; a composite without a rank
+        {"municipality_id": None, "year": None, "composite_score": 50.0, "profile_rank": None},
+    ]
+    history: dict[str, list] = {
+        c: [None, None] for c in contracts["mart_kvalitetskommun_history"].column_names
+    }
+    history.update(
+        award_year=[2023, 2003], municipality_id=["0180", "1280"],
+        municipality_name=["Stockholm", "Malmö"], role=["winner", "nominee"],
+        profile_year=[2022, None], profile_rank=[3, None], profile_ranked_count=[290, None],
+        composite_score=[80.0, None], in_top_10=[True, None], in_top_decile=[True, None],
+        results_score=[90.0, None], share_green=[40.0, None], results_rank=[5, None],
+        economy_score=[70.0, None], economy_rank=[20, None], employer_score=[60.0, None],
+        employer_rank=[40, None], development_score=[50.0, None], development_rank=[145, None],
+        kommunkompassen_total=[679.0, None], kommunkompassen_year=[2022, None],
+        profile_note=[None, "no profile year before the award within the ingest scope"],
+    )
+    SAMPLES["mart_kvalitetskommun_history"] = history
+    BAD_ROWS["mart_kvalitetskommun_history"] = [
+        # duplicate key; no name or role; every score, rank and total out of range; a profile
+        # without its year; a rank above the number ranked
+        {"award_year": 2023, "municipality_id": "0180", "profile_rank": 0,
+         "profile_ranked_count": -1, "composite_score": 120.0, "results_score": 120.0,
+         "share_green": 120.0, "results_rank": 0, "economy_score": 120.0, "economy_rank": 0,
+         "employer_score": 120.0, "employer_rank": 0, "development_score": 120.0,
+         "development_rank": 0, "kommunkompassen_total": 900.0},
+        # an award before 2003 for an unknown, malformed kommun; an unknown role; no profile
+        # and no note saying why
+        {"award_year": 1999, "municipality_id": "abc", "municipality_name": "x", "role": "jury"},
+        {"award_year": None, "municipality_id": None, "municipality_name": "x", "role": "winner",
+         "profile_note": "x"},
+    ]
+
+
+_quality_profile_samples()
+
+
 def _warehouse(path: Path, frames: dict[str, pd.DataFrame]) -> None:
     con = duckdb.connect(str(path))
     try:

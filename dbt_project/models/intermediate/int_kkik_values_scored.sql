@@ -110,11 +110,7 @@ ranked as (
 percentiles as (
     select
         *,
-        case
-            when rank_best is null then null
-            when ranked_count = 1 then 0.5
-            else ((rank_best - 1) + (tied_count - 1) / 2.0) / (ranked_count - 1)
-        end as percentile
+        {{ midrank_percentile('rank_best', 'tied_count', 'ranked_count') }} as percentile
     from ranked
 ),
 
