@@ -12,6 +12,7 @@ from dagster_dbt import DbtCliResource
 from assets.assessment import assessment_assets, assessment_sensors
 from assets.checks import check_defs
 from assets.dbt import dbt_assets_defs
+from assets.initiatives import initiative_assets
 from assets.kolada import kolada_assets
 from assets.publish import publish_assets
 from assets.scb import scb_assets
@@ -20,7 +21,10 @@ from pipelines.jobs import JOBS, SCHEDULES
 from pipelines.resources import default_resources
 
 defs = dg.Definitions(
-    assets=[*kolada_assets, *scb_assets, *assessment_assets, *dbt_assets_defs, *publish_assets],
+    assets=[
+        *kolada_assets, *scb_assets, *assessment_assets, *initiative_assets, *dbt_assets_defs,
+        *publish_assets,
+    ],
     asset_checks=check_defs,
     jobs=JOBS,
     schedules=SCHEDULES,

@@ -16,8 +16,8 @@ PUBLISH_SELECTION = dg.AssetSelection.groups("publishing")
 ingest_job = dg.define_asset_job(
     "ingest",
     selection=INGEST_SELECTION,
-    description="Fetch every source (Kolada; Kommunkompassen files waiting in the landing "
-    "folder) into the append-only event log.",
+    description="Fetch every source (Kolada, SCB; Kommunkompassen and initiative files "
+    "waiting in the landing folder) into the append-only event log.",
 )
 
 build_job = dg.define_asset_job(

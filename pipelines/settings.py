@@ -54,6 +54,16 @@ class Layout:
         return self.landing_dir / "rejected"
 
     @property
+    def initiative_landing_dir(self) -> Path:
+        """Where analysts drop their register of improvement initiatives (docs/initiatives.md)."""
+        return self.landing_dir / "initiatives"
+
+    @property
+    def initiative_archive_dir(self) -> Path:
+        """Imported initiative files under their sha256, each with its quarantine report."""
+        return self.landing_dir / "archive" / "initiatives"
+
+    @property
     def assessment_archive_dir(self) -> Path:
         """Imported files under their sha256, each with its quarantine report."""
         return self.landing_dir / "archive" / "assessments"

@@ -982,6 +982,45 @@ def _quality_profile_samples() -> None:
 _quality_profile_samples()
 
 
+def _followup_samples() -> None:
+    """Valid rows and rule-breaking rows for the improvement follow-up."""
+    columns = mart_contracts()["mart_improvement_followup"].column_names
+    rows: dict[str, list] = {c: [None, None] for c in columns}
+    rows.update(
+        municipality_id=["0180", "1280"], municipality_name=["Stockholm", "Malmö"],
+        initiative_id=["studiero", "fossilfria-fordon"], title=["Studiero", "Fossilfria fordon"],
+        kpi_id=["N15428", "U00502"], kpi_title=["Elever i åk 9 ...", None],
+        change_direction=["higher_better", None], start_year=[2021, 2025],
+        peer_set_type=["network", "riket"], network_id=["exempel", None],
+        peer_set_name=["Exempelnätverk", None], window_years=[3, 3], years_before=[3, 0],
+        years_after=[2, 0], mean_before=[54.0, None], mean_after=[56.5, None],
+        own_change=[2.5, None], peer_years_before=[3, 0], peer_years_after=[2, 0],
+        peer_mean_before=[50.0, None], peer_mean_after=[51.0, None], peer_change=[1.0, None],
+        change_vs_peers=[1.5, None], relative_effect=[1.5, None], own_improved=[True, None],
+        peers_improved=[True, None], outcome=["better_than_peers", "no_values"],
+        source_file=["initiativ.csv#sha256:ab", "initiativ.csv#sha256:ab"],
+    )
+    SAMPLES["mart_improvement_followup"] = rows
+    BAD_ROWS["mart_improvement_followup"] = [
+        # duplicate key; no title or file; unknown direction, peer set and outcome; a network
+        # without its id; negative year counts; peer years above own years;
+        # a year before without a mean; a window of 0; a start year out of range
+        {"municipality_id": "0180", "initiative_id": "studiero", "kpi_id": "N15428",
+         "change_direction": "sideways", "start_year": 1800, "peer_set_type": "network",
+         "window_years": 0, "years_before": -1, "years_after": -1, "peer_years_before": 1,
+         "peer_years_after": -1, "outcome": "maybe"},
+        # unknown, malformed kommun and KPI; no counts, peer set, start or outcome
+        {"municipality_id": "abc", "initiative_id": "x", "kpi_id": "X1", "title": "t",
+         "source_file": "f", "years_before": 2, "mean_before": None, "peer_years_before": -1,
+         "peer_set_type": "kommun"},
+        {"municipality_id": None, "initiative_id": None, "kpi_id": None, "title": "t",
+         "source_file": "f"},
+    ]
+
+
+_followup_samples()
+
+
 def _warehouse(path: Path, frames: dict[str, pd.DataFrame]) -> None:
     con = duckdb.connect(str(path))
     try:

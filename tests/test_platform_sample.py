@@ -25,6 +25,7 @@ from pipelines.marts import PUBLISHED_MARTS
 from pipelines.publish import read_history
 from pipelines.publish.hashing import content_hash
 from pipelines.sources.kolada.streams import KPI, KPI_VALUE
+from pipelines.sources.scb.streams import POPULATION
 from tests.eventlog_helpers import value
 
 pytestmark = pytest.mark.slow
@@ -113,6 +114,46 @@ def test_platform_sample_refresh_imports_the_example_assessments(data_dir: Path)
     assert any("95+" in r.read_text(encoding="utf-8") for r in reports)
     credit = manifest(folder)["attribution"]["assessment"]["applies_to"]
     assert "score" in credit["mart_kommunkompassen_areas"]
+
+
+def test_platform_sample_refresh_publishes_population_profile_and_followup(data_dir: Path) -> None:
+    folder = current(data_dir)
+    # SCB: every unit has its age structure, and Arvika's 80+ share is its bands' arithmetic
+    dim = {r["municipality_id"]: r for r in pq.read_table(folder / "dim_municipality.parquet")
+           .to_pylist()}
+    assert len(dim) == 312 and all(r["share_80_plus"] is not None for r in dim.values())
+    population = EventLog(data_dir / "events").events(POPULATION).to_pylist()
+    arvika = {}
+    for event in population:
+        parts = event["entity_key"].split("|")
+        if parts[0] == "1784" and parts[1] == str(dim["1784"]["age_structure_year"]):
+            arvika[parts[2]] = json.loads(event["payload"])["population"]
+    assert len(arvika) == 6
+    assert dim["1784"]["share_80_plus"] == pytest.approx(100 * arvika["80+"] / sum(arvika.values()))
+    # the profile: all 290 kommuner every year, ranked 1..n, share green recomputed
+    profile = pq.read_table(folder / "mart_quality_profile.parquet").to_pylist()
+    latest = [r for r in profile if r["is_latest_year"]]
+    assert len(latest) == 290 and len({r["year"] for r in profile}) * 290 == len(profile)
+    ranks = [r["profile_rank"] for r in latest]
+    assert min(ranks) == 1 and max(ranks) <= 290 and ranks.count(1) == 1
+    assert all(r["composite_score"] is not None for r in latest)
+    scorecard = pq.read_table(folder / "mart_kkik_scorecard.parquet").to_pylist()
+    year = latest[0]["year"]
+    colours = [r["colour"] for r in scorecard if r["municipality_id"] == "1784" and r["year"] == year]
+    coloured = [c for c in colours if c in ("green", "yellow", "red")]
+    arvika_profile = next(r for r in latest if r["municipality_id"] == "1784")
+    assert arvika_profile["share_green"] == pytest.approx(
+        100 * coloured.count("green") / len(coloured), abs=1e-6)
+    history = pq.read_table(folder / "mart_kvalitetskommun_history.parquet").to_pylist()
+    assert len(history) == 15
+    hoganas = next(r for r in history if r["municipality_id"] == "1284")
+    assert hoganas["profile_year"] == 2022 and hoganas["kommunkompassen_total"] == 679.0
+    # the example register: 4 initiatives, 6 KPIs, one row quarantined
+    followup = pq.read_table(folder / "mart_improvement_followup.parquet").to_pylist()
+    assert len(followup) == 6 and {r["outcome"] for r in followup} <= {
+        "better_than_peers", "like_peers", "worse_than_peers"}
+    reports = list((data_dir / "landing" / "archive" / "initiatives").glob("*/*.rapport.txt"))
+    assert len(reports) == 1 and "tjugo-tjugotre" in reports[0].read_text(encoding="utf-8")
 
 
 def test_platform_import_cli_revises_one_assessment_and_publishes(

@@ -12,11 +12,14 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from pipelines.eventlog.streams import StreamSpec
+from pipelines.sources.initiatives import streams as initiatives
 from pipelines.sources.kolada import streams as kolada
 from pipelines.sources.kommunkompassen import streams as kommunkompassen
 from pipelines.sources.scb import streams as scb
 
-_DECLARED: tuple[StreamSpec, ...] = (*kolada.STREAMS, *kommunkompassen.STREAMS, *scb.STREAMS)
+_DECLARED: tuple[StreamSpec, ...] = (
+    *kolada.STREAMS, *kommunkompassen.STREAMS, *scb.STREAMS, *initiatives.STREAMS,
+)
 
 
 def _index(specs: tuple[StreamSpec, ...]) -> Mapping[str, StreamSpec]:

@@ -36,8 +36,6 @@ COLUMNS: tuple[str, ...] = (
 REQUIRED: tuple[tuple[str, ...], ...] = ((KOMMUNKOD, KOMMUN), (AR,), (OMRADE_NR, OMRADE), (POANG,))
 HEADER_SEARCH_ROWS = 10
 
-_BY_FOLDED = {fold(name): name for name in COLUMNS}
-
 
 @dataclass(frozen=True)
 class Header:
@@ -67,7 +65,8 @@ def _group_text(group: tuple[str, ...]) -> str:
     return " eller ".join(group)
 
 
-def _parse(path: Path, number: int, cells: list[str]) -> tuple[Header, list[str]]:
+def _parse(path: Path, number: int, cells: list[str], by_folded: dict[str, str],
+           required: tuple[tuple[str, ...], ...]) -> tuple[Header, list[str]]:
     index: dict[str, int] = {}
     written: dict[str, str] = {}
     unknown: list[str] = []
@@ -75,7 +74,7 @@ def _parse(path: Path, number: int, cells: list[str]) -> tuple[Header, list[str]
         text = raw.strip()
         if not text:
             continue
-        column = _BY_FOLDED.get(fold(text))
+        column = by_folded.get(fold(text))
         if column is None:
             unknown.append(text)
             continue
@@ -87,16 +86,21 @@ def _parse(path: Path, number: int, cells: list[str]) -> tuple[Header, list[str]
         index[column] = position
         written[column] = text
     header = Header(row=number, width=len(cells), index=index, written=written, unknown=unknown)
-    missing = [_group_text(g) for g in REQUIRED if not any(c in index for c in g)]
+    missing = [_group_text(g) for g in required if not any(c in index for c in g)]
     return header, missing
 
 
-def find_header(path: Path, table: Table) -> Header:
-    """The header row, or UnreadableFile naming the required columns that are missing."""
+def find_header(path: Path, table: Table, columns: tuple[str, ...] = COLUMNS,
+                required: tuple[tuple[str, ...], ...] = REQUIRED) -> Header:
+    """The header row, or UnreadableFile naming the required columns that are missing.
+
+    `columns` and `required` default to the Kommunkompassen format; another import format
+    (initiatives) passes its own."""
+    by_folded = {fold(name): name for name in columns}
     candidates = [(n, cells) for n, cells in table.rows if any(c.strip() for c in cells)]
     best: tuple[int, list[str], list[str]] | None = None
     for number, cells in candidates[:HEADER_SEARCH_ROWS]:
-        header, missing = _parse(path, number, cells)
+        header, missing = _parse(path, number, cells, by_folded, required)
         if not missing:
             return header
         if best is None or len(header.index) > best[0]:
@@ -110,7 +114,7 @@ def find_header(path: Path, table: Table) -> Header:
     elif found <= 1 and len(cells) == 1 and table.delimiter:
         hint = "; kolumnerna ska skiljas med semikolon (;) eller komma (,)"
     if found == 0:
-        wanted = ", ".join(_group_text(g) for g in REQUIRED)
+        wanted = ", ".join(_group_text(g) for g in required)
         raise UnreadableFile(path, f"hittar ingen rubrikrad med kolumnerna {wanted}{hint}")
     noun = "kolumnen" if len(missing) == 1 else "kolumnerna"
     raise UnreadableFile(path, f"rubrikraden saknar {noun} {', '.join(missing)}{hint}")

@@ -11,8 +11,6 @@ log is idempotent) and finishes the move. A file that cannot be read at all goes
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,12 +27,16 @@ from pipelines.sources.kommunkompassen.reader import (
     read_assessment_file,
 )
 from pipelines.sources.kommunkompassen.streams import KOMMUNKOMPASSEN
+from pipelines.sources.landing import (
+    LandingPathError,  # noqa: F401 - re-exported: callers catch it from here
+    copy_atomically,
+    move_to_rejected,
+    resolve_in,
+    waiting_files,
+    write_atomically,
+)
 
 IMPORTABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm")
-
-
-class LandingPathError(ValueError):
-    """A name that points outside the landing folder (`../`, an absolute path, a symlink out)."""
 
 
 @dataclass
@@ -77,27 +79,13 @@ class ImportOutcome:
 
 
 def landing_files(layout: Layout) -> list[Path]:
-    """Files waiting in the landing folder (hidden and temporary files are not for us)."""
-    folder = layout.assessment_landing_dir
-    if not folder.is_dir():
-        return []
-    return sorted(
-        p for p in folder.iterdir()
-        if p.is_file() and not p.name.startswith((".", "~$")) and not p.name.endswith(".tmp")
-    )
+    """Files waiting in the assessments' landing folder."""
+    return waiting_files(layout.assessment_landing_dir)
 
 
 def resolve_landing_name(layout: Layout, name: str) -> Path:
-    """The file `name` inside the landing folder; refuses anything that escapes it."""
-    folder = layout.assessment_landing_dir.resolve()
-    raw = Path(name)
-    if raw.is_absolute() or ".." in raw.parts:
-        raise LandingPathError(f"{name!r} is not a plain name inside {folder}")
-    candidate = folder / raw
-    resolved = candidate.resolve()
-    if not resolved.is_relative_to(folder):
-        raise LandingPathError(f"{name!r} leads outside {folder} (to {resolved})")
-    return candidate
+    """The file `name` inside the assessments' landing folder; refuses anything that escapes."""
+    return resolve_in(layout.assessment_landing_dir, name)
 
 
 def known_municipalities(log: EventLog) -> dict[str, str]:
@@ -112,30 +100,12 @@ def _snapshot(result: ReadResult) -> AnyOf:
     return AnyOf(tuple(SnapshotScope(scope) for scope in result.scopes()))
 
 
-def _copy_atomically(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    shutil.copyfile(source, tmp)
-    os.replace(tmp, target)
-
-
-def _write_atomically(target: Path, text: str) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, target)
-
-
 def _reject(path: Path, error: UnreadableFile, layout: Layout, *, remove: bool) -> ImportOutcome:
     report = format_report(error)
     outcome = ImportOutcome(file=path.name, status="rejected", report=report,
                             problems=[error.as_problem().to_dict()])
     if remove:
-        target = layout.rejected_dir / path.name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(path, target)
-        _write_atomically(target.with_name(target.name + ".reason.txt"), report + "\n")
-        outcome.rejected_to = target
+        outcome.rejected_to = move_to_rejected(path, layout.rejected_dir, report)
     return outcome
 
 
@@ -175,9 +145,9 @@ def import_file(
         )
     report = format_report(result)
     archive = layout.assessment_archive_dir / result.sha256
-    _copy_atomically(path, archive / path.name)
-    _write_atomically(archive / f"{path.name}.rapport.txt", report + "\n")
-    _write_atomically(
+    copy_atomically(path, archive / path.name)
+    write_atomically(archive / f"{path.name}.rapport.txt", report + "\n")
+    write_atomically(
         archive / f"{path.name}.rapport.json",
         json.dumps({"problems": [p.to_dict() for p in result.problems],
                     "warnings": [w.to_dict() for w in result.warnings]},

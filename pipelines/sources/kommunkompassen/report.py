@@ -38,19 +38,21 @@ def format_problem(problem: Problem) -> str:
     return f"{', '.join(where)}: {problem.reason}"
 
 
-def format_report(result_or_problems: _Result | UnreadableFile | Iterable[Problem]) -> str:
-    """A ReadResult, an UnreadableFile or a list of Problems as a plain-text report."""
+def format_report(result_or_problems: _Result | UnreadableFile | Iterable[Problem],
+                  *, title: str = "Kommunkompassen-import") -> str:
+    """A ReadResult, an UnreadableFile or a list of Problems as a plain-text report; `title`
+    names the import format (the initiatives import passes its own)."""
     if isinstance(result_or_problems, UnreadableFile):
         problem = result_or_problems.as_problem()
         return "\n".join([
-            f"Kommunkompassen-import: {problem.file}",
+            f"{title}: {problem.file}",
             "Filen kan inte användas: ingen rad har lästs in.",
             f"  {format_problem(problem)}",
         ]) + "\n"
     if hasattr(result_or_problems, "records"):
         result: _Result = result_or_problems  # type: ignore[assignment]
         lines = [
-            f"Kommunkompassen-import: {result.file} (sha256 {result.sha256[:12]}, {result.layout})",
+            f"{title}: {result.file} (sha256 {result.sha256[:12]}, {result.layout})",
             f"rader lästa: {result.rows_read}, godkända: {len(result.records)}, "
             f"avvisade: {len(result.rejected_rows)}, varningar: {len(result.warnings)}"
             + (f", exempelrader överhoppade: {result.example_rows_skipped}"

@@ -1,0 +1,1 @@
+"""Improvement initiatives registered by analysts in landing/initiatives/ (CSV/XLSX)."""

@@ -1,0 +1,112 @@
+"""Import initiatives files: landing/initiatives/ -> events -> archive, as the assessments do.
+
+Read, append the good rows as one atomic batch (its snapshot scope: the kommuner the file is
+the register of), archive the file under its sha256 with its quarantine report, then remove it
+from the landing folder. A file that cannot be read moves to landing/rejected/ with a reason.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Mapping
+from pathlib import Path
+
+from pipelines.eventlog.store import EventLog, SnapshotScope, current_payloads, records_to_table
+from pipelines.settings import Layout
+from pipelines.sources.initiatives.reader import REPORT_TITLE, read_initiatives_file
+from pipelines.sources.initiatives.streams import INITIATIVE
+from pipelines.sources.kolada.streams import KPI
+from pipelines.sources.kommunkompassen.importer import ImportOutcome
+from pipelines.sources.kommunkompassen.problems import UnreadableFile
+from pipelines.sources.kommunkompassen.report import format_report
+from pipelines.sources.landing import (
+    copy_atomically,
+    move_to_rejected,
+    waiting_files,
+    write_atomically,
+)
+
+EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "sample" / "initiatives"
+
+
+def landing_files(layout: Layout) -> list[Path]:
+    return waiting_files(layout.initiative_landing_dir)
+
+
+def known_kpis(log: EventLog) -> set[str]:
+    return set(current_payloads(log, KPI))
+
+
+def import_initiatives(
+    path: Path,
+    log: EventLog,
+    *,
+    layout: Layout,
+    batch_id: str,
+    run_id: str,
+    municipalities: Mapping[str, str],
+    networks: Collection[str],
+    remove: bool,
+) -> ImportOutcome:
+    """Import one file. `remove`: it lives in the landing folder and leaves it when done."""
+    path = Path(path)
+    try:
+        result = read_initiatives_file(path, municipalities=municipalities,
+                                       known_kpis=known_kpis(log), networks=networks)
+    except UnreadableFile as error:
+        report = format_report(error, title=REPORT_TITLE)
+        outcome = ImportOutcome(file=path.name, status="rejected", report=report,
+                                problems=[error.as_problem().to_dict()])
+        if remove:
+            outcome.rejected_to = move_to_rejected(path, layout.rejected_dir, report)
+        return outcome
+    batch = None
+    if result.records:
+        batch = log.append(
+            INITIATIVE,
+            records_to_table(result.records),
+            batch_id=batch_id,
+            snapshot=SnapshotScope(result.scope()),
+            scope_source=result.source,
+            ledger={
+                "run_id": run_id, "mode": "file", "source": result.source,
+                "scope": json.dumps(result.scope()), "pages": 1, "requests": 0,
+                "note": f"{result.rows_read} rows, {len(result.rejected_rows)} rejected",
+            },
+        )
+    report = format_report(result, title=REPORT_TITLE)
+    archive = layout.initiative_archive_dir / result.sha256
+    copy_atomically(path, archive / path.name)
+    write_atomically(archive / f"{path.name}.rapport.txt", report + "\n")
+    write_atomically(
+        archive / f"{path.name}.rapport.json",
+        json.dumps({"problems": [p.to_dict() for p in result.problems],
+                    "warnings": [w.to_dict() for w in result.warnings]},
+                   ensure_ascii=False, indent=2) + "\n",
+    )
+    if remove:
+        path.unlink(missing_ok=True)  # only now: the batch and the archive are committed
+    return ImportOutcome(
+        file=path.name, status="imported", sha256=result.sha256, rows_read=result.rows_read,
+        accepted=len(result.records), rejected_rows=len(result.rejected_rows),
+        warnings=len(result.warnings), batch=batch, report=report, archived_to=archive,
+        problems=[p.to_dict() for p in result.problems],
+    )
+
+
+def drop_examples(layout: Layout) -> list[Path]:
+    """The sample's example register into the landing folder, once per data dir (an example
+    already archived was imported before; dropping it again would undo later corrections)."""
+    import hashlib
+    import shutil
+
+    layout.initiative_landing_dir.mkdir(parents=True, exist_ok=True)
+    dropped = []
+    for example in sorted(EXAMPLES_DIR.glob("*.csv")):
+        digest = hashlib.sha256(example.read_bytes()).hexdigest()
+        if (layout.initiative_archive_dir / digest).exists():
+            continue
+        target = layout.initiative_landing_dir / example.name
+        shutil.copyfile(example, target)
+        dropped.append(target)
+    return dropped

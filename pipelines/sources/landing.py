@@ -1,0 +1,64 @@
+"""The landing folder's file handling, shared by every file-import source.
+
+A file waits in its folder under `landing/`, is read, its good rows appended as one batch, and
+only then archived under its sha256 with its quarantine report and removed; a file that cannot
+be read at all moves to `landing/rejected/` with a reason file, so it never loops. Every write
+here is atomic (a temporary name, then `os.replace`), so a crash leaves either the old or the
+new state, never half a file.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+
+class LandingPathError(ValueError):
+    """A name that points outside the landing folder (`../`, an absolute path, a symlink out)."""
+
+
+def waiting_files(folder: Path) -> list[Path]:
+    """Files waiting in `folder` (hidden and temporary files are not for us)."""
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p for p in folder.iterdir()
+        if p.is_file() and not p.name.startswith((".", "~$")) and not p.name.endswith(".tmp")
+    )
+
+
+def resolve_in(folder: Path, name: str) -> Path:
+    """The file `name` inside `folder`; refuses anything that escapes it."""
+    root = folder.resolve()
+    raw = Path(name)
+    if raw.is_absolute() or ".." in raw.parts:
+        raise LandingPathError(f"{name!r} is not a plain name inside {root}")
+    candidate = root / raw
+    resolved = candidate.resolve()
+    if not resolved.is_relative_to(root):
+        raise LandingPathError(f"{name!r} leads outside {root} (to {resolved})")
+    return candidate
+
+
+def copy_atomically(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    shutil.copyfile(source, tmp)
+    os.replace(tmp, target)
+
+
+def write_atomically(target: Path, text: str) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, target)
+
+
+def move_to_rejected(path: Path, rejected_dir: Path, report: str) -> Path:
+    """Move an unreadable file out of the landing folder, with its reason beside it."""
+    target = rejected_dir / path.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(path, target)
+    write_atomically(target.with_name(target.name + ".reason.txt"), report + "\n")
+    return target
