@@ -13,7 +13,7 @@ export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: install run test dev lint clean
+.PHONY: install run test dev daemon lint clean
 
 install: $(STAMP)
 
@@ -35,6 +35,15 @@ dev: install
 	mkdir -p $(DAGSTER_HOME)
 	test -f $(DAGSTER_HOME)/dagster.yaml || cp pipelines/instance/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
+
+# The nightly service: the schedule (02:00 Europe/Stockholm) and the sensors (landing folder,
+# run-failure alerts) on the same instance the CLI and `make dev` use. docs/operations.md has
+# systemd units for running it and the UI as services.
+daemon: install
+	mkdir -p $(DAGSTER_HOME)
+	test -f $(DAGSTER_HOME)/dagster.yaml || cp pipelines/instance/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster schedule start nightly_refresh_schedule -w workspace.yaml || true
+	$(BIN)/dagster-daemon run -w workspace.yaml
 
 lint: install
 	$(BIN)/ruff check pipelines assets tests

@@ -10,6 +10,7 @@ No `from __future__ import annotations` in assets/: Dagster inspects the annotat
 import dagster as dg
 
 from assets.ingestion import ingestion_asset
+from pipelines.jobs import FULL_TAG
 from pipelines.resources import PlatformResource
 from pipelines.sources.kolada.ingest import ingest_metadata, ingest_values
 from pipelines.sources.kolada.resource import KoladaResource
@@ -57,7 +58,8 @@ def kpi_value(
             log,
             platform.scope(),
             run_id=context.run.run_id,
-            full=kolada.full,
+            # the full_refresh job asks by tag, so its runs keep the resource's configured URL
+            full=kolada.full or context.run.tags.get(FULL_TAG) == "true",
             progress=context.log.info,
         )
     return dg.MaterializeResult(metadata=report.metadata())

@@ -8,6 +8,7 @@ only moves the `published/current` pointer, so it needs no Dagster run.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.build_vars import AsOfError, parse_as_of
+from pipelines.jobs import ORIGIN_TAG
 from pipelines.settings import Settings, SettingsError, load_settings
 from pipelines.sources.kommunkompassen.streams import KOMMUNKOMPASSEN
 
@@ -40,7 +42,8 @@ def _source_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--full", action="store_true", help="full fetch instead of incremental from_date")
     parser.add_argument(
-        "--sample-day", type=int, default=1, metavar="N", help="with --source sample: serve day N's state"
+        "--sample-day", type=int, default=None, metavar="N",
+        help="with --source sample: serve day N's state (default 1)",
     )
 
 
@@ -63,11 +66,21 @@ def _publish_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("kommunkvalitet")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kommunkvalitet",
         description="Event-sourced platform for Swedish municipal quality data (Kolada, KKiK).",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     ingest = commands.add_parser("ingest", help="fetch Kolada into the append-only event log")
     _source_options(ingest)
@@ -110,7 +123,89 @@ def build_parser() -> argparse.ArgumentParser:
         "rollback", help="point published/current at an earlier version (default: the previous)"
     )
     rollback.add_argument("version", nargs="?", help="the version to make current")
+    status = commands.add_parser(
+        "status",
+        help="per stream, job, publication, freshness and alert: is the platform healthy? "
+        "(exit 0 healthy, 1 not)",
+        description="Reads the event log, the ledger, the Dagster instance and published/ "
+        "(never the warehouse). Example: kommunkvalitet status --json | jq .problems",
+    )
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.add_argument(
+        "--max-age-hours", type=float, default=30.0, metavar="H",
+        help="a publication older than this is unhealthy (default 30: one night plus margin)",
+    )
+    history = commands.add_parser(
+        "history",
+        help="every recorded value of one key and what each publication showed",
+        description="Example: kommunkvalitet history N15428 1784 --year 2023; "
+        "kommunkvalitet history --assessment 1784 2022",
+    )
+    history.add_argument("kpi", nargs="?", help="Kolada KPI id, e.g. N15428")
+    history.add_argument("municipality", nargs="?", help="4-digit municipality code, e.g. 1784")
+    history.add_argument("--year", type=int, help="one period only")
+    history.add_argument("--gender", choices=("T", "K", "M"), help="one gender only")
+    history.add_argument("--assessment", nargs=2, metavar=("MUNICIPALITY", "YEAR"),
+                         help="a Kommunkompassen assessment instead of a KPI value")
+    history.add_argument("--json", action="store_true", help="machine-readable output")
+    diff = commands.add_parser(
+        "diff", help="what changed between two publications, per mart",
+        description="Example: kommunkvalitet diff v20261201T020512Z current --mart "
+        "mart_kkik_scorecard",
+    )
+    diff.add_argument("version_a", help="a kept version (or current)")
+    diff.add_argument("version_b", help="a kept version (or current)")
+    diff.add_argument("--mart", help="one mart, with examples of changed rows")
+    diff.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
+
+
+def _status(args: argparse.Namespace, settings: Settings) -> int:
+    from pipelines.operations.status import collect_status, render
+
+    status = collect_status(settings, max_age_hours=args.max_age_hours)
+    print(json.dumps(status.as_dict(), ensure_ascii=False, indent=2, default=str) if args.json
+          else render(status))
+    return 0 if status.healthy else 1
+
+
+def _history(args: argparse.Namespace, settings: Settings) -> int:
+    from pipelines.eventlog.store import EventLog
+    from pipelines.operations.history import assessment_history, render, value_history
+
+    log, published = EventLog(settings.layout.events_dir), settings.layout.published_dir
+    if args.assessment:
+        municipality, year = args.assessment
+        if not year.isdigit():
+            raise SettingsError(f"--assessment YEAR must be a year, got {year!r}")
+        found = assessment_history(log, published, municipality, int(year))
+        field_name = "score"
+    else:
+        if not args.kpi or not args.municipality:
+            raise SettingsError("history needs KPI and MUNICIPALITY (or --assessment "
+                                "MUNICIPALITY YEAR)")
+        found = value_history(log, published, args.kpi.upper(), args.municipality,
+                              year=args.year, gender=args.gender)
+        field_name = "value"
+    print(json.dumps(found.as_dict(), ensure_ascii=False, indent=2, default=str) if args.json
+          else render(found, value_field=field_name))
+    return 0 if found.events else 1
+
+
+def _diff(args: argparse.Namespace, settings: Settings) -> int:
+    from pipelines.operations.diff import DiffError, diff_publications, render
+
+    try:
+        diffs = diff_publications(settings.layout.published_dir, args.version_a,
+                                  args.version_b, mart=args.mart)
+    except DiffError as exc:
+        raise SettingsError(str(exc)) from exc
+    if args.json:
+        print(json.dumps([d.as_dict() for d in diffs], ensure_ascii=False, indent=2,
+                         default=str))
+    else:
+        print(render(diffs, args.version_a, args.version_b))
+    return 0
 
 
 def run_config(job: str, args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
@@ -193,13 +288,37 @@ def run_job(job_name: str, config: dict[str, Any], settings: Settings) -> bool:
 
     job = defs.resolve_job_def(job_name)
     started = time.monotonic()
-    result = job.execute_in_process(run_config=config, instance=instance, raise_on_error=False)
+    result = job.execute_in_process(
+        run_config=config, instance=instance, raise_on_error=False,
+        # the CLI alerts for its own runs (also under cron, with no daemon); the daemon's
+        # failure sensor skips runs with this tag so nothing is alerted twice
+        tags={ORIGIN_TAG: "cli"},
+    )
     _print_summary(result, time.monotonic() - started)
+    if not result.success:
+        _alert(result, settings)
     return result.success
+
+
+def _alert(result: Any, settings: Settings) -> None:
+    from pipelines.operations.alerts import alert_for_run, record_alert
+
+    failure = result.get_run_failure_event() if hasattr(result, "get_run_failure_event") else None
+    alert = alert_for_run(
+        job=result.dagster_run.job_name, run_id=result.run_id,
+        step_failures=[e for e in result.all_events if e.is_step_failure],
+        run_failure_message=failure.message if failure is not None else None,
+        ui_url=settings.ui_url, origin="cli",
+    )
+    recorded = record_alert(settings.data_dir, alert, webhook_url=settings.alert_webhook_url)
+    print(f"  alert recorded in {settings.data_dir / 'alerts.jsonl'} ({recorded.delivered})",
+          file=sys.stderr)
 
 
 def _print_summary(result: Any, seconds: float) -> None:
     from dagster import DagsterEventType
+
+    from pipelines.operations.alerts import root_cause
 
     print()
     print(f"run {result.run_id} ({result.dagster_run.job_name}): "
@@ -237,20 +356,11 @@ def _print_summary(result: Any, seconds: float) -> None:
                 print("    " + text.replace("\n", "\n    "), file=sys.stderr)
     for event in result.all_events:
         if event.is_step_failure:
-            print(f"  FAILED step {event.step_key}: {_root_cause(event.step_failure_data.error)}",
+            print(f"  FAILED step {event.step_key}: {root_cause(event.step_failure_data.error)}",
                   file=sys.stderr)
         elif event.is_step_skipped:
             print(f"  skipped {event.step_key} (an upstream step or blocking check failed)",
                   file=sys.stderr)
-
-
-def _root_cause(error: Any) -> str:
-    """Dagster wraps the exception a step raised; the operator needs the innermost one."""
-    if error is None:
-        return "unknown error"
-    while error.cause is not None:
-        error = error.cause
-    return error.message.strip()
 
 
 _SUMMARY_KEYS = (
@@ -292,6 +402,10 @@ def _rollback(settings: Settings, version: str | None) -> bool:
     return True
 
 
+# Commands that only read (event log, ledger, instance, published/): no Dagster run.
+_READERS = {"status": _status, "history": _history, "diff": _diff}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -299,10 +413,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings(source=getattr(args, "source", None))
+        if getattr(args, "sample_day", None) is not None and settings.source != "sample":
+            # a contradiction, refused before anything runs (it used to go live silently)
+            raise SettingsError(f"--sample-day needs --source sample (the source is "
+                                f"{settings.source!r})")
         if args.command == "rollback":
             return 0 if _rollback(settings, args.version) else 1
         if args.command == "assessment-template":
             return _template(args)
+        if args.command in _READERS:
+            return _READERS[args.command](args, settings)
         if args.command == "import":
             args.paths = _import_paths(args.paths)
         job = {"refresh": "nightly_refresh", "import": "assessment_refresh"}.get(

@@ -14,6 +14,7 @@ from assets.checks import check_defs
 from assets.dbt import dbt_assets_defs
 from assets.initiatives import initiative_assets
 from assets.kolada import kolada_assets
+from assets.operations import operations_checks, operations_sensors
 from assets.publish import publish_assets
 from assets.scb import scb_assets
 from pipelines.dbt_project import dbt_executable, dbt_project
@@ -25,10 +26,10 @@ defs = dg.Definitions(
         *kolada_assets, *scb_assets, *assessment_assets, *initiative_assets, *dbt_assets_defs,
         *publish_assets,
     ],
-    asset_checks=check_defs,
+    asset_checks=[*check_defs, *operations_checks],
     jobs=JOBS,
     schedules=SCHEDULES,
-    sensors=assessment_sensors,
+    sensors=[*assessment_sensors, *operations_sensors],
     resources={
         **default_resources(),
         "dbt": DbtCliResource(project_dir=dbt_project(), dbt_executable=dbt_executable()),

@@ -6,6 +6,9 @@ import dagster as dg
 
 from pipelines.sources.kommunkompassen.streams import KOMMUNKOMPASSEN
 
+FULL_TAG = "kommunkvalitet/full"
+# Runs the CLI starts carry ORIGIN_TAG=cli: the CLI alerts for them itself.
+ORIGIN_TAG = "kommunkvalitet/origin"
 INGEST_SELECTION = dg.AssetSelection.groups("ingestion")
 ASSESSMENT_SELECTION = dg.AssetSelection.assets(dg.AssetKey(list(KOMMUNKOMPASSEN.asset_key_path)))
 # Every dbt layer plus the seeds; asset selections include the checks on the selected assets,
@@ -47,7 +50,18 @@ nightly_refresh = dg.define_asset_job(
     description="The nightly refresh: ingest -> dbt build -> blocking checks -> publish.",
 )
 
-JOBS = [ingest_job, build_job, publish_job, assessment_refresh, nightly_refresh]
+# The same assets as the nightly refresh, with full snapshots instead of `from_date` (the way
+# to catch deletions an incremental fetch cannot see). Asked for by a run tag rather than by
+# resource config: run config would replace the resource's whole config, URL included.
+full_refresh = dg.define_asset_job(
+    "full_refresh",
+    selection=dg.AssetSelection.all(),
+    description="The refresh with full snapshots of every stream instead of from_date: ingest "
+    "-> dbt build -> blocking checks -> publish.",
+    tags={FULL_TAG: "true"},
+)
+
+JOBS = [ingest_job, build_job, publish_job, assessment_refresh, nightly_refresh, full_refresh]
 
 nightly_schedule = dg.ScheduleDefinition(
     name="nightly_refresh_schedule",

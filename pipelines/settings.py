@@ -8,7 +8,7 @@ to different processes.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -92,7 +92,10 @@ class Settings:
     scb_base_url: str = "https://statistikdatabasen.scb.se/api/v2"
     config_path: Path = DEFAULT_CONFIG
     publish_keep: int = 10
-    alert_webhook_url: str | None = None
+    # A secret (it may carry a token): never in a repr, a log line or an error message.
+    alert_webhook_url: str | None = field(default=None, repr=False)
+    ui_url: str = "http://127.0.0.1:3000"
+    freshness_grace_days: int = 14
 
     dagster_home_override: Path | None = None  # DAGSTER_HOME, when set
 
@@ -152,6 +155,8 @@ def load_settings(env: dict[str, str] | None = None, **overrides: object) -> Set
         config_path=config_path.expanduser().resolve(),
         publish_keep=_int(env, "KK_PUBLISH_KEEP", Settings.publish_keep),
         alert_webhook_url=env.get("KK_ALERT_WEBHOOK_URL") or None,
+        ui_url=(env.get("KK_UI_URL") or Settings.ui_url).rstrip("/"),
+        freshness_grace_days=_int(env, "KK_FRESHNESS_GRACE_DAYS", Settings.freshness_grace_days),
         dagster_home_override=Path(env["DAGSTER_HOME"]) if env.get("DAGSTER_HOME") else None,
     )
     if overrides:

@@ -204,6 +204,40 @@ def test_platform_day_two_revisions_surface_in_marts(data_dir: Path) -> None:
     assert key and key[0]["revision_count"] >= 1 and key[0]["value"] == revised["new_value"]
 
 
+def test_platform_operator_commands_tell_the_truth_after_day_two(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    day2 = current(data_dir)
+    capsys.readouterr()
+    assert main(["status", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["healthy"] is True and status["publication"]["version"] == day2.name
+    assert status["jobs"]["nightly_refresh"]["status"] == "SUCCESS"
+    streams = {s["stream"]: s for s in status["streams"]}
+    assert streams[KPI_VALUE.name]["last_batch_new"] > 0  # day 2 brought revisions
+    assert streams[POPULATION.name]["keys_alive"] == 312 * 9 * 6
+    # history: the revised value, both of its events and what each publication showed
+    revised = next(r for r in pq.read_table(day2 / "mart_revisions.parquet").to_pylist()
+                   if r["change_type"] == "value_revised")
+    kpi, municipality, year, gender = revised["entity_key"].split("|")
+    assert main(["history", kpi, municipality, "--year", year, "--gender", gender,
+                 "--json"]) == 0
+    history = json.loads(capsys.readouterr().out)
+    values = [e["payload"]["value"] for e in history["events"]]
+    assert values[-2:] == [revised["old_value"], revised["new_value"]]
+    assert all(e["source"].startswith("http://127.0.0.1") for e in history["events"])
+    shown = {p["version"]: [row[2] for row in p["rows"]] for p in history["publications"]}
+    assert shown[day2.name] == [revised["new_value"]]
+    assert revised["old_value"] in [v for vs in shown.values() for v in vs]
+    # diff: day 1's last publication against day 2's
+    versions = sorted(p.name for p in (data_dir / "published").glob("v*"))
+    day1 = versions[versions.index(day2.name) - 1]
+    assert main(["diff", day1, day2.name, "--mart", "fct_kpi_values", "--json"]) == 0
+    [facts] = json.loads(capsys.readouterr().out)
+    assert facts["changed"] > 0 and facts["added"] > 0 and facts["removed"] > 0
+    assert any(e["changes"].get("value") for e in facts["examples"])
+
+
 def test_platform_day_two_explains_every_rank_change(data_dir: Path) -> None:
     day2 = current(data_dir)
     changes = pq.read_table(day2 / "mart_rank_changes.parquet").to_pylist()
@@ -311,6 +345,12 @@ def test_platform_bad_events_block_publishing_and_keep_current(
     log.append(KPI_VALUE, records_to_table([fixed]), batch_id="99990102T000000000000Z_fix",
                snapshot=None, scope_source="test://bad-source")
     assert main(["build"]) == 0
+    # the failed publish was alerted by the CLI, and stays open until a publish succeeds
+    capsys.readouterr()
+    main(["status", "--json"])
+    status = json.loads(capsys.readouterr().out)
+    assert [a["job"] for a in status["open_alerts"]] == ["publish"]
+    assert status["open_alerts"][0]["origin"] == "cli"
 
 
 def test_platform_rollback_moves_current_back_and_says_so(data_dir: Path) -> None:

@@ -49,7 +49,8 @@ own as (
             and initiatives.start_year + {{ window - 1 }}
 ),
 
--- The peer set's unweighted mean in each of those years, the kommun itself left out.
+-- The peer set's unweighted mean in each of those years, the kommun itself left out. Means
+-- are summed exactly (exact_mean) so that a rebuild gives the same bits.
 peer_years as (
     select
         own.municipality_id,
@@ -57,8 +58,8 @@ peer_years as (
         own.kpi_id,
         own.year,
         own.side,
-        any_value(members.peer_set_name) as peer_set_name,
-        avg(peer_values.value) as peer_value
+        max(members.peer_set_name) as peer_set_name,
+        {{ exact_mean('peer_values.value') }} as peer_value
     from own
     inner join members
         on own.municipality_id = members.municipality_id
@@ -98,8 +99,8 @@ own_sides as (
         kpi_id,
         count(case when side = 'before' then 1 end) as years_before,
         count(case when side = 'after' then 1 end) as years_after,
-        avg(case when side = 'before' then value end) as mean_before,
-        avg(case when side = 'after' then value end) as mean_after
+        {{ exact_mean("case when side = 'before' then value end") }} as mean_before,
+        {{ exact_mean("case when side = 'after' then value end") }} as mean_after
     from own
     group by municipality_id, initiative_id, kpi_id
 ),
@@ -109,11 +110,13 @@ peer_sides as (
         municipality_id,
         initiative_id,
         kpi_id,
-        any_value(peer_set_name) as peer_set_name,
+        max(peer_set_name) as peer_set_name,
         count(case when side = 'before' then 1 end) as peer_years_before,
         count(case when side = 'after' then 1 end) as peer_years_after,
-        avg(case when side = 'before' then peer_value end) as peer_mean_before,
-        avg(case when side = 'after' then peer_value end) as peer_mean_after
+        {{ exact_mean("case when side = 'before' then peer_value end") }}
+            as peer_mean_before,
+        {{ exact_mean("case when side = 'after' then peer_value end") }}
+            as peer_mean_after
     from peer_years
     group by municipality_id, initiative_id, kpi_id
 ),

@@ -100,7 +100,7 @@ profile_pivot as (
         {%- for dimension in dimensions %}
         count(case when dimension = '{{ dimension }}' then percentile end)
             as {{ dimension }}_kpis_ranked,
-        avg(case when dimension = '{{ dimension }}' then percentile end)
+        {{ exact_mean("case when dimension = '" ~ dimension ~ "' then percentile end") }}
             as {{ dimension }}_mean_percentile{{ "," if not loop.last }}
         {%- endfor %}
     from profile_values
@@ -155,8 +155,8 @@ movement as (
         now.municipality_id,
         now.year,
         count(*) as development_kpis_compared,
-        -- rounded before ranking, so float noise never breaks a tie
-        round(avg(100.0 * (earlier.percentile - now.percentile)), 6)
+        -- summed exactly and rounded before ranking: a rebuild gives the same bits and ties
+        round({{ exact_mean('100.0 * (earlier.percentile - now.percentile)') }}, 6)
             as development_percentile_change
     from scored as now
     inner join scored as earlier

@@ -1,0 +1,4 @@
+"""Operating the platform: alerts, freshness, and the commands that answer "is it healthy, is
+this number current, why did it change" (`status`, `history`, `diff`). Everything here reads
+the event log, the ledger, the Dagster instance and `published/`; never the warehouse, whose
+one writer (dbt) a reader would block."""
