@@ -15,7 +15,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.ingestion import ingestion_asset
+from assets.ingestion import file_import_result, ingestion_asset
 from pipelines.resources import PlatformResource
 from pipelines.sources.kolada.ingest import new_batch_id
 from pipelines.sources.kolada.streams import MUNICIPALITY
@@ -68,23 +68,8 @@ def kommunkompassen(
             path, log, layout=layout, batch_id=new_batch_id(context.run.run_id) + f"_{number}",
             run_id=context.run.run_id, municipalities=municipalities, remove=in_landing,
         )
-        context.log.info(outcome.summary())
-        if outcome.problems:
-            context.log.warning(outcome.report)
         outcomes.append(outcome)
-    return dg.MaterializeResult(
-        metadata={
-            "files": len(outcomes),
-            "events_appended": sum(o.events_appended for o in outcomes),
-            "rejected_rows": sum(o.rejected_rows for o in outcomes),
-            "rejected_files": sum(o.status == "rejected" for o in outcomes),
-            "warnings": sum(o.warnings for o in outcomes),
-            "imports": dg.MetadataValue.json([o.metadata() for o in outcomes]),
-            "reports": dg.MetadataValue.md(
-                "\n\n".join(f"```\n{o.report}\n```" for o in outcomes) or "no files"
-            ),
-        }
-    )
+    return file_import_result(context, outcomes)
 
 
 def _sha256(path: Path) -> str:

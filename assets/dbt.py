@@ -17,6 +17,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from pipelines.build_vars import dbt_vars, iso, parse_as_of
+from pipelines.dbt_output import concise_dbt_output
 from pipelines.dbt_project import dbt_project
 from pipelines.instance import WAREHOUSE_POOL
 from pipelines.published_state import current_mart_file, current_watermark
@@ -79,12 +80,14 @@ def warehouse_models(
         "from_watermark": build_vars["from_watermark"],
         "as_of_requested": config.as_of is not None,
     }
-    invocation = dbt.cli(args, context=context, target_path=layout.dbt_target_dir)
-    for event in invocation.stream():
-        if isinstance(event, dg.Output):
-            # Recorded per mart: the publisher takes its watermark from here.
-            event = event.with_metadata({**event.metadata, **recorded})
-        yield event
+    log_file = layout.data_dir / "logs" / "dbt" / f"{context.run.run_id}.log"
+    with concise_dbt_output(log_file, context.log.info, context.log.warning):
+        invocation = dbt.cli(args, context=context, target_path=layout.dbt_target_dir)
+        for event in invocation.stream():
+            if isinstance(event, dg.Output):
+                # Recorded per mart: the publisher takes its watermark from here.
+                event = event.with_metadata({**event.metadata, **recorded})
+            yield event
 
 
 dbt_assets_defs = [warehouse_models]

@@ -36,3 +36,25 @@ def ingestion_asset(
         deps=[stream_key(d) for d in deps],
         description=f"Append-only events of {spec.name}: {spec.description} {how}",
     )
+
+
+def file_import_result(context: dg.AssetExecutionContext, outcomes: Sequence) -> dg.MaterializeResult:
+    """The materialization of a file import (assessments, initiatives): the counts the CLI
+    summary prints, each file's outcome and its quarantine report. Logs each file as it goes."""
+    for outcome in outcomes:
+        context.log.info(outcome.summary())
+        if outcome.problems:
+            context.log.warning(outcome.report)
+    return dg.MaterializeResult(
+        metadata={
+            "files": len(outcomes),
+            "events_appended": sum(o.events_appended for o in outcomes),
+            "rejected_rows": sum(o.rejected_rows for o in outcomes),
+            "rejected_files": sum(o.status == "rejected" for o in outcomes),
+            "warnings": sum(o.warnings for o in outcomes),
+            "imports": dg.MetadataValue.json([o.metadata() for o in outcomes]),
+            "reports": dg.MetadataValue.md(
+                "\n\n".join(f"```\n{o.report}\n```" for o in outcomes) or "no files"
+            ),
+        }
+    )

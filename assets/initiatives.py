@@ -7,7 +7,7 @@ No `from __future__ import annotations` in assets/: Dagster inspects the annotat
 
 import dagster as dg
 
-from assets.ingestion import ingestion_asset
+from assets.ingestion import file_import_result, ingestion_asset
 from pipelines.resources import PlatformResource
 from pipelines.sources.initiatives.importer import (
     drop_examples,
@@ -46,22 +46,8 @@ def registered(
             run_id=context.run.run_id, municipalities=municipalities, networks=networks,
             remove=True,
         )
-        context.log.info(outcome.summary())
-        if outcome.problems:
-            context.log.warning(outcome.report)
         outcomes.append(outcome)
-    return dg.MaterializeResult(
-        metadata={
-            "files": len(outcomes),
-            "events_appended": sum(o.events_appended for o in outcomes),
-            "rejected_rows": sum(o.rejected_rows for o in outcomes),
-            "rejected_files": sum(o.status == "rejected" for o in outcomes),
-            "warnings": sum(o.warnings for o in outcomes),
-            "reports": dg.MetadataValue.md(
-                "\n\n".join(f"```\n{o.report}\n```" for o in outcomes) or "no files"
-            ),
-        }
-    )
+    return file_import_result(context, outcomes)
 
 
 initiative_assets = [registered]

@@ -17,6 +17,7 @@ from assets.kolada import kolada_assets
 from assets.operations import operations_checks, operations_sensors
 from assets.publish import publish_assets
 from assets.scb import scb_assets
+from pipelines.console import concise_console_logger
 from pipelines.dbt_project import dbt_executable, dbt_project
 from pipelines.jobs import JOBS, SCHEDULES
 from pipelines.resources import default_resources
@@ -30,6 +31,7 @@ defs = dg.Definitions(
     jobs=JOBS,
     schedules=SCHEDULES,
     sensors=[*assessment_sensors, *operations_sensors],
+    loggers={"console": concise_console_logger},
     resources={
         **default_resources(),
         "dbt": DbtCliResource(project_dir=dbt_project(), dbt_executable=dbt_executable()),

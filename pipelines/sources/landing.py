@@ -62,3 +62,41 @@ def move_to_rejected(path: Path, rejected_dir: Path, report: str) -> Path:
     os.replace(path, target)
     write_atomically(target.with_name(target.name + ".reason.txt"), report + "\n")
     return target
+
+
+def archive_imported(path: Path, archive_root: Path, sha256: str, report: str,
+                     problems: list[dict], warnings: list[dict], *, remove: bool) -> Path:
+    """Archive an imported file under its sha256 with its quarantine report (text and JSON),
+    then, when it lives in the landing folder, remove it: only now, after its batch and
+    archive are committed, so a crash before this point leaves it to be imported again."""
+    import json
+
+    archive = archive_root / sha256
+    copy_atomically(path, archive / path.name)
+    write_atomically(archive / f"{path.name}.rapport.txt", report + "\n")
+    write_atomically(
+        archive / f"{path.name}.rapport.json",
+        json.dumps({"problems": problems, "warnings": warnings}, ensure_ascii=False, indent=2)
+        + "\n",
+    )
+    if remove:
+        path.unlink(missing_ok=True)
+    return archive
+
+
+def drop_examples(examples_dir: Path, landing_dir: Path, archive_root: Path) -> list[Path]:
+    """Copy bundled example files into a landing folder (the sample source), once: an example
+    already in the archive was imported before, and dropping it again would undo any
+    correction imported since."""
+    import hashlib
+
+    landing_dir.mkdir(parents=True, exist_ok=True)
+    dropped = []
+    for example in sorted(examples_dir.glob("*.csv")):
+        digest = hashlib.sha256(example.read_bytes()).hexdigest()
+        if (archive_root / digest).exists():
+            continue
+        target = landing_dir / example.name
+        shutil.copyfile(example, target)
+        dropped.append(target)
+    return dropped

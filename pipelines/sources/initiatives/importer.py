@@ -19,12 +19,8 @@ from pipelines.sources.kolada.streams import KPI
 from pipelines.sources.kommunkompassen.importer import ImportOutcome
 from pipelines.sources.kommunkompassen.problems import UnreadableFile
 from pipelines.sources.kommunkompassen.report import format_report
-from pipelines.sources.landing import (
-    copy_atomically,
-    move_to_rejected,
-    waiting_files,
-    write_atomically,
-)
+from pipelines.sources.landing import archive_imported, move_to_rejected, waiting_files
+from pipelines.sources.landing import drop_examples as drop_bundled
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "sample" / "initiatives"
 
@@ -75,17 +71,11 @@ def import_initiatives(
             },
         )
     report = format_report(result, title=REPORT_TITLE)
-    archive = layout.initiative_archive_dir / result.sha256
-    copy_atomically(path, archive / path.name)
-    write_atomically(archive / f"{path.name}.rapport.txt", report + "\n")
-    write_atomically(
-        archive / f"{path.name}.rapport.json",
-        json.dumps({"problems": [p.to_dict() for p in result.problems],
-                    "warnings": [w.to_dict() for w in result.warnings]},
-                   ensure_ascii=False, indent=2) + "\n",
+    archive = archive_imported(
+        path, layout.initiative_archive_dir, result.sha256, report,
+        [p.to_dict() for p in result.problems], [w.to_dict() for w in result.warnings],
+        remove=remove,
     )
-    if remove:
-        path.unlink(missing_ok=True)  # only now: the batch and the archive are committed
     return ImportOutcome(
         file=path.name, status="imported", sha256=result.sha256, rows_read=result.rows_read,
         accepted=len(result.records), rejected_rows=len(result.rejected_rows),
@@ -95,18 +85,5 @@ def import_initiatives(
 
 
 def drop_examples(layout: Layout) -> list[Path]:
-    """The sample's example register into the landing folder, once per data dir (an example
-    already archived was imported before; dropping it again would undo later corrections)."""
-    import hashlib
-    import shutil
-
-    layout.initiative_landing_dir.mkdir(parents=True, exist_ok=True)
-    dropped = []
-    for example in sorted(EXAMPLES_DIR.glob("*.csv")):
-        digest = hashlib.sha256(example.read_bytes()).hexdigest()
-        if (layout.initiative_archive_dir / digest).exists():
-            continue
-        target = layout.initiative_landing_dir / example.name
-        shutil.copyfile(example, target)
-        dropped.append(target)
-    return dropped
+    """The sample's example register into the landing folder, once per data dir."""
+    return drop_bundled(EXAMPLES_DIR, layout.initiative_landing_dir, layout.initiative_archive_dir)

@@ -29,11 +29,10 @@ from pipelines.sources.kommunkompassen.reader import (
 from pipelines.sources.kommunkompassen.streams import KOMMUNKOMPASSEN
 from pipelines.sources.landing import (
     LandingPathError,  # noqa: F401 - re-exported: callers catch it from here
-    copy_atomically,
+    archive_imported,
     move_to_rejected,
     resolve_in,
     waiting_files,
-    write_atomically,
 )
 
 IMPORTABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm")
@@ -144,17 +143,11 @@ def import_file(
             },
         )
     report = format_report(result)
-    archive = layout.assessment_archive_dir / result.sha256
-    copy_atomically(path, archive / path.name)
-    write_atomically(archive / f"{path.name}.rapport.txt", report + "\n")
-    write_atomically(
-        archive / f"{path.name}.rapport.json",
-        json.dumps({"problems": [p.to_dict() for p in result.problems],
-                    "warnings": [w.to_dict() for w in result.warnings]},
-                   ensure_ascii=False, indent=2) + "\n",
+    archive = archive_imported(
+        path, layout.assessment_archive_dir, result.sha256, report,
+        [p.to_dict() for p in result.problems], [w.to_dict() for w in result.warnings],
+        remove=remove,
     )
-    if remove:
-        path.unlink(missing_ok=True)  # only now: the batch and the archive are committed
     return ImportOutcome(
         file=path.name, status="imported", sha256=result.sha256, rows_read=result.rows_read,
         accepted=len(result.records), rejected_rows=len(result.rejected_rows),

@@ -7,13 +7,12 @@ report and the marts without doing anything; `live` imports only what analysts d
 
 from __future__ import annotations
 
-import hashlib
-import shutil
 from pathlib import Path
 
 import dagster as dg
 
 from pipelines.settings import Layout
+from pipelines.sources.landing import drop_examples
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "sample" / "assessments"
 
@@ -27,13 +26,5 @@ class AssessmentResource(dg.ConfigurableResource):
         undo any correction imported since."""
         if self.source != "sample":
             return []
-        layout.assessment_landing_dir.mkdir(parents=True, exist_ok=True)
-        dropped = []
-        for example in sorted(EXAMPLES_DIR.glob("*.csv")):
-            digest = hashlib.sha256(example.read_bytes()).hexdigest()
-            if (layout.assessment_archive_dir / digest).exists():
-                continue
-            target = layout.assessment_landing_dir / example.name
-            shutil.copyfile(example, target)
-            dropped.append(target)
-        return dropped
+        return drop_examples(EXAMPLES_DIR, layout.assessment_landing_dir,
+                             layout.assessment_archive_dir)
