@@ -17,6 +17,7 @@ from pipelines.instance import WAREHOUSE_POOL
 from pipelines.marts import PUBLISHED_MARTS
 from pipelines.publish.provenance import built_watermark, code_version
 from pipelines.publish.publisher import publish as publish_marts
+from pipelines.publish.versions import current_version
 from pipelines.resources import PlatformResource
 
 MART_KEYS = [dg.AssetKey([mart]) for mart in PUBLISHED_MARTS]
@@ -50,8 +51,11 @@ def publication(
     context: dg.AssetExecutionContext, platform: PlatformResource, config: PublishConfig
 ) -> dg.MaterializeResult:
     gate = evaluate_gate(context.instance, MART_KEYS, blocking_check_keys())
-    require_gate(gate)
     layout = platform.layout
+    if not gate.ok:
+        # all of them, in the run's log (the error message lists the first few)
+        context.log.error(f"{len(gate.problems)} blocking problem(s):\n" + "\n".join(gate.problems))
+    require_gate(gate, has_publication=current_version(layout.published_dir) is not None)
     result = publish_marts(
         layout.warehouse_path,
         layout.published_dir,

@@ -280,7 +280,30 @@ def _as_of(text: str | None) -> str | None:
         raise SettingsError(str(exc)) from exc
 
 
-def run_job(job_name: str, config: dict[str, Any], settings: Settings) -> bool:
+# Exit codes: 0 ok, 1 failed, 2 usage or settings error, 3 blocked by a check (a failing
+# blocking check in a build, or the publishing gate refusing).
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BLOCKED = 0, 1, 2, 3
+
+
+def exit_code(result: Any) -> int:
+    """The CLI's exit code of a finished run (see EXIT_*)."""
+    from dagster import DagsterEventType
+
+    from pipelines.operations.alerts import root_cause
+
+    if result.success:
+        return EXIT_OK
+    blocked = any(
+        e.event_specific_data.severity.value == "ERROR" and not e.event_specific_data.passed
+        for e in result.all_events if e.event_type == DagsterEventType.ASSET_CHECK_EVALUATION
+    ) or any(
+        root_cause(e.step_failure_data.error).startswith("PublishBlocked")
+        for e in result.all_events if e.is_step_failure
+    )
+    return EXIT_BLOCKED if blocked else EXIT_FAILED
+
+
+def run_job(job_name: str, config: dict[str, Any], settings: Settings) -> int:
     from pipelines.instance import shared_instance
 
     instance = shared_instance(settings)
@@ -297,7 +320,7 @@ def run_job(job_name: str, config: dict[str, Any], settings: Settings) -> bool:
     _print_summary(result, time.monotonic() - started)
     if not result.success:
         _alert(result, settings)
-    return result.success
+    return exit_code(result)
 
 
 def _alert(result: Any, settings: Settings) -> None:
@@ -345,8 +368,13 @@ def _print_summary(result: Any, seconds: float) -> None:
         if e.event_type == DagsterEventType.ASSET_CHECK_EVALUATION
     ]
     if checks:
-        failed = [c for c in checks if not c.passed]
-        print(f"  checks: {len(checks) - len(failed)} passed, {len(failed)} failed")
+        failed = [c for c in checks if not c.passed and c.severity.value == "ERROR"]
+        warned = [c for c in checks if not c.passed and c.severity.value != "ERROR"]
+        print(f"  checks: {len(checks) - len(failed) - len(warned)} passed, {len(failed)} "
+              f"failed, {len(warned)} warned")
+        for check in warned:  # a warning never blocks: one line, with what it found
+            print(f"  warning {check.asset_key.to_user_string()}:{check.check_name}: "
+                  f"{check.description or 'see the check in the UI'}")
         for check in failed:
             print(f"  FAILED check {check.asset_key.to_user_string()}:{check.check_name} "
                   f"({check.severity.value})", file=sys.stderr)
@@ -402,6 +430,15 @@ def _rollback(settings: Settings, version: str | None) -> bool:
     return True
 
 
+def _check_config(settings: Settings) -> None:
+    from pipelines.scope import ScopeError, load_scope
+
+    try:
+        load_scope(settings.config_path)
+    except ScopeError as exc:
+        raise SettingsError(f"KK_CONFIG: {exc}") from exc
+
+
 # Commands that only read (event log, ledger, instance, published/): no Dagster run.
 _READERS = {"status": _status, "history": _history, "diff": _diff}
 
@@ -425,14 +462,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _READERS[args.command](args, settings)
         if args.command == "import":
             args.paths = _import_paths(args.paths)
+        _check_config(settings)  # a misspelt key is refused before anything is fetched
         job = {"refresh": "nightly_refresh", "import": "assessment_refresh"}.get(
             args.command, args.command
         )
-        ok = run_job(job, run_config(job, args, settings), settings)
+        code = run_job(job, run_config(job, args, settings), settings)
     except SettingsError as exc:
         print(f"kommunkvalitet: {exc}", file=sys.stderr)
-        return 2
-    return 0 if ok else 1
+        return EXIT_USAGE
+    return code
 
 
 if __name__ == "__main__":

@@ -38,7 +38,9 @@ class ConciseFormatter(logging.Formatter):
     description="Concise console lines: time, step, message (KK_VERBOSE=1 for full messages).",
 )
 def concise_console_logger(init_context: dg.InitLoggerContext) -> logging.Logger:
-    logger = logging.Logger("kommunkvalitet.run",
+    # A fresh, unregistered logger per run: getLogger() would hand every run the same one and
+    # pile up handlers (each line printed once per run so far in the process).
+    logger = logging.Logger("kommunkvalitet.run",  # noqa: LOG001
                             level=init_context.logger_config["log_level"].upper())
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(ConciseFormatter(verbose=os.environ.get("KK_VERBOSE") == "1"))

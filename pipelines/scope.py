@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Any, Literal
 
@@ -61,9 +62,18 @@ def _err(path: Path, key: str, problem: str) -> ScopeError:
     return ScopeError(f"{path}: {key}: {problem}")
 
 
-def _mapping(value: Any, path: Path, key: str) -> dict[str, Any]:
+def _mapping(value: Any, path: Path, key: str, known: tuple[str, ...] | None = None
+             ) -> dict[str, Any]:
+    """`value` as a mapping; with `known`, an unknown key is an error with a did-you-mean (a
+    misspelt `municipalites:` must not silently mean "all municipalities")."""
     if not isinstance(value, dict):
         raise _err(path, key, f"expected a mapping, got {type(value).__name__}")
+    for name in value:
+        if known is not None and name not in known:
+            close = get_close_matches(str(name), known, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            where = f"{key}.{name}" if key != "(top level)" else str(name)
+            raise _err(path, where, f"unknown key (known: {', '.join(known)}){hint}")
     return value
 
 
@@ -97,8 +107,9 @@ def load_scope(path: Path) -> IngestScope:
         raise ScopeError(f"{path}: scope file not found") from exc
     except yaml.YAMLError as exc:
         raise ScopeError(f"{path}: not valid YAML: {exc}") from exc
-    root = _mapping(raw, path, "(top level)")
-    kolada = _mapping(root.get("kolada"), path, "kolada")
+    root = _mapping(raw, path, "(top level)", ("kolada", "networks", "quality_profile"))
+    kolada = _mapping(root.get("kolada"), path, "kolada",
+                      ("kpi_groups", "kpis", "municipalities", "years"))
 
     kpi_groups = _id_list(kolada.get("kpi_groups"), path, "kolada.kpi_groups",
                           KPI_GROUP_ID_RE, "GKPI118")
@@ -125,7 +136,7 @@ def load_scope(path: Path) -> IngestScope:
         if not municipalities:
             raise _err(path, "kolada.municipalities", "expected 'all' or a non-empty list")
 
-    years_raw = _mapping(kolada.get("years"), path, "kolada.years")
+    years_raw = _mapping(kolada.get("years"), path, "kolada.years", ("from", "to"))
     first = _year(years_raw.get("from"), path, "kolada.years.from")
     last = _year(years_raw.get("to"), path, "kolada.years.to")
     if first > last:
@@ -138,7 +149,7 @@ def load_scope(path: Path) -> IngestScope:
     seen: set[str] = set()
     for i, net in enumerate(networks_raw):
         key = f"networks[{i}]"
-        net = _mapping(net, path, key)
+        net = _mapping(net, path, key, ("id", "title", "members"))
         net_id = net.get("id")
         if not isinstance(net_id, str) or not _NETWORK_ID_RE.match(net_id):
             raise _err(path, f"{key}.id", f"expected an id of letters, digits, _ or -, got "
@@ -172,10 +183,7 @@ def _profile_weights(raw: Any, path: Path) -> dict[str, float]:
     """`quality_profile.weights`: a weight >= 0 per dimension; unnamed ones keep the default."""
     if raw is None:
         return dict(DEFAULT_PROFILE_WEIGHTS)
-    section = _mapping(raw, path, "quality_profile")
-    unknown = sorted(set(section) - {"weights"})
-    if unknown:
-        raise _err(path, "quality_profile", f"unknown key(s) {unknown}; expected 'weights'")
+    section = _mapping(raw, path, "quality_profile", ("weights",))
     given = _mapping(section.get("weights") or {}, path, "quality_profile.weights")
     weights = dict(DEFAULT_PROFILE_WEIGHTS)
     for name, value in given.items():

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.build_vars import AsOfError, dbt_vars, parse_as_of
-from pipelines.cli import build_parser, run_config
+from pipelines.cli import build_parser, main, run_config
 from pipelines.scope import Network
 from pipelines.settings import Layout, SettingsError, load_settings
 
@@ -89,3 +89,15 @@ def test_cli_run_config_carries_the_kolada_url_and_rate_from_the_environment() -
                      KOLADA_BASE_URL="http://127.0.0.1:8765/v3/", KOLADA_MAX_RPS="2.5")
     kolada = config["resources"]["kolada"]["config"]
     assert (kolada["base_url"], kolada["max_rps"]) == ("http://127.0.0.1:8765/v3", 2.5)
+
+
+def test_exit_codes_follow_convention(capsys: pytest.CaptureFixture[str]) -> None:
+    from pipelines.cli import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK, EXIT_USAGE
+
+    assert (EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BLOCKED) == (0, 1, 2, 3)
+    # a contradiction is a usage error before anything runs
+    assert main(["refresh", "--source", "live", "--sample-day", "2"]) == EXIT_USAGE
+    assert "--sample-day needs --source sample" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as caught:
+        main(["--version"])
+    assert caught.value.code == 0 and "kommunkvalitet" in capsys.readouterr().out

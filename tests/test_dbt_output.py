@@ -33,7 +33,7 @@ def test_progress_comes_in_tenths_and_everything_is_kept_on_disk(tmp_path: Path)
 
 
 def test_failures_and_warnings_surface_at_once(tmp_path: Path) -> None:
-    said, warned, _ = _run(tmp_path, [
+    _, warned, _ = _run(tmp_path, [
         "1 of 3 OK created sql table model main.a .... [OK in 0.1s]",
         "2 of 3 FAIL 1 not_null_a_id .... [FAIL 1 in 0.1s]",
         "Failure in test not_null_a_id (models/a.yml)",

@@ -85,3 +85,25 @@ def test_gate_refuses_a_mart_never_built_or_a_check_never_run(instance: dg.Dagst
     build(instance)
     report = evaluate_gate(instance, [MART], [SUITE])
     assert report.problems == ["mart_kkik_scorecard:gx_suite has no result (did the check run?)"]
+
+
+def test_nothing_built_yet_says_so_in_one_line(instance: dg.DagsterInstance) -> None:
+    report = evaluate_gate(instance, [MART], [SUITE, DBT_TEST])
+    with pytest.raises(PublishBlocked) as caught:
+        require_gate(report, has_publication=False)
+    message = str(caught.value)
+    assert "nothing has been built yet" in message and "\n" not in message
+    assert message.endswith("Nothing has been published yet.")
+
+
+def test_a_long_list_of_problems_is_cut_and_counted(instance: dg.DagsterInstance) -> None:
+    target = build(instance)
+    keys = [dg.AssetCheckKey(MART, f"test_{i}") for i in range(15)]
+    for key in keys:
+        check(instance, key, target, passed=False)
+    with pytest.raises(PublishBlocked) as caught:
+        require_gate(evaluate_gate(instance, [MART], keys))
+    message = str(caught.value)
+    assert "15 blocking check(s)" in message and "... and 5 more" in message
+    assert message.count("\n  - ") == 10
+    assert message.endswith("The last good publication stays current.")

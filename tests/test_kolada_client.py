@@ -202,3 +202,47 @@ def test_token_bucket_idle_time_does_not_build_a_burst_beyond_capacity() -> None
     clock.now = 100.0
     waits = [bucket.acquire() for _ in range(3)]
     assert waits == [0.0, 0.0, 0.5]
+
+
+@pytest.mark.parametrize("foreign", [
+    "http://127.0.0.2:{port}/v3/data/kpi/N15428",       # another host on this machine
+    "http://127.0.0.1:1/v3/data/kpi/N15428",            # another port
+    "https://127.0.0.1:{port}/v3/data/kpi/N15428",      # another scheme
+    "http://127.0.0.1:{port}/elsewhere/data/kpi",       # outside the base path
+])
+def test_client_never_follows_next_url_off_the_configured_base(
+    server: SampleKoladaServer, foreign: str
+) -> None:
+    url = foreign.format(port=server.port)
+    server.faults.add(r"/data/", "next_url", url=url)
+    with make_client(server.base_url) as client, pytest.raises(KoladaError) as caught:
+        fetch(client, [KPI], UNITS, [2023])
+    assert "leaves the configured base" in str(caught.value) and url in str(caught.value)
+    assert len(server.request_log.entries) == 1  # the foreign link was never requested
+
+
+def test_client_stops_a_next_url_that_loops(server: SampleKoladaServer) -> None:
+    server.faults.add(r"/data/", "next_url")  # the page links to itself
+    with make_client(server.base_url) as client, pytest.raises(KoladaError, match="paging loop"):
+        fetch(client, [KPI], UNITS, [2023])
+
+
+def test_client_caps_a_long_retry_after_and_says_so(server: SampleKoladaServer) -> None:
+    server.faults.add(r"/data/", "status", status=429, retry_after=300)
+    sleep, said = FakeSleep(), []
+    with make_client(server.base_url, sleep, retry_after_cap=20.0, progress=said.append) as c:
+        fetch(c, [KPI], UNITS, [2023])
+    assert sleep.long() == [20.0]
+    assert any("asked to wait 300 s; waiting 20 s" in line for line in said)
+
+
+def test_retry_after_reads_seconds_and_http_dates() -> None:
+    from pipelines.sources.kolada.client import _retry_after, same_base
+
+    assert _retry_after("7") == 7.0
+    assert _retry_after("Wed, 21 Oct 2026 07:28:30 GMT", now=1792567700.0) == 10.0
+    assert _retry_after("Wed, 21 Oct 2026 07:28:30 GMT", now=1792567720.0) == 0.0  # past
+    assert _retry_after("soon") is None
+    assert same_base("http://h:8/v3/data?x=1", "http://h:8/v3")
+    assert same_base("https://api.kolada.se/v3/kpi", "https://api.kolada.se:443/v3")
+    assert not same_base("http://h:8/v30/data", "http://h:8/v3")

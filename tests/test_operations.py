@@ -172,7 +172,7 @@ def test_a_failed_cli_run_alerts_without_a_daemon(tmp_path: Path, webhook: Webho
     monkeypatch.setenv("KK_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "data" / "dagster"))
     monkeypatch.setenv("KK_ALERT_WEBHOOK_URL", webhook.url)
-    assert main(["publish"]) == 1  # nothing was ever built: the publish step fails
+    assert main(["publish"]) == 3  # nothing was ever built: the gate blocks
     [row] = list(read_alerts(tmp_path / "data"))
     assert row["origin"] == "cli" and row["job"] == "publish" and row["failed_step"]
     assert webhook.received and webhook.received[0]["run_id"] == row["run_id"]

@@ -156,6 +156,22 @@ def test_platform_sample_refresh_publishes_population_profile_and_followup(data_
     assert len(reports) == 1 and "tjugo-tjugotre" in reports[0].read_text(encoding="utf-8")
 
 
+def test_platform_readme_analyst_queries_run_on_the_publication(data_dir: Path) -> None:
+    import re
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    queries = dict(re.findall(r"```sql\n-- (\w+)\n(.*?)```", readme, flags=re.DOTALL))
+    assert set(queries) == {"board", "peers", "profile"}
+    results = {}
+    for name, query in queries.items():
+        sql = query.replace("'data/published/current/", f"'{current(data_dir)}/")
+        results[name] = duckdb.connect().execute(sql).fetchall()
+    assert len(results["board"]) == 40  # Arvika's board: the 40 KKiK KPIs
+    assert 1 <= len(results["peers"]) <= 7
+    ranks = [row[0] for row in results["profile"]]
+    assert ranks == sorted(ranks) and ranks[0] == 1 and len(ranks) == 10
+
+
 def test_platform_import_cli_revises_one_assessment_and_publishes(
     data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -333,8 +349,8 @@ def test_platform_bad_events_block_publishing_and_keep_current(
     bad = value("N15428", "1784", 2023, 180.0)
     log.append(KPI_VALUE, records_to_table([bad]), batch_id="99990101T000000000000Z_bad",
                snapshot=None, scope_source="test://bad-source")
-    assert main(["build"]) == 1
-    assert main(["publish", "--force"]) == 1
+    assert main(["build"]) == 3  # blocked by a check
+    assert main(["publish", "--force"]) == 3
     err = capsys.readouterr().err
     assert "shares_within_bounds" in err
     assert "publishing blocked" in err

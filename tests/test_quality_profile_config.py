@@ -45,7 +45,7 @@ def test_a_config_without_the_section_gets_the_defaults(tmp_path: Path) -> None:
     ("quality_profile:\n  weights:\n    economy: -1\n", "expected a number >= 0"),
     ("quality_profile:\n  weights:\n    economy: high\n", "expected a number >= 0"),
     ("quality_profile:\n  weights:\n    results: 0\n", "must be above 0"),
-    ("quality_profile:\n  weigths: {}\n", "unknown key"),
+    ("quality_profile:\n  weigths: {}\n", "did you mean 'weights'?"),
 ])
 def test_bad_weights_name_the_file_and_the_key(tmp_path: Path, profile: str, message: str) -> None:
     with pytest.raises(ScopeError, match=re.escape(message)) as caught:
@@ -88,3 +88,35 @@ def test_dbt_project_defaults_equal_the_python_defaults() -> None:
 
     project = yaml.safe_load((REPO_ROOT / "dbt_project" / "dbt_project.yml").read_text("utf-8"))
     assert project["vars"]["profile_weights"] == DEFAULT_PROFILE_WEIGHTS
+
+
+@pytest.mark.parametrize("old, new, where", [
+    ("  municipalities: all", "  municipalites: all", "kolada.municipalites: unknown key"),
+    ("kolada:\n", "kolda:\n", "kolda: unknown key"),
+    ("    to: 2025", "    too: 2025", "kolada.years.too: unknown key"),
+    ("    members: [", "    member: [", "networks[0].member: unknown key"),
+])
+def test_misspelt_config_keys_are_errors_with_a_suggestion(tmp_path: Path, old: str, new: str,
+                                                            where: str) -> None:
+    text = DEFAULT_CONFIG.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "config.yaml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(ScopeError, match=re.escape(where)) as caught:
+        load_scope(path)
+    assert "did you mean" in str(caught.value)
+
+
+def test_the_cli_refuses_a_bad_config_before_anything_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pipelines.cli import main
+
+    path = tmp_path / "config.yaml"
+    path.write_text(DEFAULT_CONFIG.read_text(encoding="utf-8").replace(
+        "  municipalities: all", "  municipalites: all"), encoding="utf-8")
+    monkeypatch.setenv("KK_CONFIG", str(path))
+    monkeypatch.setenv("KK_DATA_DIR", str(tmp_path / "data"))
+    assert main(["ingest", "--source", "sample"]) == 2
+    assert "did you mean 'municipalities'" in capsys.readouterr().err
+    assert not (tmp_path / "data" / "events").exists()  # nothing was fetched

@@ -89,10 +89,26 @@ def _evaluation(execution: Any) -> Any | None:
     return data if isinstance(data, dg.AssetCheckEvaluation) else None
 
 
-def require_gate(report: GateReport) -> None:
-    if not report.ok:
-        listed = "\n".join(f"  - {p}" for p in report.problems)
+SHOWN_PROBLEMS = 10
+
+
+def require_gate(report: GateReport, *, has_publication: bool = True) -> None:
+    """Raise PublishBlocked, saying in one line why, then at most SHOWN_PROBLEMS reasons."""
+    if report.ok:
+        return
+    after = ("The last good publication stays current." if has_publication
+             else "Nothing has been published yet.")
+    never_built = any(p.endswith("has never been built") for p in report.problems)
+    if never_built and not report.results:  # no check has vouched for any build at all
         raise PublishBlocked(
-            f"publishing blocked: {len(report.problems)} blocking check(s) not passed for the "
-            f"current build:\n{listed}\nThe last good publication stays current."
+            "publishing blocked: nothing has been built yet; run `kommunkvalitet build` (or "
+            f"`kommunkvalitet refresh`) first. {after}"
         )
+    listed = "\n".join(f"  - {p}" for p in report.problems[:SHOWN_PROBLEMS])
+    more = len(report.problems) - SHOWN_PROBLEMS
+    if more > 0:
+        listed += f"\n  ... and {more} more (the publication step in the UI lists them all)"
+    raise PublishBlocked(
+        f"publishing blocked: {len(report.problems)} blocking check(s) not passed for the "
+        f"current build:\n{listed}\n{after}"
+    )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -108,7 +109,10 @@ def root_cause(error: object) -> str:
         return "unknown error"
     while getattr(error, "cause", None) is not None:
         error = error.cause  # type: ignore[attr-defined]
-    return str(getattr(error, "message", error)).strip()
+    message = str(getattr(error, "message", error)).strip()
+    # "pipelines.checks.gate.PublishBlocked: ..." -> "PublishBlocked: ...": the class says
+    # what happened, its module path only who raised it
+    return re.sub(r"^(?:[A-Za-z_]\w*\.)+([A-Za-z_]\w*: )", r"\1", message)
 
 
 def alert_for_run(

@@ -30,7 +30,7 @@ MAX_IDS_PER_SEGMENT = 25
 # The metadata endpoints are the ones the streams declare, so a new metadata stream is served
 # as soon as the sample world has objects for it.
 METADATA_PATHS = tuple(stream.endpoint for stream in METADATA_STREAMS)
-FAULT_KINDS = ("status", "slow", "truncated", "empty")
+FAULT_KINDS = ("status", "slow", "truncated", "empty", "next_url")
 
 _DATA_RE = re.compile(
     r"^/v3/data(?:/kpi/(?P<kpi>[^/]+))?(?:/municipality/(?P<municipality>[^/]+))?"
@@ -66,7 +66,8 @@ class FaultPlan:
         """Inject `kind` into the next `times` requests whose path+query matches the regex.
 
         kinds: "status" (status=503, retry_after=None), "slow" (delay=seconds, then a normal
-        answer), "truncated" (a 200 with a cut-off JSON body), "empty" (a 200 with no values).
+        answer), "truncated" (a 200 with a cut-off JSON body), "empty" (a 200 with no values),
+        "next_url" (a normal page whose next_url is `url`, default the page itself: a loop).
         """
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")
@@ -287,6 +288,10 @@ class _Handler(BaseHTTPRequestHandler):
             return 404, None
         if fault is not None and fault.kind == "empty":
             doc = {"values": [], "count": 0, "next_url": None, "previous_url": None}
+        if fault is not None and fault.kind == "next_url":
+            # a page that links elsewhere: another host or port, or back to itself (a loop)
+            doc = {**doc, "next_url": fault.opts.get("url") or
+                   f"http://{owner.host}:{owner.port}{self.path}"}
         body = json.dumps(doc, ensure_ascii=False).encode("utf-8")
         if fault is not None and fault.kind == "truncated":
             body = body[: max(1, int(len(body) * float(fault.opts.get("fraction", 0.5))))]

@@ -15,9 +15,11 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date
+from email.utils import parsedate_to_datetime
 from itertools import product
 from typing import Any, Self, TypeVar
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
@@ -84,13 +86,34 @@ def _dedupe(items: Sequence[T]) -> list[T]:
     return list(dict.fromkeys(items))
 
 
-def _retry_after(value: str | None) -> float | None:
+def _retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds from a Retry-After header: delta-seconds or an HTTP-date; None when neither."""
     if not value:
         return None
     try:
         return max(0.0, float(value))
     except ValueError:
-        return None  # HTTP-date form: fall back to our own backoff
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def same_base(url: str, base: str) -> bool:
+    """Whether `url` lies under `base`: same scheme, host and port, and inside its path."""
+    u, b = urlsplit(url), urlsplit(base)
+    default = {"http": 80, "https": 443}
+    try:
+        u_port, b_port = u.port or default.get(u.scheme), b.port or default.get(b.scheme)
+    except ValueError:
+        return False
+    prefix = b.path.rstrip("/")
+    return (u.scheme == b.scheme and u.hostname == b.hostname and u_port == b_port
+            and (u.path == prefix or u.path.startswith(prefix + "/")))
 
 
 class KoladaClient:
@@ -105,6 +128,7 @@ class KoladaClient:
         max_attempts: int = 6,
         backoff_base: float = 0.5,
         backoff_max: float = 30.0,
+        retry_after_cap: float = 60.0,
         per_page: int = 5000,
         max_in_flight: int = 4,
         progress: Callable[[str], None] | None = None,
@@ -118,6 +142,7 @@ class KoladaClient:
         self.max_attempts = max_attempts
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
+        self.retry_after_cap = retry_after_cap
         self.per_page = per_page
         self.max_in_flight = max(1, max_in_flight)
         self._progress = progress
@@ -198,7 +223,12 @@ class KoladaClient:
                 delay = retry.delay if retry.delay is not None else self._backoff(attempt)
                 self._say(f"kolada: retry {attempt}/{self.max_attempts - 1} of {url} in "
                           f"{delay:.1f}s after {last}")
-                self._sleep(min(delay, max(self.backoff_max, 300.0)))
+                if delay > self.retry_after_cap:
+                    # one server must not stall a night: wait the cap, then try again
+                    self._say(f"kolada: {url} asked to wait {delay:.0f} s; waiting "
+                              f"{self.retry_after_cap:.0f} s (the cap)")
+                    delay = self.retry_after_cap
+                self._sleep(delay)
         raise KoladaUnavailable(url, last, self.max_attempts)
 
     def fetch_all(self, url: str) -> tuple[int, list[tuple[str, list[Any]]]]:
@@ -213,7 +243,12 @@ class KoladaClient:
             doc = self.get_page(next_url)
             pages.append((next_url, doc["values"]))
             nxt = doc.get("next_url")
-            next_url = nxt if isinstance(nxt, str) and nxt.strip() else None
+            next_url = urljoin(next_url, nxt.strip()) if isinstance(nxt, str) and nxt.strip() \
+                else None
+            if next_url is not None and not same_base(next_url, self.base_url):
+                # a link off the configured API would feed a foreign host's values into the log
+                raise KoladaError(f"next_url {next_url} leaves the configured base "
+                                  f"{self.base_url} (on page {pages[-1][0]}); not followed")
         return len(pages), pages
 
     def _url(self, path: str, params: dict[str, str] | None = None) -> str:
