@@ -43,8 +43,13 @@ def read_marts(warehouse_path: Path, marts: Sequence[str]) -> dict[str, pa.Table
         if missing:
             raise MartError(f"marts missing from {warehouse_path}: {missing}")
         tables = {}
+        contracts = mart_contracts()
         for mart in marts:
-            table = con.sql(f'select * from main."{mart}"').to_arrow_table()
+            # In the contract key's order: the same state always gives the same bytes (a
+            # replay publishes byte-identical Parquet and CSV, not just the same rows).
+            key = contracts[mart].key if mart in contracts else ()
+            order = (" order by " + ", ".join(f'"{k}" nulls first' for k in key)) if key else ""
+            table = con.sql(f'select * from main."{mart}"{order}').to_arrow_table()
             nested = [f.name for f in table.schema if pat.is_nested(f.type)]
             if nested:
                 raise MartError(f"{mart} has nested columns {nested}; marts must be flat")
