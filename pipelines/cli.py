@@ -308,14 +308,19 @@ def run_job(job_name: str, config: dict[str, Any], settings: Settings) -> int:
 
     instance = shared_instance(settings)
     from pipelines.definitions import defs
+    from pipelines.operations.orphans import fail_orphaned_runs, process_tags
 
+    for run_id in fail_orphaned_runs(instance):
+        print(f"kommunkvalitet: run {run_id} was left STARTED by a process that is gone; "
+              "marked failed and its warehouse slot released", file=sys.stderr)
     job = defs.resolve_job_def(job_name)
     started = time.monotonic()
     result = job.execute_in_process(
         run_config=config, instance=instance, raise_on_error=False,
         # the CLI alerts for its own runs (also under cron, with no daemon); the daemon's
-        # failure sensor skips runs with this tag so nothing is alerted twice
-        tags={ORIGIN_TAG: "cli"},
+        # failure sensor skips runs with this tag so nothing is alerted twice. The pid and
+        # host let a later command fail this run if its process is killed.
+        tags={ORIGIN_TAG: "cli", **process_tags()},
     )
     _print_summary(result, time.monotonic() - started)
     if not result.success:
