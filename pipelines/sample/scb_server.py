@@ -18,7 +18,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Sequence
-from http.server import BaseHTTPRequestHandler
 from math import prod
 from typing import Any, Self
 from urllib.parse import urlsplit
@@ -26,7 +25,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from pipelines.sample.population import AGES, YEARS, PopulationWorld, population_world
-from pipelines.sample.server import FaultPlan, LoggedRequest, RequestLog, _Server
+from pipelines.sample.server import FaultPlan, JsonHandler, RequestLog, _Server
 from pipelines.sources.scb.streams import POPULATION_CONTENT, POPULATION_TABLE
 
 # TAB638's variables in the table's own order; Civilstand and Kon are eliminable.
@@ -212,33 +211,15 @@ class SampleScbServer:
         self.stop()
 
 
-class _ScbHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _ScbHandler(JsonHandler):
     server_version = "SampleScb/1.0"
-    timeout = 30
     owner: SampleScbServer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: the request log records what tests need."""
 
     def do_GET(self) -> None:
         self._handle("GET")
 
     def do_POST(self) -> None:
         self._handle("POST")
-
-    def _handle(self, method: str) -> None:
-        owner = self.owner
-        owner.request_log.enter()
-        started = time.monotonic()
-        status, fault_kind = 500, None
-        try:
-            status, fault_kind = self._serve(owner, method)
-        except (BrokenPipeError, ConnectionResetError):
-            status = 499
-            self.close_connection = True
-        finally:
-            owner.request_log.leave(LoggedRequest(method, self.path, started, status, fault_kind))
 
     def _serve(self, owner: SampleScbServer, method: str) -> tuple[int, str | None]:
         length = int(self.headers.get("Content-Length") or 0)
@@ -284,19 +265,6 @@ class _ScbHandler(BaseHTTPRequestHandler):
                                                                                    0.5))))]
         self._send(200, body_out)
         return 200, fault.kind if fault else None
-
-    def _json(self, code: int, doc: dict[str, Any], headers: dict[str, str] | None = None
-              ) -> None:
-        self._send(code, json.dumps(doc, ensure_ascii=False).encode("utf-8"), headers)
-
-    def _send(self, code: int, body: bytes, headers: dict[str, str] | None = None) -> None:
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
 
 
 def main(argv: list[str] | None = None) -> None:

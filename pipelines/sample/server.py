@@ -242,30 +242,55 @@ class _Answerer:
         }
 
 
-class _Handler(BaseHTTPRequestHandler):
+class JsonHandler(BaseHTTPRequestHandler):
+    """The sample servers' request handling: quiet, keep-alive, every request in the owner's
+    request log with its status and fault. Subclasses answer in `_serve(owner, method)`."""
+
     protocol_version = "HTTP/1.1"  # keep-alive, so the client's connection pool is used
-    server_version = "SampleKolada/1.0"
     timeout = 30  # an idle keep-alive connection does not pin a thread forever
-    owner: SampleKoladaServer  # set on a per-server subclass
+    owner: Any  # the server object, set on a per-server subclass
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the request log records what tests need."""
 
-    def do_GET(self) -> None:
+    def _handle(self, method: str) -> None:
         owner = self.owner
         owner.request_log.enter()
         started = time.monotonic()
         status, fault_kind = 500, None
         try:
-            status, fault_kind = self._serve(owner)
+            status, fault_kind = self._serve(owner, method)
         except (BrokenPipeError, ConnectionResetError):
             status = 499  # the client gave up (e.g. its timeout) before we answered
             self.close_connection = True
         finally:
-            owner.request_log.leave(
-                LoggedRequest("GET", self.path, started, status, fault_kind))
+            owner.request_log.leave(LoggedRequest(method, self.path, started, status, fault_kind))
 
-    def _serve(self, owner: SampleKoladaServer) -> tuple[int, str | None]:
+    def _serve(self, owner: Any, method: str) -> tuple[int, str | None]:
+        raise NotImplementedError
+
+    def _json(self, code: int, doc: dict[str, Any], headers: dict[str, str] | None = None
+              ) -> None:
+        self._send(code, json.dumps(doc, ensure_ascii=False).encode("utf-8"), headers)
+
+    def _send(self, code: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class _Handler(JsonHandler):
+    server_version = "SampleKolada/1.0"
+    owner: SampleKoladaServer
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def _serve(self, owner: SampleKoladaServer, method: str) -> tuple[int, str | None]:
         split = urlsplit(self.path)
         query = parse_qs(split.query, keep_blank_values=True)
         fault = owner.faults.take(self.path)
@@ -297,20 +322,6 @@ class _Handler(BaseHTTPRequestHandler):
             body = body[: max(1, int(len(body) * float(fault.opts.get("fraction", 0.5))))]
         self._send(200, body)
         return 200, fault.kind if fault else None
-
-    def _json(self, code: int, doc: dict[str, Any], headers: dict[str, str] | None = None
-              ) -> None:
-        self._send(code, json.dumps(doc, ensure_ascii=False).encode("utf-8"), headers)
-
-    def _send(self, code: int, body: bytes, headers: dict[str, str] | None = None) -> None:
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
-
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True

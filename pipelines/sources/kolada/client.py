@@ -23,6 +23,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from pipelines.sources.http_errors import SourceUnavailable
 from pipelines.sources.kolada.records import SourceRecord, metadata_records, value_records
 from pipelines.sources.kolada.streams import KPI_VALUE, METADATA_STREAMS, KoladaStream
 from pipelines.sources.kolada.throttle import TokenBucket
@@ -37,15 +38,10 @@ class KoladaError(Exception):
     """Kolada answered something the platform cannot use."""
 
 
-class KoladaUnavailable(KoladaError):
+class KoladaUnavailable(SourceUnavailable, KoladaError):
     """Every attempt failed; the message names the URL, the last failure and the attempts."""
 
-    def __init__(self, url: str, last_failure: str, attempts: int) -> None:
-        super().__init__(f"Kolada unavailable: {url} failed {attempts} time(s); last failure: "
-                         f"{last_failure}")
-        self.url = url
-        self.last_failure = last_failure
-        self.attempts = attempts
+    source = "Kolada"
 
 
 class SuspiciousEmptyAnswer(KoladaError):

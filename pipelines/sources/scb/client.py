@@ -22,6 +22,7 @@ from typing import Any, Self
 
 import httpx
 
+from pipelines.sources.http_errors import SourceUnavailable
 from pipelines.sources.scb.jsonstat import Dataset, JsonStatError, decode, selection_cells
 from pipelines.sources.scb.records import Provenance
 
@@ -32,15 +33,10 @@ class ScbError(Exception):
     """SCB answered something the platform cannot use."""
 
 
-class ScbUnavailable(ScbError):
+class ScbUnavailable(SourceUnavailable, ScbError):
     """Every attempt failed; names the URL, the last failure and the attempts."""
 
-    def __init__(self, url: str, last_failure: str, attempts: int) -> None:
-        super().__init__(f"SCB unavailable: {url} failed {attempts} time(s); last failure: "
-                         f"{last_failure}")
-        self.url = url
-        self.last_failure = last_failure
-        self.attempts = attempts
+    source = "SCB"
 
 
 @dataclass(frozen=True)
