@@ -19,13 +19,13 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from math import prod
-from typing import Any, Self
+from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
 
 from pipelines.sample.population import AGES, YEARS, PopulationWorld, population_world
-from pipelines.sample.server import FaultPlan, JsonHandler, RequestLog, _Server
+from pipelines.sample.server import FaultPlan, JsonHandler, LocalServer, RequestLog
 from pipelines.sources.scb.streams import POPULATION_CONTENT, POPULATION_TABLE
 
 # TAB638's variables in the table's own order; Civilstand and Kon are eliminable.
@@ -41,7 +41,9 @@ class _Refused(Exception):
         self.status = status
 
 
-class SampleScbServer:
+class SampleScbServer(LocalServer):
+    name = "sample-scb"
+
     def __init__(
         self,
         day: int = 1,
@@ -67,8 +69,8 @@ class SampleScbServer:
         self.refused = 0  # calls answered 429/403 for the call window
         self._calls: deque[float] = deque()
         self._calls_lock = threading.Lock()
-        self._httpd: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._httpd = None
+        self._thread = None
 
     @property
     def base_url(self) -> str:
@@ -182,33 +184,8 @@ class SampleScbServer:
         return [float(x) for x in block.reshape(-1)]
 
     # -- lifecycle --------------------------------------------------------------------------
-    def start(self) -> Self:
-        if self._httpd is not None:
-            return self
-        handler = type("Handler", (_ScbHandler,), {"owner": self})
-        self._httpd = _Server((self.host, self.port), handler)
-        self.port = self._httpd.server_address[1]
-        self._thread = threading.Thread(target=self._httpd.serve_forever,
-                                        kwargs={"poll_interval": 0.05},
-                                        name=f"sample-scb-{self.port}", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._httpd is None:
-            return
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._httpd = None
-        self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def handler(self) -> type[JsonHandler]:
+        return _ScbHandler
 
 
 class _ScbHandler(JsonHandler):

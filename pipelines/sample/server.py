@@ -328,12 +328,56 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
 
 
-class SampleKoladaServer:
+class LocalServer:
+    """Start/stop of a sample server on 127.0.0.1 in a daemon thread; a context manager.
+    Subclasses set `host`, `port`, `name` and return their handler class from `handler()`."""
+
+    host: str
+    port: int
+    name = "sample"
+    _httpd: _Server | None = None
+    _thread: threading.Thread | None = None
+
+    def handler(self) -> type[JsonHandler]:
+        raise NotImplementedError
+
+    def start(self) -> Self:
+        if self._httpd is not None:
+            return self
+        handler = type("Handler", (self.handler(),), {"owner": self})
+        self._httpd = _Server((self.host, self.port), handler)
+        self.port = self._httpd.server_address[1]
+        self._thread = threading.Thread(target=self._httpd.serve_forever,
+                                        kwargs={"poll_interval": 0.05},
+                                        name=f"{self.name}-{self.port}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is None:
+            return
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._httpd = None
+        self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class SampleKoladaServer(LocalServer):
     """Serves the synthetic world of `day` on 127.0.0.1; use as a context manager.
 
     Dates for from_date: the served day is `epoch` (default: today, UTC) and day d is
     `epoch - (day - d)` days, so "changed since yesterday" means "changed on the served day".
     """
+
+    name = "sample-kolada"
 
     def __init__(
         self,
@@ -355,8 +399,8 @@ class SampleKoladaServer:
         self.request_log = RequestLog()
         self.world = world(day)
         self.answerer = _Answerer(self.world, lambda: self.origin, max_page_size, self.epoch)
-        self._httpd: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._httpd = None
+        self._thread = None
 
     def date_of(self, day: int) -> date:
         """The calendar date that stands for `day` in from_date queries."""
@@ -370,33 +414,8 @@ class SampleKoladaServer:
     def base_url(self) -> str:
         return f"{self.origin}/v3"
 
-    def start(self) -> Self:
-        if self._httpd is not None:
-            return self
-        handler = type("Handler", (_Handler,), {"owner": self})
-        self._httpd = _Server((self.host, self.port), handler)
-        self.port = self._httpd.server_address[1]
-        self._thread = threading.Thread(target=self._httpd.serve_forever,
-                                        kwargs={"poll_interval": 0.05},
-                                        name=f"sample-kolada-{self.port}", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._httpd is None:
-            return
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._httpd = None
-        self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def handler(self) -> type[JsonHandler]:
+        return _Handler
 
 
 def main(argv: list[str] | None = None) -> None:
