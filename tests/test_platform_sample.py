@@ -213,7 +213,9 @@ def test_platform_day_two_revisions_surface_in_marts(data_dir: Path) -> None:
     revisions = pq.read_table(day2 / "mart_revisions.parquet").to_pylist()
     kinds = {r["change_type"] for r in revisions}
     assert {"value_revised", "value_deleted", "value_added", "kpi_retitled"} <= kinds
-    revised = next(r for r in revisions if r["change_type"] == "value_revised")
+    # a revision of the value itself (others change only the count or the status)
+    revised = next(r for r in revisions if r["change_type"] == "value_revised"
+                   and "value" in (r["changed_fields"] or "").split(","))
     assert revised["old_value"] != revised["new_value"]
     facts = pq.read_table(day2 / "fct_kpi_values.parquet")
     key = facts.filter(pc.equal(facts["entity_key"], revised["entity_key"])).to_pylist()
@@ -234,7 +236,8 @@ def test_platform_operator_commands_tell_the_truth_after_day_two(
     assert streams[POPULATION.name]["keys_alive"] == 312 * 9 * 6
     # history: the revised value, both of its events and what each publication showed
     revised = next(r for r in pq.read_table(day2 / "mart_revisions.parquet").to_pylist()
-                   if r["change_type"] == "value_revised")
+                   if r["change_type"] == "value_revised"
+                   and "value" in (r["changed_fields"] or "").split(","))
     kpi, municipality, year, gender = revised["entity_key"].split("|")
     assert main(["history", kpi, municipality, "--year", year, "--gender", gender,
                  "--json"]) == 0
