@@ -323,9 +323,25 @@ def run_job(job_name: str, config: dict[str, Any], settings: Settings) -> int:
         tags={ORIGIN_TAG: "cli", **process_tags()},
     )
     _print_summary(result, time.monotonic() - started)
+    _print_publication(result, settings)
     if not result.success:
         _alert(result, settings)
     return exit_code(result)
+
+
+def _print_publication(result: Any, settings: Settings) -> None:
+    """Where the new publication is and one query that works from any directory."""
+    for event in result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        meta = {k: v.value for k, v in materialization.metadata.items()}
+        if materialization.asset_key.to_user_string() != "publication" or not meta.get(
+                "published"):
+            continue
+        folder = (settings.layout.published_dir / str(meta["version"])).resolve()
+        board = folder / "mart_kkik_board.parquet"
+        print(f"  published to {folder} (also {settings.layout.published_dir / 'current'})")
+        print(f"  look: {sys.executable} -c \"import duckdb; print(duckdb.sql(\\\"select "
+              f"municipality_name, kpi_title, value, colour from '{board}' limit 10\\\"))\"")
 
 
 def _alert(result: Any, settings: Settings) -> None:

@@ -246,3 +246,14 @@ def test_retry_after_reads_seconds_and_http_dates() -> None:
     assert same_base("http://h:8/v3/data?x=1", "http://h:8/v3")
     assert same_base("https://api.kolada.se/v3/kpi", "https://api.kolada.se:443/v3")
     assert not same_base("http://h:8/v30/data", "http://h:8/v3")
+
+
+def test_value_progress_comes_in_tenths_of_the_plan(server: SampleKoladaServer) -> None:
+    said: list[str] = []
+    kpis, units = server.world.kpi_ids[:52], server.world.unit_ids
+    with make_client(server.base_url, progress=said.append) as client:
+        fetch(client, list(kpis), list(units), [2023])
+    chunks = [line for line in said if ": chunk " in line]
+    assert 1 < len(chunks) <= 11
+    done, plan = chunks[-1].split("chunk ")[1].split(",")[0].split("/")
+    assert done == plan and int(plan) > len(chunks)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -73,9 +74,18 @@ def value_events(data: Path) -> int:
     return EventLog(data / "events").events(KPI_VALUE).num_rows
 
 
-def test_platform_first_refresh_publishes_with_every_check_passing(data_dir: Path) -> None:
+def test_platform_first_refresh_publishes_with_every_check_passing(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     assert main(["refresh", "--source", "sample"]) == 0
     folder = current(data_dir)
+    # the summary ends with where the publication is and a query that works from anywhere
+    out = capsys.readouterr().out
+    assert f"published to {folder}" in out
+    look = next(line for line in out.splitlines() if line.startswith("  look: "))
+    shown = subprocess.run(look.removeprefix("  look: "), shell=True, cwd=tmp_path,
+                           capture_output=True, text=True, check=True, timeout=120).stdout
+    assert "municipality_name" in shown and "colour" in shown
     doc = manifest(folder)
     assert doc["synthetic"] is True
     assert set(doc["row_counts"]) == set(PUBLISHED_MARTS)

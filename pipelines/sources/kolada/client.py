@@ -325,8 +325,11 @@ class KoladaClient:
                     total_pages += chunk.pages
                     total_rows += len(chunk.records)
                     urls.append(chunk.url)
-                    self._say(f"{KPI_VALUE.name}: chunk {done}/{len(plan)}, {total_pages} "
-                              f"pages, {total_rows:,} rows, {self._rate():.1f} req/s")
+                    # a line per tenth of the plan (and the last), not one per chunk: a
+                    # full fetch of all KPIs has thousands of chunks
+                    if done * 10 // len(plan) > (done - 1) * 10 // len(plan) or done == len(plan):
+                        self._say(f"{KPI_VALUE.name}: chunk {done}/{len(plan)}, {total_pages} "
+                                  f"pages, {total_rows:,} rows, {self._rate():.1f} req/s")
                     yield chunk
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
