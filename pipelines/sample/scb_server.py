@@ -208,15 +208,9 @@ class _ScbHandler(JsonHandler):
                                              "status": owner.refuse_status})
             return owner.refuse_status, None
         fault = owner.faults.take(self.path)
-        if fault is not None and fault.kind == "status":
-            code = int(fault.opts.get("status", 503))
-            headers = {}
-            if fault.opts.get("retry_after") is not None:
-                headers["Retry-After"] = str(fault.opts["retry_after"])
-            self._json(code, {"title": f"injected fault: HTTP {code}"}, headers)
-            return code, fault.kind
-        if fault is not None and fault.kind == "slow":
-            time.sleep(float(fault.opts.get("delay", 1.0)))
+        code = self._status_fault(fault, "title")
+        if code is not None:
+            return code, "status"
         table = f"/api/v2/tables/{POPULATION_TABLE}"
         try:
             if method == "GET" and path == "/api/v2/config":

@@ -269,6 +269,20 @@ class JsonHandler(BaseHTTPRequestHandler):
     def _serve(self, owner: Any, method: str) -> tuple[int, str | None]:
         raise NotImplementedError
 
+    def _status_fault(self, fault: Fault | None, message_key: str) -> int | None:
+        """Answer an injected `status` fault (returns its code) or wait out a `slow` one
+        (returns None, and the request is answered normally)."""
+        if fault is not None and fault.kind == "status":
+            code = int(fault.opts.get("status", 503))
+            headers = {}
+            if fault.opts.get("retry_after") is not None:
+                headers["Retry-After"] = str(fault.opts["retry_after"])
+            self._json(code, {message_key: f"injected fault: HTTP {code}"}, headers)
+            return code
+        if fault is not None and fault.kind == "slow":
+            time.sleep(float(fault.opts.get("delay", 1.0)))
+        return None
+
     def _json(self, code: int, doc: dict[str, Any], headers: dict[str, str] | None = None
               ) -> None:
         self._send(code, json.dumps(doc, ensure_ascii=False).encode("utf-8"), headers)
@@ -294,15 +308,9 @@ class _Handler(JsonHandler):
         split = urlsplit(self.path)
         query = parse_qs(split.query, keep_blank_values=True)
         fault = owner.faults.take(self.path)
-        if fault is not None and fault.kind == "status":
-            code = int(fault.opts.get("status", 503))
-            headers = {}
-            if fault.opts.get("retry_after") is not None:
-                headers["Retry-After"] = str(fault.opts["retry_after"])
-            self._json(code, {"error": f"injected fault: HTTP {code}"}, headers)
-            return code, fault.kind
-        if fault is not None and fault.kind == "slow":
-            time.sleep(float(fault.opts.get("delay", 1.0)))
+        code = self._status_fault(fault, "error")
+        if code is not None:
+            return code, "status"
         try:
             doc = owner.answerer.answer(split.path, query)
         except BadRequest as exc:

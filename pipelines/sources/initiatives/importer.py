@@ -16,11 +16,11 @@ from pipelines.settings import Layout
 from pipelines.sources.initiatives.reader import REPORT_TITLE, read_initiatives_file
 from pipelines.sources.initiatives.streams import INITIATIVE
 from pipelines.sources.kolada.streams import KPI
-from pipelines.sources.kommunkompassen.importer import ImportOutcome
+from pipelines.sources.kommunkompassen.importer import ImportOutcome, archived_outcome
 from pipelines.sources.kommunkompassen.problems import UnreadableFile
 from pipelines.sources.kommunkompassen.report import format_report
-from pipelines.sources.landing import archive_imported, move_to_rejected, waiting_files
 from pipelines.sources.landing import drop_examples as drop_bundled
+from pipelines.sources.landing import move_to_rejected, waiting_files
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "sample" / "initiatives"
 
@@ -70,18 +70,8 @@ def import_initiatives(
                 "note": f"{result.rows_read} rows, {len(result.rejected_rows)} rejected",
             },
         )
-    report = format_report(result, title=REPORT_TITLE)
-    archive = archive_imported(
-        path, layout.initiative_archive_dir, result.sha256, report,
-        [p.to_dict() for p in result.problems], [w.to_dict() for w in result.warnings],
-        remove=remove,
-    )
-    return ImportOutcome(
-        file=path.name, status="imported", sha256=result.sha256, rows_read=result.rows_read,
-        accepted=len(result.records), rejected_rows=len(result.rejected_rows),
-        warnings=len(result.warnings), batch=batch, report=report, archived_to=archive,
-        problems=[p.to_dict() for p in result.problems],
-    )
+    return archived_outcome(path, result, batch, format_report(result, title=REPORT_TITLE),
+                            layout.initiative_archive_dir, remove=remove)
 
 
 def drop_examples(layout: Layout) -> list[Path]:

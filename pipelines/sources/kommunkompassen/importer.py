@@ -142,9 +142,17 @@ def import_file(
                 "note": f"{result.rows_read} rows, {len(result.rejected_rows)} rejected",
             },
         )
-    report = format_report(result)
+    return archived_outcome(path, result, batch, format_report(result),
+                            layout.assessment_archive_dir, remove=remove)
+
+
+def archived_outcome(path: Path, result, batch: BatchResult | None, report: str,
+                     archive_root: Path, *, remove: bool) -> ImportOutcome:
+    """Archive an imported file with its report and say what became of it. `result` is a
+    file import's read result (records, problems, warnings, rows_read, rejected_rows, sha256),
+    shared by the assessment and initiative imports."""
     archive = archive_imported(
-        path, layout.assessment_archive_dir, result.sha256, report,
+        path, archive_root, result.sha256, report,
         [p.to_dict() for p in result.problems], [w.to_dict() for w in result.warnings],
         remove=remove,
     )
