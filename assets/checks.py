@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import dagster as dg
 
+from pipelines import progress
 from pipelines.checks import GX_CHECK_NAME, SuiteResult
 from pipelines.checks.suites import run_warehouse_suites, suite_marts
 from pipelines.instance import WAREHOUSE_POOL
@@ -75,12 +76,13 @@ def gx_suites(
 ) -> Iterator[dg.AssetCheckResult]:
     layout = platform.layout
     selected = [key.asset_key.path[-1] for key in context.selected_asset_check_keys]
-    for suite in run_warehouse_suites(
+    for done, suite in enumerate(run_warehouse_suites(
         layout.warehouse_path,
         selected,
         previous_manifest=current_manifest(layout.published_dir),
         override_reason=config.row_count_override_reason,
-    ):
+    ), start=1):
+        progress.advance(done, len(selected), "suites")
         log = context.log.info if suite.passed else context.log.error
         log(suite.summary())
         yield _result(suite)

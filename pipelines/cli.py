@@ -8,11 +8,13 @@ only moves the `published/current` pointer, so it needs no Dagster run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
+import textwrap
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -75,22 +77,86 @@ def _version() -> str:
         return "unknown"
 
 
+# What every command's --help ends with: examples, and the environment variables it reads.
+_RUN_ENV = ("KK_DATA_DIR", "KK_CONFIG", "DAGSTER_HOME", "KK_ALERT_WEBHOOK_URL", "KK_UI_URL",
+            "KK_VERBOSE")
+_FETCH_ENV = ("KK_SOURCE", "KOLADA_BASE_URL", "KOLADA_MAX_RPS", "SCB_BASE_URL", "HTTPS_PROXY",
+              "KK_FRESHNESS_GRACE_DAYS")
+_HELP: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "ingest": (("kommunkvalitet ingest", "kommunkvalitet ingest --source sample --sample-day 2",
+                "KOLADA_BASE_URL=http://127.0.0.1:8765/v3 kommunkvalitet ingest --full"),
+               _FETCH_ENV + _RUN_ENV),
+    "refresh": (("kommunkvalitet refresh --source sample",
+                 "kommunkvalitet refresh -q            # cron: only problems and the result",
+                 "kommunkvalitet refresh --full --override-row-count 'Kolada re-based N15'"),
+                _FETCH_ENV + _RUN_ENV + ("KK_PUBLISH_KEEP",)),
+    "build": (("kommunkvalitet build", "kommunkvalitet build --as-of 2026-11-30T02:00"),
+              _RUN_ENV),
+    "publish": (("kommunkvalitet publish",
+                 "kommunkvalitet publish --allow-older 'board meeting asked for the Nov data'"),
+                _RUN_ENV + ("KK_PUBLISH_KEEP",)),
+    "import": (("kommunkvalitet import kommunkompassen_2025.xlsx",
+                "kommunkvalitet import data/landing/kommunkompassen/*.csv"),
+               _RUN_ENV + ("KK_SOURCE", "KK_PUBLISH_KEEP")),
+    "assessment-template": (("kommunkvalitet assessment-template --xlsx --out mall.xlsx",), ()),
+    "rollback": (("kommunkvalitet rollback", "kommunkvalitet rollback v20261201T020512Z"),
+                 ("KK_DATA_DIR",)),
+    "status": (("kommunkvalitet status", "kommunkvalitet status --json | jq .problems",
+                "kommunkvalitet status -q || echo unhealthy   # a monitor's probe"),
+               ("KK_DATA_DIR", "DAGSTER_HOME", "KK_FRESHNESS_GRACE_DAYS")),
+    "history": (("kommunkvalitet history N15428 1784 --year 2023",
+                 "kommunkvalitet history --assessment 1784 2022 --json"),
+                ("KK_DATA_DIR",)),
+    "diff": (("kommunkvalitet diff v20261201T020512Z current",
+              "kommunkvalitet diff v20261201T020512Z current --mart mart_kkik_scorecard --json"),
+             ("KK_DATA_DIR",)),
+}
+
+
+def _epilog(command: str) -> str:
+    examples, env = _HELP[command]
+    text = "examples:\n" + "\n".join(f"  {line}" for line in examples)
+    if env:
+        text += "\n\nenvironment (README: Settings):\n" + textwrap.fill(
+            ", ".join(env), width=78, initial_indent="  ", subsequent_indent="  ")
+    return text + "\n\nexit codes: 0 ok, 1 failed, 2 usage or settings error, 3 blocked by a check"
+
+
+def _output_options(parser: argparse.ArgumentParser, default: Any) -> None:
+    """-v/-q on the program and on every command (`kommunkvalitet -q refresh` or `refresh -q`)."""
+    loudness = parser.add_mutually_exclusive_group()
+    loudness.add_argument("-v", "--verbose", action="store_true", default=default,
+                          help="show the full run log live (Dagster's records, dbt's output)")
+    loudness.add_argument("-q", "--quiet", action="store_true", default=default,
+                          help="print only warnings, errors and the result")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kommunkvalitet",
         description="Event-sourced platform for Swedish municipal quality data (Kolada, KKiK).",
+        epilog="`kommunkvalitet COMMAND --help` shows each command's examples and settings.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    _output_options(parser, False)
     commands = parser.add_subparsers(dest="command", required=True)
-    ingest = commands.add_parser("ingest", help="fetch Kolada into the append-only event log")
+
+    def command(name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, epilog=_epilog(name),
+                                  formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs)
+        # SUPPRESS: a flag given before the command is not reset by the command's default
+        _output_options(sub, argparse.SUPPRESS)
+        return sub
+
+    ingest = command("ingest", help="fetch Kolada into the append-only event log")
     _source_options(ingest)
-    refresh = commands.add_parser(
+    refresh = command(
         "refresh", help="the nightly refresh: ingest, build, check, publish"
     )
     _source_options(refresh)
     _build_options(refresh)
     _publish_options(refresh)
-    build = commands.add_parser(
+    build = command(
         "build", help="rebuild the marts from the event log (no ingest) and run the checks"
     )
     build.add_argument(
@@ -100,11 +166,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     build.add_argument("--full-refresh", action="store_true", help="dbt --full-refresh")
     _build_options(build)
-    publish = commands.add_parser(
+    publish = command(
         "publish", help="publish the current build if every blocking check passed"
     )
     _publish_options(publish)
-    importer = commands.add_parser(
+    importer = command(
         "import",
         help="import Kommunkompassen files (CSV/XLSX) into the event log, then build, check "
         "and publish",
@@ -112,34 +178,34 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("paths", nargs="+", metavar="PATH", help="the files to import")
     _publish_options(importer)
     _build_options(importer)
-    template = commands.add_parser(
+    template = command(
         "assessment-template", help="write a ready-to-fill Kommunkompassen import file"
     )
     template.add_argument("--xlsx", action="store_true", help="Excel instead of CSV")
     template.add_argument(
         "--out", metavar="PATH", help="where to write it (default: kommunkompassen_mall.csv/.xlsx)"
     )
-    rollback = commands.add_parser(
+    rollback = command(
         "rollback", help="point published/current at an earlier version (default: the previous)"
     )
     rollback.add_argument("version", nargs="?", help="the version to make current")
-    status = commands.add_parser(
+    status = command(
         "status",
         help="per stream, job, publication, freshness and alert: is the platform healthy? "
         "(exit 0 healthy, 1 not)",
         description="Reads the event log, the ledger, the Dagster instance and published/ "
-        "(never the warehouse). Example: kommunkvalitet status --json | jq .problems",
+        "(never the warehouse). Exit 0 when healthy, 1 when not (a monitor can call it).",
     )
     status.add_argument("--json", action="store_true", help="machine-readable output")
     status.add_argument(
         "--max-age-hours", type=float, default=30.0, metavar="H",
         help="a publication older than this is unhealthy (default 30: one night plus margin)",
     )
-    history = commands.add_parser(
+    history = command(
         "history",
         help="every recorded value of one key and what each publication showed",
-        description="Example: kommunkvalitet history N15428 1784 --year 2023; "
-        "kommunkvalitet history --assessment 1784 2022",
+        description="Every event of the key (when recorded, which batch, which source URL or "
+        "file) and the value each kept publication showed: why did this number change?",
     )
     history.add_argument("kpi", nargs="?", help="Kolada KPI id, e.g. N15428")
     history.add_argument("municipality", nargs="?", help="4-digit municipality code, e.g. 1784")
@@ -148,10 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--assessment", nargs=2, metavar=("MUNICIPALITY", "YEAR"),
                          help="a Kommunkompassen assessment instead of a KPI value")
     history.add_argument("--json", action="store_true", help="machine-readable output")
-    diff = commands.add_parser(
+    diff = command(
         "diff", help="what changed between two publications, per mart",
-        description="Example: kommunkvalitet diff v20261201T020512Z current --mart "
-        "mart_kkik_scorecard",
+        description="Rows added, removed and changed per mart, read from the published files.",
     )
     diff.add_argument("version_a", help="a kept version (or current)")
     diff.add_argument("version_b", help="a kept version (or current)")
@@ -257,8 +322,12 @@ def run_config(job: str, args: argparse.Namespace, settings: Settings) -> dict[s
     if ops:
         config["ops"] = ops
     # INFO keeps the progress lines (pages, rows, rate; dbt models; suites) and drops Dagster's
-    # per-event DEBUG chatter; the full event log is still in the instance for `make dev`.
-    config["loggers"] = {"console": {"config": {"log_level": "INFO"}}}
+    # per-event DEBUG chatter (all of it is in logs/<run id>.log and the instance); --quiet
+    # keeps warnings and errors, --verbose shows everything.
+    level = ("WARNING" if getattr(args, "quiet", False)
+             else "DEBUG" if getattr(args, "verbose", False) else "INFO")
+    config["loggers"] = {"console": {"config": {
+        "log_level": level, "log_dir": str(settings.data_dir / "logs")}}}
     return config
 
 
@@ -303,8 +372,24 @@ def exit_code(result: Any) -> int:
     return EXIT_BLOCKED if blocked else EXIT_FAILED
 
 
-def run_job(job_name: str, config: dict[str, Any], settings: Settings) -> int:
+@contextlib.contextmanager
+def _live_display(enabled: bool) -> Iterator[Any]:
+    """A live display of the run's steps on a terminal (pipelines.terminal), or None."""
+    if not enabled:
+        yield None
+        return
+    from pipelines import progress
+    from pipelines.terminal import LiveDisplay
+
+    with LiveDisplay() as display, progress.listening(display):
+        yield display
+
+
+def run_job(job_name: str, config: dict[str, Any], settings: Settings, *,
+            quiet: bool = False, verbose: bool = False) -> int:
+    from pipelines.console import run_log_path
     from pipelines.instance import shared_instance
+    from pipelines.terminal import wants_live_display
 
     instance = shared_instance(settings)
     from pipelines.definitions import defs
@@ -315,21 +400,45 @@ def run_job(job_name: str, config: dict[str, Any], settings: Settings) -> int:
               "marked failed and its warehouse slot released", file=sys.stderr)
     job = defs.resolve_job_def(job_name)
     started = time.monotonic()
-    result = job.execute_in_process(
-        run_config=config, instance=instance, raise_on_error=False,
-        # the CLI alerts for its own runs (also under cron, with no daemon); the daemon's
-        # failure sensor skips runs with this tag so nothing is alerted twice. The pid and
-        # host let a later command fail this run if its process is killed.
-        tags={ORIGIN_TAG: "cli", **process_tags()},
-    )
-    _print_summary(result, time.monotonic() - started)
-    _print_publication(result, settings)
+    with _live_display(wants_live_display(quiet=quiet, verbose=verbose)) as display:
+        result = job.execute_in_process(
+            run_config=config, instance=instance, raise_on_error=False,
+            # the CLI alerts for its own runs (also under cron, with no daemon); the daemon's
+            # failure sensor skips runs with this tag so nothing is alerted twice. The pid and
+            # host let a later command fail this run if its process is killed.
+            tags={ORIGIN_TAG: "cli", **process_tags()},
+        )
+    if display is not None:
+        _print_step_table(result, display)
+    _print_summary(result, time.monotonic() - started, quiet=quiet,
+                   figures=display is None and not quiet)
+    _print_publication(result, settings, quiet=quiet)
+    log_path = run_log_path(settings.data_dir / "logs", result.run_id)
+    print(f"  full log: {log_path}", file=sys.stderr if not result.success else sys.stdout)
     if not result.success:
         _alert(result, settings)
     return exit_code(result)
 
 
-def _print_publication(result: Any, settings: Settings) -> None:
+def _step_figures(result: Any) -> dict[str, dict[str, Any]]:
+    """Per step, the headline figures of what it materialized (pages, events, version, ...)."""
+    figures: dict[str, dict[str, Any]] = {}
+    for event in result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        meta = {k: v.value for k, v in materialization.metadata.items() if k in _TABLE_KEYS}
+        figures.setdefault(event.step_key, {}).update(meta)
+    return figures
+
+
+def _print_step_table(result: Any, display: Any) -> None:
+    from rich.console import Console
+
+    from pipelines.terminal import summary_table
+
+    Console().print(summary_table(display, _step_figures(result)))
+
+
+def _print_publication(result: Any, settings: Settings, *, quiet: bool = False) -> None:
     """Where the new publication is and one query that works from any directory."""
     for event in result.get_asset_materialization_events():
         materialization = event.step_materialization_data.materialization
@@ -340,6 +449,8 @@ def _print_publication(result: Any, settings: Settings) -> None:
         folder = (settings.layout.published_dir / str(meta["version"])).resolve()
         board = folder / "mart_kkik_board.parquet"
         print(f"  published to {folder} (also {settings.layout.published_dir / 'current'})")
+        if quiet:
+            continue
         print(f"  look: {sys.executable} -c \"import duckdb; print(duckdb.sql(\\\"select "
               f"municipality_name, kpi_title, value, colour from '{board}' limit 10\\\"))\"")
 
@@ -359,23 +470,28 @@ def _alert(result: Any, settings: Settings) -> None:
           file=sys.stderr)
 
 
-def _print_summary(result: Any, seconds: float) -> None:
+def _print_summary(result: Any, seconds: float, *, quiet: bool = False,
+                   figures: bool = True) -> None:
+    """The plain summary: the result, each asset's figures (unless a table showed them), the
+    dbt build, the checks; failed steps with their root cause. --quiet: the result, warnings
+    and failures only."""
     from dagster import DagsterEventType
 
     from pipelines.operations.alerts import root_cause
 
-    print()
+    if not quiet:
+        print()
     print(f"run {result.run_id} ({result.dagster_run.job_name}): "
           f"{'SUCCESS' if result.success else 'FAILED'} in {seconds:.1f} s")
     built_as_of: dict[str, int] = {}
-    for event in result.get_asset_materialization_events():
+    for event in result.get_asset_materialization_events() if not quiet else ():
         materialization = event.step_materialization_data.materialization
         meta = {k: v.value for k, v in materialization.metadata.items()}
         if "as_of" in meta:  # a dbt model: one summary line for all of them
             built_as_of[str(meta["as_of"])] = built_as_of.get(str(meta["as_of"]), 0) + 1
             continue
         shown = {k: v for k, v in meta.items() if k in _SUMMARY_KEYS}
-        if shown:
+        if shown and figures:
             details = ", ".join(f"{k}={v}" for k, v in shown.items())
             print(f"  {materialization.asset_key.to_user_string():28s} {details}")
         if meta.get("files"):  # an assessment import: each file's quarantine report
@@ -391,8 +507,9 @@ def _print_summary(result: Any, seconds: float) -> None:
     if checks:
         failed = [c for c in checks if not c.passed and c.severity.value == "ERROR"]
         warned = [c for c in checks if not c.passed and c.severity.value != "ERROR"]
-        print(f"  checks: {len(checks) - len(failed) - len(warned)} passed, {len(failed)} "
-              f"failed, {len(warned)} warned")
+        if not quiet:
+            print(f"  checks: {len(checks) - len(failed) - len(warned)} passed, {len(failed)} "
+                  f"failed, {len(warned)} warned")
         for check in warned:  # a warning never blocks: one line, with what it found
             print(f"  warning {check.asset_key.to_user_string()}:{check.check_name}: "
                   f"{check.description or 'see the check in the UI'}")
@@ -407,15 +524,33 @@ def _print_summary(result: Any, seconds: float) -> None:
         if event.is_step_failure:
             print(f"  FAILED step {event.step_key}: {root_cause(event.step_failure_data.error)}",
                   file=sys.stderr)
-        elif event.is_step_skipped:
-            print(f"  skipped {event.step_key} (an upstream step or blocking check failed)",
-                  file=sys.stderr)
+    not_run = _steps_not_run(result)
+    if not_run and not quiet:
+        print(f"  not run (an upstream step or blocking check failed): {', '.join(not_run)}",
+              file=sys.stderr)
+
+
+def _steps_not_run(result: Any) -> list[str]:
+    """Steps of the plan that never started (this Dagster records no STEP_SKIPPED)."""
+    from pipelines.console import planned_steps
+
+    planned: list[str] = []
+    started = set()
+    for event in result.all_events:
+        if event.event_type_value == "ENGINE_EVENT" and not planned:
+            planned = planned_steps(event)
+        elif event.event_type_value == "STEP_START":
+            started.add(event.step_key)
+    return [step for step in planned if step not in started]
 
 
 _SUMMARY_KEYS = (
     "mode", "events_appended", "upserted", "deleted", "unchanged", "pages", "seconds",
     "files", "rejected_rows", "rejected_files", "warnings", "version", "message",
 )
+# the live display's table is narrower: a few figures per step
+_TABLE_KEYS = ("mode", "events_appended", "pages", "files", "rejected_rows", "version",
+               "dagster/row_count")
 
 
 def _import_paths(paths: Sequence[str]) -> list[str]:
@@ -469,6 +604,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     args = build_parser().parse_args(argv)
+    if args.verbose:
+        os.environ["KK_VERBOSE"] = "1"  # read by the run's logger and dbt's output filter
     try:
         settings = load_settings(source=getattr(args, "source", None))
         if getattr(args, "sample_day", None) is not None and settings.source != "sample":
@@ -487,7 +624,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         job = {"refresh": "nightly_refresh", "import": "assessment_refresh"}.get(
             args.command, args.command
         )
-        code = run_job(job, run_config(job, args, settings), settings)
+        code = run_job(job, run_config(job, args, settings), settings,
+                       quiet=args.quiet, verbose=args.verbose)
     except SettingsError as exc:
         print(f"kommunkvalitet: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -16,6 +16,8 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from pipelines import progress
+
 _PROGRESS = re.compile(r"^\s*(\d+) of (\d+) (OK|PASS|WARN|ERROR|FAIL|SKIP)\b")
 _DONE = re.compile(r"\bDone\. PASS=")
 _ALARM = re.compile(r"\b(WARN|ERROR|FAIL)\b|Failure in |Error in ")
@@ -50,6 +52,7 @@ class _DbtLines(io.TextIOBase):
         if match:
             self.done = max(self.done, int(match.group(1)))
             self.total = int(match.group(2))
+            progress.advance(self.done, self.total, "nodes")
             if match.group(3) in ("WARN", "ERROR", "FAIL"):
                 self.alarms += 1
                 self._warn(f"dbt: {line.strip()}")

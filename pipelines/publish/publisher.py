@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from pipelines import progress
 from pipelines.build_vars import parse_as_of
 from pipelines.checks.results import CheckResult
 from pipelines.eventlog.lock import stream_lock
@@ -157,7 +158,8 @@ def _write_version(
     tmp.mkdir()
     try:
         kpis = kpi_decimals(tables)
-        for mart, table in tables.items():
+        for done, (mart, table) in enumerate(tables.items(), start=1):
+            progress.advance(done, len(tables), "marts", mart)
             writers.write_parquet(mart, table, tmp)
             writers.write_csv(mart, table, tmp, kpis)
             if manifest["marts"][mart]["xlsx"]:

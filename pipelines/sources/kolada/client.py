@@ -23,6 +23,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from pipelines import progress
 from pipelines.sources.http_errors import SourceUnavailable
 from pipelines.sources.kolada.records import SourceRecord, metadata_records, value_records
 from pipelines.sources.kolada.streams import KPI_VALUE, METADATA_STREAMS, KoladaStream
@@ -325,6 +326,8 @@ class KoladaClient:
                     total_pages += chunk.pages
                     total_rows += len(chunk.records)
                     urls.append(chunk.url)
+                    progress.advance(done, len(plan), "chunks",
+                                     f"{total_pages} pages, {total_rows:,} rows")
                     # a line per tenth of the plan (and the last), not one per chunk: a
                     # full fetch of all KPIs has thousands of chunks
                     if done * 10 // len(plan) > (done - 1) * 10 // len(plan) or done == len(plan):

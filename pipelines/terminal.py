@@ -1,0 +1,167 @@
+"""The live display of a run on a terminal: one line per step, a bar where the step knows its
+size (Kolada value chunks, dbt nodes, GX suites, published marts), the elapsed time and the
+step's latest message; warnings and errors print above it as they happen. Used only when
+stdout and stderr are both terminals (and not --quiet/--verbose): piped or under cron the run
+prints the concise plain lines of pipelines.console instead.
+
+Built on rich's Progress (a well-kept library the Dagster stack already installs).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, Self
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Column, Table
+from rich.text import Text
+
+_GLYPHS = {"succeeded": ("✓", "green"), "failed": ("✗", "bold red"), "skipped": ("–", "yellow")}
+
+
+def wants_live_display(*, quiet: bool, verbose: bool) -> bool:
+    return not quiet and not verbose and sys.stdout.isatty() and sys.stderr.isatty()
+
+
+@dataclass
+class StepLine:
+    task: TaskID
+    started: float
+    finished: float | None = None
+    outcome: str = "running"
+    unit: str = ""
+
+    def seconds(self) -> float:
+        return (self.finished or time.monotonic()) - self.started
+
+
+class _CountColumn(ProgressColumn):
+    """`12/63 chunks` when the step knows its size, nothing otherwise."""
+
+    def render(self, task: Task) -> Text:
+        unit = task.fields.get("unit", "")
+        if task.total is None or not unit:
+            return Text("")
+        return Text(f"{int(task.completed)}/{int(task.total)} {unit}", style="cyan")
+
+
+@dataclass
+class LiveDisplay:
+    """A ProgressListener (pipelines.progress) drawing on stderr; use as a context manager."""
+
+    console: Console = field(default_factory=lambda: Console(stderr=True))
+    steps: dict[str, StepLine] = field(default_factory=dict)
+    _current: str | None = None
+
+    def __post_init__(self) -> None:
+        self.progress = Progress(
+            SpinnerColumn(finished_text=" "),
+            TextColumn("{task.fields[glyph]}"),
+            TextColumn("{task.description}",
+                       table_column=Column(no_wrap=True, min_width=28, max_width=34)),
+            BarColumn(bar_width=20),
+            _CountColumn(table_column=Column(no_wrap=True)),
+            TimeElapsedColumn(),
+            TextColumn("[dim]{task.fields[detail]}",
+                       table_column=Column(no_wrap=True, overflow="ellipsis", ratio=1)),
+            console=self.console,
+            redirect_stdout=True,
+            redirect_stderr=True,
+            transient=False,
+        )
+
+    def __enter__(self) -> Self:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for name, line in self.steps.items():
+            if line.outcome == "running":  # the run ended without telling us
+                self._finish(name, "failed" if exc[0] else "succeeded")
+            elif line.outcome == "planned":  # never started: a step before it failed
+                self.progress.update(line.task, detail="skipped: an upstream step or check "
+                                     "failed")
+                self._finish(name, "skipped")
+        self.progress.stop()
+
+    # -- ProgressListener ------------------------------------------------------------------
+    def step_event(self, step: str, kind: str) -> None:
+        if kind == "planned" and step not in self.steps:  # shown waiting, clock not running
+            task = self.progress.add_task(step, total=None, start=False, glyph="·",
+                                          detail="waiting", unit="")
+            self.steps[step] = StepLine(task, time.monotonic(), outcome="planned")
+        elif kind == "started":
+            line = self.steps.get(step)
+            if line is None:
+                task = self.progress.add_task(step, total=None, glyph=" ", detail="", unit="")
+                self.steps[step] = StepLine(task, time.monotonic())
+            else:
+                self.progress.reset(line.task, total=None, start=True, glyph=" ", detail="")
+                line.started, line.outcome = time.monotonic(), "running"
+            self._current = step
+        elif kind in _GLYPHS:
+            if step not in self.steps:
+                self.step_event(step, "planned")
+            self._finish(step, kind)
+
+    def advance(self, done: int, total: int | None, unit: str, detail: str) -> None:
+        line = self.steps.get(self._current or "")
+        if line is None:
+            return
+        line.unit = unit
+        self.progress.update(line.task, completed=done, total=total, unit=unit,
+                             **({"detail": detail} if detail else {}))
+
+    def note(self, message: str) -> None:
+        line = self.steps.get(self._current or "")
+        if line is not None:
+            self.progress.update(line.task, detail=message.splitlines()[0][:90])
+
+    def warn(self, line: str) -> None:
+        self.progress.console.print(Text(line, style="yellow"))
+
+    # -- internals -------------------------------------------------------------------------
+    def _finish(self, step: str, outcome: str) -> None:
+        line = self.steps[step]
+        if line.finished is not None:
+            return
+        if line.outcome == "planned":
+            line.started = time.monotonic()
+        line.finished, line.outcome = time.monotonic(), outcome
+        glyph, style = _GLYPHS.get(outcome, ("?", ""))
+        task = self.progress.tasks[line.task]
+        if outcome == "succeeded":  # a full bar; a failed step keeps the bar where it stopped
+            total = task.total if task.total is not None else 1
+            self.progress.update(line.task, total=total, completed=total)
+        elif task.total is None:
+            self.progress.update(line.task, total=1, completed=0)
+        self.progress.update(line.task, glyph=f"[{style}]{glyph}[/]")
+        self.progress.stop_task(line.task)
+
+
+def summary_table(display: LiveDisplay, figures: dict[str, dict[str, Any]]) -> Table:
+    """The final table: every step with its outcome, seconds and headline figures."""
+    table = Table(title=None, show_edge=False, pad_edge=False, header_style="bold")
+    table.add_column("step")
+    table.add_column("result")
+    table.add_column("seconds", justify="right")
+    table.add_column("figures", overflow="fold")
+    for name, line in display.steps.items():
+        glyph, style = _GLYPHS.get(line.outcome, ("?", ""))
+        shown = figures.get(name, {})
+        table.add_row(name, Text(f"{glyph} {line.outcome}", style=style),
+                      f"{line.seconds():.1f}",
+                      ", ".join(f"{k}={v}" for k, v in shown.items()))
+    return table
