@@ -13,7 +13,7 @@ export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: install run test dev daemon lint clean
+.PHONY: install run test dev daemon docs lint clean
 
 install: $(STAMP)
 
@@ -44,6 +44,11 @@ daemon: install
 	test -f $(DAGSTER_HOME)/dagster.yaml || cp pipelines/instance/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster schedule start nightly_refresh_schedule -w workspace.yaml || true
 	$(BIN)/dagster-daemon run -w workspace.yaml
+
+# The dbt docs site (models, columns, tests, lineage, the warehouse's catalog) for the data dir:
+# one self-contained HTML file, $(KK_DATA_DIR)/dbt/docs/static_index.html.
+docs: install
+	$(BIN)/kommunkvalitet docs
 
 lint: install
 	$(BIN)/ruff check pipelines assets tests

@@ -15,11 +15,15 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 from pipelines.build_vars import dbt_vars, iso, parse_as_of
+from pipelines.dbt_checks import test_description
+from pipelines.dbt_metadata import ModelFigures, model_figures, relations
 from pipelines.dbt_output import concise_dbt_output
 from pipelines.dbt_project import dbt_project
 from pipelines.instance import WAREHOUSE_POOL
+from pipelines.marts import mart_contracts
 from pipelines.published_state import current_mart_file, current_watermark
 from pipelines.resources import PlatformResource
 
@@ -39,6 +43,15 @@ class WarehouseTranslator(DagsterDbtTranslator):
         fqn = props.get("fqn", [])
         layer = next((_LAYER_GROUPS[p] for p in fqn if p in _LAYER_GROUPS), None)
         return spec.replace_attributes(group_name=layer) if layer else spec
+
+    def get_asset_check_spec(
+        self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str,
+        project: DbtProject | None,
+    ) -> dg.AssetCheckSpec | None:
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        return spec._replace(description=test_description(manifest["nodes"][unique_id]))
 
 
 class BuildConfig(dg.Config):
@@ -62,15 +75,7 @@ def warehouse_models(
 ) -> Iterator[Any]:
     layout = platform.layout
     as_of = parse_as_of(config.as_of) if config.as_of else platform.event_log().watermark()
-    scope = platform.scope()
-    build_vars = dbt_vars(
-        layout=layout,
-        as_of=as_of,
-        previous_watermark=current_watermark(layout.published_dir),
-        networks=scope.networks,
-        previous_scorecard=current_mart_file(layout.published_dir, "mart_kkik_scorecard"),
-        profile_weights=scope.profile_weights,
-    )
+    build_vars = _build_vars(platform, as_of)
     context.log.info(f"dbt build as of {iso(as_of) or '(empty event log)'}; vars {build_vars}")
     args = ["build", "--vars", json.dumps(build_vars)]
     if config.full_refresh:
@@ -81,13 +86,84 @@ def warehouse_models(
         "as_of_requested": config.as_of is not None,
     }
     log_file = layout.data_dir / "logs" / "dbt" / f"{context.run.run_id}.log"
+    # The events are held until dbt has exited, so each model's row count can be read from the
+    # warehouse without a second process opening it beside dbt's writer (dbt_metadata).
+    events: list[Any] = []
+    failure: Exception | None = None
     with concise_dbt_output(log_file, context.log.info, context.log.warning):
         invocation = dbt.cli(args, context=context, target_path=layout.dbt_target_dir)
-        for event in invocation.stream():
-            if isinstance(event, dg.Output):
-                # Recorded per mart: the publisher takes its watermark from here.
-                event = event.with_metadata({**event.metadata, **recorded})
-            yield event
+        try:
+            events.extend(invocation.stream())
+        except DagsterDbtCliRuntimeError as exc:  # a failed build still reports what it built
+            failure = exc
+    built = [str(e.metadata["unique_id"].value) for e in events
+             if isinstance(e, dg.Output) and "unique_id" in e.metadata]
+    figures = model_figures(layout.warehouse_path, built, relations(dbt_project().manifest_path),
+                            previews=_mart_previews())
+    for event in events:
+        if isinstance(event, dg.Output):
+            # Recorded per mart: the publisher takes its watermark from here.
+            event = event.with_metadata(
+                {**event.metadata, **recorded, **_figures_metadata(event, figures)})
+        yield event
+    if failure is not None:
+        raise failure
+
+
+def _build_vars(platform: PlatformResource, as_of: Any) -> dict[str, Any]:
+    layout, scope = platform.layout, platform.scope()
+    return dbt_vars(
+        layout=layout,
+        as_of=as_of,
+        previous_watermark=current_watermark(layout.published_dir),
+        networks=scope.networks,
+        previous_scorecard=current_mart_file(layout.published_dir, "mart_kkik_scorecard"),
+        profile_weights=scope.profile_weights,
+    )
+
+
+@dg.op(
+    pool=WAREHOUSE_POOL,
+    description="`dbt docs generate --static`: one self-contained HTML file of every model, "
+    "column, test and the lineage, with the warehouse's catalog (row counts, types) when it "
+    "has been built. In the warehouse pool: dbt reads the warehouse for the catalog.",
+)
+def dbt_docs_site(context: dg.OpExecutionContext, dbt: DbtCliResource,
+                  platform: PlatformResource) -> str:
+    layout = platform.layout
+    target = layout.data_dir / "dbt" / "docs"
+    args = ["docs", "generate", "--static",
+            "--vars", json.dumps(_build_vars(platform, platform.event_log().watermark()))]
+    if not layout.warehouse_path.exists():
+        args.append("--empty-catalog")  # nothing built yet: the models without row figures
+    log_file = layout.data_dir / "logs" / "dbt" / f"{context.run.run_id}.log"
+    with concise_dbt_output(log_file, context.log.info, context.log.warning):
+        dbt.cli(args, target_path=target, raise_on_error=True).wait()
+    site = target / "static_index.html"
+    context.log.info(f"dbt docs site: {site}")
+    return str(site)
+
+
+@dg.job(name="dbt_docs", description="Build the dbt docs site under $KK_DATA_DIR/dbt/docs/.")
+def dbt_docs_job() -> None:
+    dbt_docs_site()
+
+
+def _mart_previews() -> dict[str, tuple[str, tuple[str, ...]]]:
+    return {f"model.kommunkvalitet.{name}": (name, contract.key)
+            for name, contract in mart_contracts().items()}
+
+
+def _figures_metadata(event: dg.Output, figures: Mapping[str, ModelFigures]) -> dict[str, Any]:
+    found = figures.get(str(event.metadata["unique_id"].value)) if "unique_id" in event.metadata \
+        else None
+    if found is None:
+        return {}
+    meta: dict[str, Any] = {"dagster/row_count": dg.MetadataValue.int(found.rows)}
+    if found.preview is not None:
+        meta["preview"] = dg.MetadataValue.md(found.preview)
+    return meta
 
 
 dbt_assets_defs = [warehouse_models]
+dbt_jobs = [dbt_docs_job]

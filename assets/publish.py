@@ -8,6 +8,9 @@ No `from __future__ import annotations`: Dagster resolves the config annotation 
 time and cannot resolve it from a string.
 """
 
+from pathlib import Path
+from typing import Any
+
 import dagster as dg
 
 from assets.checks import gx_check_keys
@@ -75,8 +78,25 @@ def publication(
             "version": result.version,
             "message": result.message,
             "checks_passed": len(gate.passed),
+            **_publication_metadata(result.path, result.manifest),
         }
     )
+
+
+def _publication_metadata(path: Path | None, manifest: dict | None) -> dict[str, Any]:
+    """What the UI shows of a new publication: where it is, as of when, each mart's rows."""
+    if path is None or manifest is None:
+        return {}
+    rows = manifest.get("row_counts") or {}
+    table = "| mart | rows |\n|---|---:|\n" + "\n".join(
+        f"| {mart} | {count:,} |" for mart, count in sorted(rows.items()))
+    return {
+        "path": dg.MetadataValue.path(str(path)),
+        "published_as_of": manifest.get("as_of"),  # not "as_of": that marks a dbt model
+        "synthetic": bool(manifest.get("synthetic")),
+        "dagster/row_count": dg.MetadataValue.int(sum(int(n) for n in rows.values())),
+        "marts": dg.MetadataValue.md(table),
+    }
 
 
 publish_assets = [publication]

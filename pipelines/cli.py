@@ -33,6 +33,7 @@ _JOB_OPS = {
     "publish": ("publication",),
     "assessment_refresh": (ASSESSMENT_OP, "warehouse_models", "gx_suites", "publication"),
     "nightly_refresh": ("warehouse_models", "gx_suites", "publication"),
+    "dbt_docs": (),
 }
 
 
@@ -107,6 +108,8 @@ _HELP: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "history": (("kommunkvalitet history N15428 1784 --year 2023",
                  "kommunkvalitet history --assessment 1784 2022 --json"),
                 ("KK_DATA_DIR",)),
+    "docs": (("kommunkvalitet docs   # then open the printed static_index.html",),
+             ("KK_DATA_DIR", "KK_CONFIG", "DAGSTER_HOME")),
     "diff": (("kommunkvalitet diff v20261201T020512Z current",
               "kommunkvalitet diff v20261201T020512Z current --mart mart_kkik_scorecard --json"),
              ("KK_DATA_DIR",)),
@@ -222,6 +225,10 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("version_b", help="a kept version (or current)")
     diff.add_argument("--mart", help="one mart, with examples of changed rows")
     diff.add_argument("--json", action="store_true", help="machine-readable output")
+    command("docs", help="build the dbt docs site (models, columns, tests, lineage) into "
+            "$KK_DATA_DIR/dbt/docs/static_index.html",
+            description="Runs `dbt docs generate --static` in the warehouse pool, with the "
+            "catalog of the current warehouse (or none before the first build).")
     return parser
 
 
@@ -621,11 +628,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "import":
             args.paths = _import_paths(args.paths)
         _check_config(settings)  # a misspelt key is refused before anything is fetched
-        job = {"refresh": "nightly_refresh", "import": "assessment_refresh"}.get(
-            args.command, args.command
-        )
+        job = {"refresh": "nightly_refresh", "import": "assessment_refresh",
+               "docs": "dbt_docs"}.get(args.command, args.command)
         code = run_job(job, run_config(job, args, settings), settings,
                        quiet=args.quiet, verbose=args.verbose)
+        if job == "dbt_docs" and code == EXIT_OK:
+            site = (settings.data_dir / "dbt" / "docs" / "static_index.html").resolve()
+            print(f"  dbt docs: open file://{site} in a browser (one self-contained file)")
     except SettingsError as exc:
         print(f"kommunkvalitet: {exc}", file=sys.stderr)
         return EXIT_USAGE

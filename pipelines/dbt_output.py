@@ -89,4 +89,5 @@ def concise_dbt_output(log_file: Path, say: Callable[[str], None],
     finally:
         sys.stdout = saved
         sink.close()
-        say(f"dbt: {sink.done}/{sink.total} nodes done; full dbt output in {log_file}")
+        done = f"{sink.done}/{sink.total} nodes done; " if sink.total else ""
+        say(f"dbt: {done}full dbt output in {log_file}")

@@ -11,7 +11,7 @@ from dagster_dbt import DbtCliResource
 
 from assets.assessment import assessment_assets, assessment_sensors
 from assets.checks import check_defs
-from assets.dbt import dbt_assets_defs
+from assets.dbt import dbt_assets_defs, dbt_jobs
 from assets.initiatives import initiative_assets
 from assets.kolada import kolada_assets
 from assets.operations import operations_checks, operations_sensors
@@ -28,7 +28,7 @@ defs = dg.Definitions(
         *publish_assets,
     ],
     asset_checks=[*check_defs, *operations_checks],
-    jobs=JOBS,
+    jobs=[*JOBS, *dbt_jobs],
     schedules=SCHEDULES,
     sensors=[*assessment_sensors, *operations_sensors],
     loggers={"console": concise_console_logger},

@@ -90,3 +90,16 @@ def test_definitions_published_marts_are_exactly_the_contracted_marts() -> None:
     assert set(PUBLISHED_MARTS) == flagged == set(mart_contracts())
     for mart, contract in mart_contracts().items():
         assert list(models[mart]["columns"]) == list(contract.column_names), mart
+
+
+def test_every_check_says_what_it_checks() -> None:
+    from pipelines.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    undescribed = [k.to_user_string() for k in graph.asset_check_keys
+                   if not graph.get_check_spec(k).description]
+    assert not undescribed
+    described = {k.to_user_string(): graph.get_check_spec(k).description
+                 for k in graph.asset_check_keys}
+    assert described["mart_kkik_scorecard:not_null_mart_kkik_scorecard_direction"] == (
+        "direction always has a value (dbt test, blocks publishing when it fails)")

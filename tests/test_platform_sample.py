@@ -97,6 +97,43 @@ def test_platform_first_refresh_publishes_with_every_check_passing(
     assert value_events(data_dir) > 100_000
 
 
+def test_platform_ui_shows_row_counts_previews_and_the_publication(data_dir: Path) -> None:
+    import dagster as dg
+
+    from pipelines.instance import shared_instance
+    from pipelines.settings import load_settings
+
+    folder = current(data_dir)
+    doc = manifest(folder)
+    instance = shared_instance(load_settings())
+
+    def latest(key: list[str]) -> dict:
+        event = instance.get_latest_materialization_event(dg.AssetKey(key))
+        return {k: v.value for k, v in event.asset_materialization.metadata.items()}
+
+    for mart in ("mart_kkik_scorecard", "dim_municipality"):
+        meta = latest([mart])
+        assert meta["dagster/row_count"] == doc["row_counts"][mart]
+        header = meta["preview"].splitlines()[0]
+        assert header.startswith("| ") and doc["marts"][mart]["columns"][0] in header
+        assert len(meta["preview"].splitlines()) == 2 + 5
+    assert latest(["int_kpi_values_current"])["dagster/row_count"] > 0  # not only the marts
+    publication = latest(["publication"])
+    assert publication["path"] == str(folder)
+    assert publication["dagster/row_count"] == sum(doc["row_counts"].values())
+    assert f"| mart_kkik_board | {doc['row_counts']['mart_kkik_board']:,} |" in publication["marts"]
+
+
+def test_platform_docs_builds_the_dbt_site_with_the_catalog(
+        data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["docs"]) == 0
+    site = data_dir / "dbt" / "docs" / "static_index.html"
+    assert f"file://{site.resolve()}" in capsys.readouterr().out
+    catalog = json.loads((data_dir / "dbt" / "docs" / "catalog.json").read_text())
+    assert "model.kommunkvalitet.mart_kkik_scorecard" in catalog["nodes"]  # read the warehouse
+    assert "mart_kkik_scorecard" in site.read_text(encoding="utf-8")
+
+
 def test_platform_published_files_equal_the_warehouse_marts(data_dir: Path) -> None:
     folder = current(data_dir)
     expected = warehouse_hashes(data_dir, list(PUBLISHED_MARTS))
