@@ -12,7 +12,7 @@ from datetime import date
 
 import dagster as dg
 
-from pipelines.jobs import ORIGIN_TAG
+from pipelines.jobs import ORIGIN_TAG, full_refresh, nightly_publish, nightly_refresh
 from pipelines.operations.alerts import alert_for_run, record_alert
 from pipelines.operations.freshness import kpi_freshness
 from pipelines.resources import PlatformResource
@@ -70,5 +70,27 @@ def kpi_freshness_check(
     )
 
 
+# The stage-1 run a stage-2 run follows (pipelines.jobs: a night is two runs).
+AFTER_TAG = "kommunkvalitet/after"
+
+
+@dg.run_status_sensor(
+    name="nightly_publish_sensor",
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[nightly_refresh, full_refresh],
+    request_job=nightly_publish,
+    # Stage 2 of the night: without it the schedule would only ingest.
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="After a successful nightly_refresh or full_refresh (the ingest), starts "
+    "nightly_publish: build, blocking checks, publish. Runs the CLI started are chained by "
+    "the CLI itself.",
+)
+def nightly_publish_sensor(context: dg.RunStatusSensorContext) -> dg.RunRequest | None:
+    run = context.dagster_run
+    if run.tags.get(ORIGIN_TAG) == "cli":
+        return None
+    return dg.RunRequest(run_key=f"after-{run.run_id}", tags={AFTER_TAG: run.run_id})
+
+
 operations_checks = [kpi_freshness_check]
-operations_sensors = [run_failure_alert_sensor]
+operations_sensors = [run_failure_alert_sensor, nightly_publish_sensor]

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.build_vars import AsOfError, parse_as_of
-from pipelines.jobs import ORIGIN_TAG
+from pipelines.jobs import NEXT_STAGE, ORIGIN_TAG
 from pipelines.settings import Settings, SettingsError, load_settings
 from pipelines.sources.kommunkompassen.streams import KOMMUNKOMPASSEN
 
@@ -32,7 +32,9 @@ _JOB_OPS = {
     "build": ("warehouse_models", "gx_suites"),
     "publish": ("publication",),
     "assessment_refresh": (ASSESSMENT_OP, "warehouse_models", "gx_suites", "publication"),
-    "nightly_refresh": ("warehouse_models", "gx_suites", "publication"),
+    "nightly_refresh": (),
+    "full_refresh": (),
+    "nightly_publish": ("warehouse_models", "gx_suites", "publication"),
     "dbt_docs": (),
 }
 
@@ -632,6 +634,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                "docs": "dbt_docs"}.get(args.command, args.command)
         code = run_job(job, run_config(job, args, settings), settings,
                        quiet=args.quiet, verbose=args.verbose)
+        if job in NEXT_STAGE and code == EXIT_OK:  # a night is two runs (pipelines.jobs)
+            job = NEXT_STAGE[job]
+            code = run_job(job, run_config(job, args, settings), settings,
+                           quiet=args.quiet, verbose=args.verbose)
+        elif job in NEXT_STAGE:
+            print("  the build, checks and publish were not run: the marts and the current "
+                  "publication are unchanged", file=sys.stderr)
         if job == "dbt_docs" and code == EXIT_OK:
             site = (settings.data_dir / "dbt" / "docs" / "static_index.html").resolve()
             print(f"  dbt docs: open file://{site} in a browser (one self-contained file)")

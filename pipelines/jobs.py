@@ -44,24 +44,44 @@ assessment_refresh = dg.define_asset_job(
     "by `kommunkvalitet import`.",
 )
 
+# The night runs in two stages, two runs: the ingest first, then, only when it succeeded, the
+# build, checks and publication (the sensor in assets/operations.py, or the CLI's `refresh`).
+# A run marks every asset it planned and did not materialize as failed in the UI: in one run
+# for everything, a Kolada outage would paint every mart and the publication red while the
+# marts and `published/current` are as good as they were. Split, a failed ingest touches only
+# the ingestion assets; a blocked publish only the publication.
 nightly_refresh = dg.define_asset_job(
     "nightly_refresh",
-    selection=dg.AssetSelection.all(),
-    description="The nightly refresh: ingest -> dbt build -> blocking checks -> publish.",
+    selection=INGEST_SELECTION,
+    description="The nightly refresh, stage 1: incremental ingest of every source into the "
+    "event log. When it succeeds, stage 2 (nightly_publish) follows: build, blocking checks, "
+    "publish.",
 )
 
-# The same assets as the nightly refresh, with full snapshots instead of `from_date` (the way
-# to catch deletions an incremental fetch cannot see). Asked for by a run tag rather than by
-# resource config: run config would replace the resource's whole config, URL included.
+nightly_publish = dg.define_asset_job(
+    "nightly_publish",
+    selection=BUILD_SELECTION | PUBLISH_SELECTION,
+    description="The nightly refresh, stage 2, started after a successful nightly_refresh or "
+    "full_refresh: dbt build -> blocking checks -> publish.",
+)
+
+# The same ingest with full snapshots instead of `from_date` (the way to catch deletions an
+# incremental fetch cannot see); stage 2 follows it as it follows the nightly ingest. Asked for
+# by a run tag rather than by resource config: run config would replace the resource's whole
+# config, URL included.
 full_refresh = dg.define_asset_job(
     "full_refresh",
-    selection=dg.AssetSelection.all(),
-    description="The refresh with full snapshots of every stream instead of from_date: ingest "
-    "-> dbt build -> blocking checks -> publish.",
+    selection=INGEST_SELECTION,
+    description="The refresh with full snapshots of every stream instead of from_date (stage "
+    "1); nightly_publish follows when it succeeds.",
     tags={FULL_TAG: "true"},
 )
 
-JOBS = [ingest_job, build_job, publish_job, assessment_refresh, nightly_refresh, full_refresh]
+# The first stage of a night, and the stage that follows each when it succeeds.
+NEXT_STAGE = {"nightly_refresh": "nightly_publish", "full_refresh": "nightly_publish"}
+
+JOBS = [ingest_job, build_job, publish_job, assessment_refresh, nightly_refresh,
+        nightly_publish, full_refresh]
 
 nightly_schedule = dg.ScheduleDefinition(
     name="nightly_refresh_schedule",
@@ -71,7 +91,8 @@ nightly_schedule = dg.ScheduleDefinition(
     # Off until an operator turns it on in the UI (or `dagster schedule start`): a fresh
     # checkout must not start calling the live Kolada API on its own.
     default_status=dg.DefaultScheduleStatus.STOPPED,
-    description="02:00 Europe/Stockholm: incremental Kolada ingest, build, checks, publish.",
+    description="02:00 Europe/Stockholm: incremental ingest (nightly_refresh), then build, "
+    "checks and publish (nightly_publish, started by nightly_publish_sensor).",
 )
 
 SCHEDULES = [nightly_schedule]

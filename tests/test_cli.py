@@ -45,6 +45,11 @@ def test_cli_refresh_carries_source_day_and_override_reason() -> None:
         "nightly_refresh",
     )
     kolada = config["resources"]["kolada"]["config"]
+    # the night's second stage gets the build and publish flags
+    config = _config(
+        ["refresh", "--sample-day", "2", "--override-row-count", "KPI set shrank in 2026"],
+        "nightly_publish",
+    )
     assert (kolada["source"], kolada["full"], kolada["sample_day"]) == ("sample", False, 2)
     reason = config["ops"]["gx_suites"]["config"]["row_count_override_reason"]
     assert reason == "KPI set shrank in 2026"
@@ -53,7 +58,7 @@ def test_cli_refresh_carries_source_day_and_override_reason() -> None:
 
 
 def test_cli_publish_and_refresh_carry_the_allow_older_reason() -> None:
-    for argv, job in ((["publish"], "publish"), (["refresh"], "nightly_refresh")):
+    for argv, job in ((["publish"], "publish"), (["refresh"], "nightly_publish")):
         config = _config([*argv, "--allow-older", " re-issue 2025 "], job)
         assert config["ops"]["publication"]["config"]["allow_older_reason"] == "re-issue 2025"
     plain = _config(["publish"], "publish")

@@ -216,3 +216,80 @@ def test_the_nightly_schedule_runs_at_two_in_stockholm() -> None:
     assert schedule.job_name == "nightly_refresh"
     full = defs.resolve_job_def("full_refresh")
     assert full.tags.get("kommunkvalitet/full") == "true"
+
+
+@dg.op
+def passes() -> None:
+    pass
+
+
+@dg.job
+def passing_job() -> None:
+    passes()
+
+
+def _success_context(instance: dg.DagsterInstance, tags: dict[str, str] | None = None):
+    from assets.operations import nightly_publish_sensor
+
+    result = passing_job.execute_in_process(instance=instance, tags=tags)
+    context = dg.build_run_status_sensor_context(
+        sensor_name=nightly_publish_sensor.name, dagster_instance=instance,
+        dagster_run=result.dagster_run, dagster_event=result.get_run_success_event(),
+    )
+    return nightly_publish_sensor, context, result
+
+
+def test_a_night_is_two_runs_so_a_failed_ingest_plans_no_mart() -> None:
+    from pipelines.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    ingest = set(defs.resolve_job_def("nightly_refresh").asset_layer.selected_asset_keys)
+    publish = set(defs.resolve_job_def("nightly_publish").asset_layer.selected_asset_keys)
+    ingestion = {k for k in graph.get_all_asset_keys()
+                 if graph.get(k).group_name == "ingestion"}
+    assert ingest == ingestion  # a failed ingest run has planned (and can fail) only these
+    assert ingest.isdisjoint(publish)
+    assert dg.AssetKey(["publication"]) in publish and dg.AssetKey(["mart_kkik_scorecard"]) in publish
+    assert ingest | publish == set(graph.get_all_asset_keys())  # nothing left out of the night
+    full = set(defs.resolve_job_def("full_refresh").asset_layer.selected_asset_keys)
+    assert full == ingest
+
+
+def test_the_daemon_starts_stage_two_after_a_successful_ingest() -> None:
+    from pipelines.jobs import ORIGIN_TAG
+
+    with dg.instance_for_test() as instance:
+        sensor, context, result = _success_context(instance)
+        request = sensor(context)
+        assert request.run_key == f"after-{result.run_id}"
+        assert request.tags["kommunkvalitet/after"] == result.run_id
+        # the CLI chains its own runs: the sensor must not start a second stage 2
+        sensor, context, _ = _success_context(instance, tags={ORIGIN_TAG: "cli"})
+        assert sensor(context) is None
+    from pipelines.definitions import defs
+
+    sensor_def = defs.resolve_sensor_def("nightly_publish_sensor")
+    assert sensor_def.job_name == "nightly_publish"
+
+
+@pytest.mark.parametrize(("ingest_code", "expected_jobs", "code"), [
+    (0, ["nightly_refresh", "nightly_publish"], 0),
+    (1, ["nightly_refresh"], 1),
+])
+def test_the_cli_refresh_runs_stage_two_only_after_a_good_ingest(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        ingest_code: int, expected_jobs: list[str], code: int) -> None:
+    from pipelines import cli
+
+    monkeypatch.setenv("KK_DATA_DIR", str(tmp_path))
+    ran: list[str] = []
+
+    def fake_run_job(job: str, config: dict, settings: object, **_: object) -> int:
+        ran.append(job)
+        return ingest_code if job == "nightly_refresh" else 0
+
+    monkeypatch.setattr(cli, "run_job", fake_run_job)
+    assert cli.main(["refresh", "--source", "sample"]) == code
+    assert ran == expected_jobs
+    if ingest_code:
+        assert "current publication are unchanged" in capsys.readouterr().err

@@ -278,6 +278,7 @@ def test_platform_operator_commands_tell_the_truth_after_day_two(
     status = json.loads(capsys.readouterr().out)
     assert status["healthy"] is True and status["publication"]["version"] == day2.name
     assert status["jobs"]["nightly_refresh"]["status"] == "SUCCESS"
+    assert status["jobs"]["nightly_publish"]["status"] == "SUCCESS"  # the night's 2nd run
     streams = {s["stream"]: s for s in status["streams"]}
     assert streams[KPI_VALUE.name]["last_batch_new"] > 0  # day 2 brought revisions
     assert streams[POPULATION.name]["keys_alive"] == 312 * 9 * 6

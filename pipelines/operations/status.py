@@ -19,7 +19,8 @@ from pipelines.publish.versions import current_manifest, list_versions
 from pipelines.settings import Settings
 from pipelines.sources.registry import STREAMS
 
-JOBS = ("nightly_refresh", "full_refresh", "ingest", "build", "publish", "assessment_refresh")
+JOBS = ("nightly_refresh", "nightly_publish", "full_refresh", "ingest", "build", "publish",
+        "assessment_refresh")
 
 
 @dataclass
@@ -141,9 +142,10 @@ def collect_status(settings: Settings, *, now: datetime | None = None,
                                    f"{max_age_hours:g} h: the nightly refresh has not published)")
     else:
         status.problems.append("nothing has been published yet (run `kommunkvalitet refresh`)")
-    nightly = status.jobs.get("nightly_refresh")
-    if nightly and nightly["status"] == "FAILURE":
-        status.problems.append(f"the last nightly_refresh ({nightly['run_id']}) failed")
+    for stage in ("nightly_refresh", "nightly_publish"):  # a night is two runs
+        nightly = status.jobs.get(stage)
+        if nightly and nightly["status"] == "FAILURE":
+            status.problems.append(f"the last {stage} ({nightly['run_id']}) failed")
     fresh = kpi_freshness(log, today=now.date() if isinstance(now, datetime) else date.today(),
                           grace_days=settings.freshness_grace_days)
     status.freshness = {s: sum(r.state == s for r in fresh)
