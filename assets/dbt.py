@@ -18,6 +18,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 from pipelines.build_vars import dbt_vars, iso, parse_as_of
+from pipelines.console import run_is_verbose
 from pipelines.dbt_checks import test_description
 from pipelines.dbt_metadata import ModelFigures, model_figures, relations
 from pipelines.dbt_output import concise_dbt_output
@@ -90,7 +91,8 @@ def warehouse_models(
     # warehouse without a second process opening it beside dbt's writer (dbt_metadata).
     events: list[Any] = []
     failure: Exception | None = None
-    with concise_dbt_output(log_file, context.log.info, context.log.warning):
+    with concise_dbt_output(log_file, context.log.info, context.log.warning,
+                            verbose=run_is_verbose(context.run.run_config)):
         invocation = dbt.cli(args, context=context, target_path=layout.dbt_target_dir)
         try:
             events.extend(invocation.stream())

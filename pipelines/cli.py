@@ -613,8 +613,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     args = build_parser().parse_args(argv)
-    if args.verbose:
-        os.environ["KK_VERBOSE"] = "1"  # read by the run's logger and dbt's output filter
     try:
         settings = load_settings(source=getattr(args, "source", None))
         if getattr(args, "sample_day", None) is not None and settings.source != "sample":

@@ -16,7 +16,9 @@ import contextlib
 import logging
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 from dagster._core.log_manager import LOG_RECORD_METADATA_ATTR
@@ -98,6 +100,18 @@ class _ToTerminal(logging.StreamHandler):
             super().emit(record)
 
 
+def verbose_logging(logger_config: Mapping[str, Any] | None) -> bool:
+    """Everything, in full: KK_VERBOSE=1, or a run whose console logger is at DEBUG (`-v`)."""
+    level = str((logger_config or {}).get("log_level", "INFO")).upper()
+    return os.environ.get("KK_VERBOSE") == "1" or level == "DEBUG"
+
+
+def run_is_verbose(run_config: Mapping[str, Any]) -> bool:
+    """The same, from a run's config (the dbt step asks it before filtering dbt's output)."""
+    loggers = run_config.get("loggers") or {}
+    return verbose_logging((loggers.get("console") or {}).get("config"))
+
+
 def run_log_path(log_dir: Path, run_id: str) -> Path:
     return log_dir / f"{run_id}.log"
 
@@ -125,7 +139,7 @@ def concise_console_logger(init_context: dg.InitLoggerContext) -> logging.Logger
     # pile up handlers (each line printed once per run so far in the process).
     level = logging.getLevelName(init_context.logger_config["log_level"].upper())
     logger = logging.Logger("kommunkvalitet.run", level=logging.DEBUG)  # noqa: LOG001
-    concise = ConciseFormatter(verbose=os.environ.get("KK_VERBOSE") == "1")
+    concise = ConciseFormatter(verbose=verbose_logging(init_context.logger_config))
     terminal = _ToTerminal(sys.stderr)
     terminal.setLevel(level)
     terminal.setFormatter(concise)

@@ -76,9 +76,10 @@ class _DbtLines(io.TextIOBase):
 
 @contextlib.contextmanager
 def concise_dbt_output(log_file: Path, say: Callable[[str], None],
-                       warn: Callable[[str], None]) -> Iterator[Path]:
-    """Within the block, stdout goes to `log_file` and progress to `say`/`warn`."""
-    if os.environ.get("KK_VERBOSE") == "1":
+                       warn: Callable[[str], None], *, verbose: bool = False) -> Iterator[Path]:
+    """Within the block, stdout goes to `log_file` and progress to `say`/`warn`; `verbose`
+    (or KK_VERBOSE=1) passes dbt's output through."""
+    if verbose or os.environ.get("KK_VERBOSE") == "1":
         yield log_file
         return
     sink = _DbtLines(log_file, say, warn)

@@ -172,3 +172,18 @@ def test_a_cli_run_names_its_full_log(tmp_path: Path, monkeypatch: pytest.Monkey
     path = Path(re.search(r"full log: (\S+)", out.err).group(1))
     assert path.is_file() and "nothing has been built yet" in path.read_text(encoding="utf-8")
     assert "FAILED step publication" in out.err
+
+
+def test_verbose_travels_in_the_run_config_not_the_environment(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipelines.cli import run_config
+    from pipelines.console import run_is_verbose
+    from pipelines.settings import load_settings
+
+    monkeypatch.delenv("KK_VERBOSE", raising=False)
+    settings = load_settings(env={"KK_DATA_DIR": "/tmp/kk"})
+    loud = run_config("build", build_parser().parse_args(["-v", "build"]), settings)
+    quiet = run_config("build", build_parser().parse_args(["build", "-q"]), settings)
+    plain = run_config("build", build_parser().parse_args(["build"]), settings)
+    assert run_is_verbose(loud) and not run_is_verbose(quiet) and not run_is_verbose(plain)
+    assert quiet["loggers"]["console"]["config"]["log_level"] == "WARNING"
