@@ -421,9 +421,9 @@ def run_job(job_name: str, config: dict[str, Any], settings: Settings, *,
         _print_step_table(result, display)
     _print_summary(result, time.monotonic() - started, quiet=quiet,
                    figures=display is None and not quiet)
-    _print_publication(result, settings, quiet=quiet)
     log_path = run_log_path(settings.data_dir / "logs", result.run_id)
     print(f"  full log: {log_path}", file=sys.stderr if not result.success else sys.stdout)
+    _print_publication(result, settings, quiet=quiet)  # last: where to look, and how
     if not result.success:
         _alert(result, settings)
     return exit_code(result)
