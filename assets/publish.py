@@ -75,8 +75,15 @@ def publication(
             "version": result.version,
             "message": result.message,
             "checks_passed": len(gate.passed),
+            **_report_metadata(result.manifest),
         }
     )
+
+
+def _report_metadata(manifest: dict | None) -> dict:
+    """The report's render time and size, so the nightly budget is visible in the UI."""
+    report = (manifest or {}).get("report") or {}
+    return {f"report_{k}": report[k] for k in ("seconds", "files", "bytes") if k in report}
 
 
 publish_assets = [publication]

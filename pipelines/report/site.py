@@ -42,7 +42,7 @@ class RenderResult:
     seconds: float
 
     def summary(self) -> dict[str, Any]:
-        """What the manifest records (no timing: the manifest describes data, not a run)."""
+        """What the manifest records about the report (the publisher adds the render time)."""
         return {"index": "report/index.html", "municipality_pages": self.municipality_pages,
                 "network_pages": self.network_pages, "files": self.files, "bytes": self.bytes}
 
@@ -102,6 +102,11 @@ def render(
         nets = [n for n in nets if n["id"] in ids]
     out = Path(out)
     if out.exists():
+        # only a previous report is replaced: --out pointed at a folder of other files must
+        # never delete them
+        if any(out.iterdir()) and not (out / MARKER).is_file():
+            raise ReportError(f"{out} exists and is not a report folder (no {MARKER}); "
+                              "choose an empty or new folder")
         shutil.rmtree(out)
     (out / "kommun").mkdir(parents=True)
     (out / "static").mkdir()
