@@ -31,6 +31,7 @@ from pipelines.publish.dictionary import dictionary_records, write_dictionary
 from pipelines.publish.manifest import blocking_failures, build_manifest
 from pipelines.publish.presentation import kpi_decimals
 from pipelines.publish.readme import render_readme
+
 REPORT_DIR = "report"
 from pipelines.publish.versions import (  # noqa: F401 - the CLI imports them from here
     RollbackError,

@@ -49,7 +49,7 @@ SERIES_STYLE = {
 def _f(x: float) -> str:
     """Coordinates with one decimal: small files, and the same bytes every time."""
     text = f"{x:.1f}"
-    return text[:-2] if text.endswith(".0") else text
+    return text.removesuffix(".0")
 
 
 def _shape(kind: str, colour: str) -> str:
@@ -153,7 +153,7 @@ def colour_count_chart(title: str, rows: Sequence[dict], *, table_id: str,
     left, right, top, bottom = 8, 8, 6, 18
     label = escape(title)
     head = (f'<svg class="counts" viewBox="0 0 {width} {height}" width="{width}" '
-            f'height="{height}" role="img" aria-label="{label}" aria-describedby="{table_id}">'
+            f'height="{height}" role="img" aria-describedby="{table_id}">'
             f"<title>{label}</title>")
     if not rows:
         return Markup(head + "</svg>")
@@ -189,9 +189,10 @@ def bar_chart(title: str, bars: Sequence[tuple[str, float | None, float | None]]
     left, right = 190, 50
     height = row * len(bars) + 8
     label = escape(title)
-    out = [f'<svg class="bars" viewBox="0 0 {width} {height}" width="{width}" '
-           f'height="{height}" role="img" aria-label="{label}" aria-describedby="{table_id}">'
-           f"<title>{label}</title>"]
+    head = (f'<svg class="bars" viewBox="0 0 {width} {height}" width="{width}" '
+            f'height="{height}" role="img" aria-describedby="{table_id}">'
+            f"<title>{label}</title>")
+    out = [head]
     w = width - left - right
     for i, (name, value, ref) in enumerate(bars):
         y = 4 + i * row

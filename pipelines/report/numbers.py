@@ -27,7 +27,7 @@ def _group(digits: str) -> str:
     return THIN_SPACE.join(parts)
 
 
-def number(value: float | int | None, decimals: int | None = DEFAULT_DECIMALS,
+def number(value: float | None, decimals: int | None = DEFAULT_DECIMALS,
            *, signed: bool = False) -> str:
     """`value` with `decimals` places in Swedish style; None or NaN is an en dash."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
