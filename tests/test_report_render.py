@@ -162,3 +162,13 @@ def test_report_failure_fails_the_publication(tmp_path: Path, monkeypatch) -> No
                 check_results=[], code_version="test", synthetic=True)
     assert not (published / "current").exists()
     assert [p.name for p in published.iterdir() if not p.name.startswith(".publish")] == []
+
+
+def test_report_overview_uses_the_year_most_kpis_report(tmp_path: Path) -> None:
+    rows = [scorecard_row("1784", "N00001", 2024, 1.0), scorecard_row("1784", "N00002", 2024, 2.0),
+            scorecard_row("1784", "N00003", 2025, 3.0)]  # one KPI already has next year
+    site = _site(tmp_path, scorecard=rows,
+                 kpi_titles={"N00001": "A", "N00002": "B", "N00003": "C"},
+                 names={"1784": "Arvika"})
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert "antal färger per område 2024" in index

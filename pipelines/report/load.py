@@ -13,7 +13,7 @@ their mart the section is left out (`None`), not rendered empty.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,7 +126,10 @@ def _load(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any], present: set
     counts = _rows(con, """
         select municipality_id, year, kkik_area, green, yellow, red, grey, not_ranked, kpis
         from mart_kkik_colour_counts order by municipality_id, year, kkik_area""")
-    overview_year = max((r["year"] for r in counts), default=None)
+    # The national overview's year is KKiK's year: the one most KPIs have as their latest (a
+    # single KPI that already has next year's values must not empty the table).
+    years = Counter(r["year"] for rows in board.values() for r in rows)
+    overview_year = max(years, key=lambda y: (years[y], y)) if years else None
     data = ReportData(
         manifest=manifest,
         municipalities=municipalities,

@@ -14,6 +14,7 @@ from typing import Any
 from markupsafe import Markup
 
 from pipelines.publish.attribution import KOLADA, OWN, column_credit
+from pipelines.publish.presentation import labels_sv
 from pipelines.report import charts, numbers
 from pipelines.report.load import AREAS, ReportData
 
@@ -30,12 +31,13 @@ SERIES_LABELS = {"kommun": None, "riket": "Riket", "kommungrupp": "Kommungrupp (
                  "liknande": "Liknande kommuner (medel)"}
 SERIES_COLUMNS = {"kommun": "value", "riket": "riket_value", "kommungrupp": "kommungrupp_mean",
                   "liknande": "liknande_mean"}
-CHANGE_TYPES = {"value_added": "Nytt värde", "value_revised": "Reviderat värde",
-                "value_deleted": "Borttaget värde"}
-CAUSES = {"definition_changed": "ny definition", "new_year": "nytt år",
-          "own_value_revised": "eget värde reviderat",
-          "others_revised": "andra kommuners värden reviderade",
-          "peer_group_changed": "ny jämförelsegrupp"}
+
+
+def _label(column: str, code: str | None) -> str:
+    """The Swedish label the Excel files use (labels_sv.yaml): one wording everywhere."""
+    if code is None:
+        return ""
+    return (labels_sv().columns.get(column) or {}).get(code, code)
 
 
 def slug(text: str) -> str:
@@ -157,14 +159,13 @@ def revisions(data: ReportData, municipality: str) -> dict[str, Any] | None:
         return None
     counts = (data.revision_counts or {}).get(municipality, {})
     rows = [{
-        "type": CHANGE_TYPES.get(r["change_type"], r["change_type"]),
+        "type": _label("change_type", r["change_type"]),
         "kpi_id": r["kpi_id"], "title": r["kpi_title"] or r["kpi_id"], "period": r["period"],
         "gender": r["gender"], "old": numbers.number(r["old_value"], r["decimals"]),
         "new": numbers.number(r["new_value"], r["decimals"]),
     } for r in data.revisions.get(municipality, [])]
     ranks = [{
-        "title": r["kpi_title"], "year": r["year"], "cause": CAUSES.get(r["cause"], r["cause"]
-                                                                          or "okänd"),
+        "title": r["kpi_title"], "year": r["year"], "cause": _label("cause", r["cause"]),
         "old_rank": numbers.integer(r["old_rank"]), "new_rank": numbers.integer(r["new_rank"]),
         "old_colour": colour_badge(r["old_colour"]) if r["old_colour"] else numbers.MISSING,
         "new_colour": colour_badge(r["new_colour"]) if r["new_colour"] else numbers.MISSING,
@@ -173,7 +174,7 @@ def revisions(data: ReportData, municipality: str) -> dict[str, Any] | None:
     return {
         "first": data.manifest.get("previous_version") is None,
         "previous": data.manifest.get("previous_version"),
-        "counts": [(CHANGE_TYPES.get(k, k), numbers.integer(v)) for k, v in counts.items()],
+        "counts": [(_label("change_type", k), numbers.integer(v)) for k, v in counts.items()],
         "rows": rows, "more": max(shown - len(rows), 0), "ranks": ranks,
     }
 
