@@ -9,6 +9,7 @@ every date comes from the manifest.
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from collections.abc import Iterable
@@ -157,8 +158,7 @@ def render(
         folder=out, index=index, municipality_pages=len(wanted), network_pages=len(net_views),
         files=len(files) + 1, bytes=sum(p.stat().st_size for p in files),
         seconds=time.perf_counter() - started)
-    import json  # the marker last: its presence says the folder is complete
-
+    # the marker last: its presence says the folder is a complete report
     (out / MARKER).write_text(json.dumps({
         "version": site["version"], "as_of": data.manifest.get("as_of"),
         **result.summary()}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
