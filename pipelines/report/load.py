@@ -144,7 +144,7 @@ def _load(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any], present: set
     if "mart_kommunkompassen_areas" in present:
         data.kommunkompassen = _by(_rows(con, """
             select municipality_id, assessment_year, version, area_number,
-                   area_label_published, score, benchmark, score_minus_benchmark,
+                   area_label_published, score, benchmark, score_minus_benchmark, total_stated,
                    previous_assessment_year, score_change, cross_version
             from mart_kommunkompassen_areas
             order by municipality_id, assessment_year desc, version desc, area_number"""),

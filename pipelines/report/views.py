@@ -200,7 +200,9 @@ def kommunkompassen(data: ReportData, municipality: str) -> dict[str, Any] | Non
                 "diff": numbers.number(a["score_minus_benchmark"], 1, signed=True),
                 "change": numbers.number(a["score_change"], 0, signed=True),
             } for a in areas],
-            "total": numbers.number(sum(a["score"] for a in areas if a["score"] is not None), 0),
+            # the total as published when the file gave one (published totals do not always
+            # equal the sum of the areas), else the sum when all 8 areas are there
+            "total": numbers.number(_total(areas), 0),
             "svg": charts.bar_chart(
                 f"Kommunkompassen {key[0]}: poäng per område mot Sverigesnitt",
                 [(f"{a['area_number']}. {a['area_label_published']}", a["score"], a["benchmark"])
@@ -208,6 +210,14 @@ def kommunkompassen(data: ReportData, municipality: str) -> dict[str, Any] | Non
                 reference_label="Sverigesnitt"),
         })
     return {"assessments": assessments}
+
+
+def _total(areas: list[dict[str, Any]]) -> float | None:
+    stated = areas[0]["total_stated"]
+    if stated is not None:
+        return stated
+    scores = [a["score"] for a in areas if a["score"] is not None]
+    return sum(scores) if len(scores) == 8 else None
 
 
 PROFILE_DIMENSIONS = (("results", "Resultat (KKiK)"), ("economy", "Ekonomi"),
