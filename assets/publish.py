@@ -79,6 +79,7 @@ def publication(
             "message": result.message,
             "checks_passed": len(gate.passed),
             **_publication_metadata(result.path, result.manifest),
+            **_report_metadata(result.manifest),
         }
     )
 
@@ -97,6 +98,12 @@ def _publication_metadata(path: Path | None, manifest: dict | None) -> dict[str,
         "dagster/row_count": dg.MetadataValue.int(sum(int(n) for n in rows.values())),
         "marts": dg.MetadataValue.md(table),
     }
+
+
+def _report_metadata(manifest: dict | None) -> dict:
+    """The report's render time and size, so the nightly budget is visible in the UI."""
+    report = (manifest or {}).get("report") or {}
+    return {f"report_{k}": report[k] for k in ("seconds", "files", "bytes") if k in report}
 
 
 publish_assets = [publication]

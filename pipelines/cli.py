@@ -110,6 +110,9 @@ _HELP: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "history": (("kommunkvalitet history N15428 1784 --year 2023",
                  "kommunkvalitet history --assessment 1784 2022 --json"),
                 ("KK_DATA_DIR",)),
+    "report": (("kommunkvalitet report --municipality 1784 --out /tmp/arvika",
+                "kommunkvalitet report --network exempel_natverk_varmland --pdf"),
+               ("KK_DATA_DIR",)),
     "docs": (("kommunkvalitet docs   # then open the printed static_index.html",),
              ("KK_DATA_DIR", "KK_CONFIG", "DAGSTER_HOME")),
     "diff": (("kommunkvalitet diff v20261201T020512Z current",
@@ -231,7 +234,59 @@ def build_parser() -> argparse.ArgumentParser:
             "$KK_DATA_DIR/dbt/docs/static_index.html",
             description="Runs `dbt docs generate --static` in the warehouse pool, with the "
             "catalog of the current warehouse (or none before the first build).")
+    _report_parser(command)
     return parser
+
+
+def _report_parser(command: Any) -> None:
+    report = command(
+        "report", help="render the analyst report (static HTML site) from published/current",
+        description="Renders the report from published/current (never the warehouse) into "
+        "--out; the publication's own copy in published/<version>/report/ is left as it was "
+        "published.",
+    )
+    report.add_argument("--municipality", action="append", metavar="CODE",
+                        help="only this kommun's page (repeatable; default: all 290)")
+    report.add_argument("--network", action="append", metavar="ID",
+                        help="only this network's page (repeatable; default: all)")
+    report.add_argument("--out", metavar="DIR",
+                        help="where to write it (default: $KK_DATA_DIR/reports/<version>)")
+    report.add_argument("--pdf", action="store_true",
+                        help="also print each kommun page to A4 PDF (needs Chromium)")
+
+
+def _report(args: argparse.Namespace, settings: Settings) -> int:
+    from pipelines.report import ReportDataError, ReportError, render
+    from pipelines.report.pdf import PdfError, print_pdfs
+
+    current = settings.layout.published_dir / "current"
+    if not current.exists():
+        print(f"kommunkvalitet: no publication at {current}: run `kommunkvalitet refresh` "
+              "first", file=sys.stderr)
+        return EXIT_FAILED
+    folder = current.resolve()
+    codes = [c.strip() for c in args.municipality or []]
+    bad = [c for c in codes if not (len(c) == 4 and c.isdigit())]
+    if bad:
+        raise SettingsError(f"--municipality needs 4-digit kommun codes, got {', '.join(bad)}")
+    out = Path(args.out).expanduser().resolve() if args.out else (
+        settings.data_dir / "reports" / folder.name)
+    try:
+        result = render(folder, out, municipalities=codes or None, networks=args.network)
+        if args.pdf:
+            pages = sorted((out / "kommun").glob("*.html"))
+            pdfs = print_pdfs(pages, out / "pdf")
+            print(f"  {len(pdfs)} PDF(s) in {out / 'pdf'}")
+    except ReportError as exc:
+        raise SettingsError(str(exc)) from exc
+    except (ReportDataError, PdfError) as exc:
+        print(f"kommunkvalitet: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"report of {folder.name}: {result.municipality_pages} kommun pages, "
+          f"{result.network_pages} network pages, {result.files} files, "
+          f"{result.bytes / 1e6:.1f} MB in {result.seconds:.1f} s")
+    print(result.index)
+    return EXIT_OK
 
 
 def _status(args: argparse.Namespace, settings: Settings) -> int:
@@ -424,6 +479,8 @@ def run_job(job_name: str, config: dict[str, Any], settings: Settings, *,
     log_path = run_log_path(settings.data_dir / "logs", result.run_id)
     print(f"  full log: {log_path}", file=sys.stderr if not result.success else sys.stdout)
     _print_publication(result, settings, quiet=quiet)  # last: where to look, and how
+    if job_name in _PUBLISHING_JOBS:
+        _print_report_path(settings)  # the very last line: open this in a browser
     if not result.success:
         _alert(result, settings)
     return exit_code(result)
@@ -462,6 +519,16 @@ def _print_publication(result: Any, settings: Settings, *, quiet: bool = False) 
             continue
         print(f"  look: {sys.executable} -c \"import duckdb; print(duckdb.sql(\\\"select "
               f"municipality_name, kpi_title, value, colour from '{board}' limit 10\\\"))\"")
+
+
+_PUBLISHING_JOBS = ("publish", "nightly_publish", "assessment_refresh")
+
+
+def _print_report_path(settings: Settings) -> None:
+    """Last line of a run's summary: the current report, to open in a browser."""
+    index = settings.layout.published_dir / "current" / "report" / "index.html"
+    if index.is_file():
+        print(f"  report: {index.absolute()}")
 
 
 def _alert(result: Any, settings: Settings) -> None:
@@ -605,7 +672,7 @@ def _check_config(settings: Settings) -> None:
 
 
 # Commands that only read (event log, ledger, instance, published/): no Dagster run.
-_READERS = {"status": _status, "history": _history, "diff": _diff}
+_READERS = {"status": _status, "history": _history, "diff": _diff, "report": _report}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

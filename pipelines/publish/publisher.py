@@ -6,6 +6,10 @@ publication must never carry failed checks. Everything is written into `publishe
 (readers only look at `v*` folders and `current`), renamed into place, and only then does
 `current` move. An exception at any point before that leaves `current` and every existing
 version untouched and removes the temporary folder. See versions.py for the pointer.
+
+The analyst report (pipelines/report) is rendered inside the temporary folder too, from the
+Parquet files just written there, so a version and its `report/` appear together or not at
+all, and a report that fails to render fails the publication (docs/report.md).
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from pipelines.publish.dictionary import dictionary_records, write_dictionary
 from pipelines.publish.manifest import blocking_failures, build_manifest
 from pipelines.publish.presentation import kpi_decimals
 from pipelines.publish.readme import render_readme
+
+REPORT_DIR = "report"
 from pipelines.publish.versions import (  # noqa: F401 - the CLI imports them from here
     RollbackError,
     RollbackResult,
@@ -166,6 +172,7 @@ def _write_version(
                 writers.write_xlsx(mart, table, tmp, kpis, xlsx.sources_sheet(manifest, mart))
         writers.write_duckdb(tables, tmp)
         write_dictionary(dictionary_records(tables), tmp)
+        manifest["report"] = _write_report(tmp, tables, manifest)
         (tmp / "README.md").write_text(
             render_readme(manifest, row_cap=manifest["xlsx_row_cap"]), encoding="utf-8"
         )
@@ -180,6 +187,21 @@ def _write_version(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return final
+
+
+def _write_report(tmp: Path, tables: dict[str, pa.Table], manifest: dict) -> dict | None:
+    """Render report/ from the files in `tmp`; None when the KKiK marts are not published.
+
+    Not caught: a report that cannot be rendered fails the publication, because `current`
+    must never point at a version whose report is missing or shows other numbers.
+    """
+    # imported here: the report reads the attribution texts from pipelines.publish
+    from pipelines.report import REQUIRED_MARTS, render
+
+    if not all(m in tables for m in REQUIRED_MARTS):
+        return None
+    result = render(tmp, tmp / REPORT_DIR, manifest=manifest)
+    return {**result.summary(), "seconds": round(result.seconds, 1)}
 
 
 def _refuse_failed_checks(check_results: Sequence[CheckResult]) -> None:

@@ -109,7 +109,10 @@ def render_readme(manifest: Mapping[str, Any], row_cap: int) -> str:
     ]
     if manifest.get("synthetic"):
         out += [SYNTHETIC_NOTE, ""]
-    out += [_FILES.format(row_cap=_number(row_cap)), *_mart_lines(manifest), ""]
+    out += [_FILES.format(row_cap=_number(row_cap))]
+    if manifest.get("report"):
+        out += [REPORT_NOTE, ""]
+    out += [*_mart_lines(manifest), ""]
     skipped = [m for m, entry in manifest["marts"].items() if not entry.get("xlsx")]
     if skipped:
         names = ", ".join(f"`{m}`" for m in skipped)
@@ -124,6 +127,12 @@ def render_readme(manifest: Mapping[str, Any], row_cap: int) -> str:
     out += [_CREDITS.format(kolada=KOLADA, own=OWN, assessment=ASSESSMENT, scb=SCB)]
     return "\n".join(out)
 
+
+REPORT_NOTE = (
+    "- `report/index.html`: the analyst report, a static site for reading and printing (KKiK "
+    "board table, trends, colours, revisions, Kommunkompassen and quality profile per kommun, "
+    "one page per network); open it in any browser, it works offline."
+)
 
 SYNTHETIC_NOTE = (
     "**Syntetiska exempeldata** (synthetic sample data): not real values from Kolada or SCB."

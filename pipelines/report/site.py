@@ -1,0 +1,165 @@
+"""Write the report's static site: index, one page per kommun, one per network, the assets.
+
+Jinja2 with autoescape on for every template, so any text from the data (a KPI title, a
+network name, an assessment's free text) is escaped; only the chart SVG from
+pipelines.report.charts, which escapes its own text, arrives as markup. The same publication
+gives the same bytes: pages are written in a fixed order, nothing shows the render time, and
+every date comes from the manifest.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from pipelines.publish.attribution import ASSESSMENT, KOLADA, OWN
+from pipelines.report import charts, numbers, views
+from pipelines.report.load import AREAS, ReportData, load
+
+STATIC_FILES = ("report.css", "report.js")
+MARKER = "report.json"  # written last: a folder with it is a complete report
+
+
+class ReportError(ValueError):
+    """A report cannot be rendered as asked (unknown kommun or network)."""
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    folder: Path
+    index: Path
+    municipality_pages: int
+    network_pages: int
+    files: int
+    bytes: int
+    seconds: float
+
+    def summary(self) -> dict[str, Any]:
+        """What the manifest records about the report (the publisher adds the render time)."""
+        return {"index": "report/index.html", "municipality_pages": self.municipality_pages,
+                "network_pages": self.network_pages, "files": self.files, "bytes": self.bytes}
+
+
+def environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("pipelines.report", "templates"),
+        autoescape=True,  # every template, whatever its name: data text is always escaped
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _site_context(data: ReportData) -> dict[str, Any]:
+    m = data.manifest
+    attribution = m.get("attribution") or {}
+    return {
+        "version": m.get("version", ""),
+        "as_of": str(m.get("as_of", ""))[:19].replace("T", " ") + " UTC",
+        "published_at": str(m.get("published_at", ""))[:19].replace("T", " ") + " UTC",
+        "synthetic": bool(m.get("synthetic")),
+        "synthetic_notice": attribution.get("synthetic_notice", "Syntetiska exempeldata."),
+        "kolada": KOLADA, "own": OWN,
+        "assessment": ASSESSMENT if data.kommunkompassen is not None else "",
+    }
+
+
+def render(
+    publication: Path,
+    out: Path,
+    *,
+    manifest: dict[str, Any] | None = None,
+    municipalities: Iterable[str] | None = None,
+    networks: Iterable[str] | None = None,
+) -> RenderResult:
+    """Render the site for the publication in `publication` into `out` (created afresh).
+
+    `municipalities` / `networks`: only these pages (the index still lists every kommun, and
+    links the rendered ones). Unknown codes or ids raise ReportError before anything is written.
+    """
+    started = time.perf_counter()
+    data = load(publication, manifest)
+    known = data.municipality_ids
+    wanted = sorted(known) if municipalities is None else sorted(set(municipalities))
+    unknown = [c for c in wanted if c not in known]
+    if unknown:
+        raise ReportError(f"unknown kommun code(s): {', '.join(unknown)} (4 digits, e.g. 1784)")
+    nets = data.networks
+    if networks is not None:
+        ids = set(networks)
+        missing = sorted(ids - {n["id"] for n in nets})
+        if missing:
+            raise ReportError(f"unknown network(s): {', '.join(missing)}; published: "
+                              f"{', '.join(n['id'] for n in nets) or 'none'}")
+        nets = [n for n in nets if n["id"] in ids]
+    out = Path(out)
+    if out.exists():
+        # only a previous report is replaced: --out pointed at a folder of other files must
+        # never delete them
+        if any(out.iterdir()) and not (out / MARKER).is_file():
+            raise ReportError(f"{out} exists and is not a report folder (no {MARKER}); "
+                              "choose an empty or new folder")
+        shutil.rmtree(out)
+    (out / "kommun").mkdir(parents=True)
+    (out / "static").mkdir()
+    for name in STATIC_FILES:
+        (out / "static" / name).write_bytes(
+            resources.files("pipelines.report").joinpath("static", name).read_bytes())
+    env = environment()
+    site = _site_context(data)
+    rendered = set(wanted)
+    names = {m["municipality_id"]: m["municipality_name"] for m in data.municipalities}
+    board_credits = views.credits("mart_kkik_scorecard", [
+        (c, h) for c, h in views.BOARD_COLUMNS])
+    trend_credits = views.credits("mart_kkik_scorecard", [
+        ("value", "kommunens värde"), ("riket_value", "Riket"),
+        ("kommungrupp_mean", "kommungruppens medel"), ("liknande_mean", "liknande kommuners medel")])
+    page = env.get_template("municipality.html")
+    by_id = {m["municipality_id"]: m for m in data.municipalities}
+    for code in wanted:
+        m = by_id[code]
+        html = page.render(
+            root="../", site=site, m=m, patterns=charts.PATTERN_DEFS,
+            population=numbers.number(m["population"], 0),
+            board=views.board(data, code), board_credits=board_credits,
+            legend=views.legend(), trends=views.trends(data, code, m["municipality_name"]),
+            trend_credits=trend_credits, counts=views.colour_counts(data, code),
+            revisions=views.revisions(data, code), kk=views.kommunkompassen(data, code),
+            qp=views.quality_profile(data, code),
+        )
+        (out / "kommun" / f"{code}.html").write_text(html, encoding="utf-8")
+    net_views = [views.network(data, n, names) for n in nets]
+    if net_views:
+        (out / "natverk").mkdir()
+        template = env.get_template("network.html")
+        for net in net_views:
+            for member in net["members"]:
+                member["rendered"] = member["id"] in rendered
+            (out / "natverk" / f"{net['slug']}.html").write_text(
+                template.render(root="../", site=site, net=net), encoding="utf-8")
+    listed = [{**m, "rendered": m["municipality_id"] in rendered} for m in data.municipalities]
+    overview = [{**row, "rendered": row["municipality_id"] in rendered}
+                for row in views.overview(data)]
+    index = out / "index.html"
+    index.write_text(env.get_template("index.html").render(
+        root="", site=site, municipalities=listed, networks=net_views, overview=overview,
+        overview_year=data.overview_year, areas=AREAS), encoding="utf-8")
+    files = [p for p in out.rglob("*") if p.is_file()]
+    result = RenderResult(
+        folder=out, index=index, municipality_pages=len(wanted), network_pages=len(net_views),
+        files=len(files) + 1, bytes=sum(p.stat().st_size for p in files),
+        seconds=time.perf_counter() - started)
+    # the marker last: its presence says the folder is a complete report
+    (out / MARKER).write_text(json.dumps({
+        "version": site["version"], "as_of": data.manifest.get("as_of"),
+        **result.summary()}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return result

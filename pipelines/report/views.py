@@ -1,0 +1,286 @@
+"""What each page shows, as plain values: the step between the loaded marts and the templates.
+
+Pure functions from `ReportData` to dicts of already formatted text and chart markup, so the
+templates stay loops and the numbers can be unit-tested without a browser. Numbers are
+formatted here (pipelines.report.numbers) at the KPI's published precision.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from markupsafe import Markup
+
+from pipelines.publish.attribution import KOLADA, OWN, column_credit
+from pipelines.publish.presentation import labels_sv
+from pipelines.report import charts, numbers
+from pipelines.report.load import AREAS, ReportData
+
+COLOURS = {  # colour -> (short label, symbol, what it means); the symbol is the non-colour cue
+    "green": ("Grön", "▲", "bästa 25 %"),
+    "yellow": ("Gul", "◆", "mellersta 50 %"),
+    "red": ("Röd", "▼", "sämsta 25 %"),
+    "grey": ("Grå", "○", "värde saknas"),
+}
+CHANGES = {"Upp": "↑", "Ned": "↓", "Lika": "→", "Ingen": "–"}
+CHANGE_TITLES = {"Upp": "Förbättring", "Ned": "Försämring", "Lika": "Oförändrat",
+                 "Ingen": "Inget tidigare värde"}
+SERIES_LABELS = {"kommun": None, "riket": "Riket", "kommungrupp": "Kommungrupp (medel)",
+                 "liknande": "Liknande kommuner (medel)"}
+SERIES_COLUMNS = {"kommun": "value", "riket": "riket_value", "kommungrupp": "kommungrupp_mean",
+                  "liknande": "liknande_mean"}
+
+
+def _label(column: str, code: str | None) -> str:
+    """The Swedish label the Excel files use (labels_sv.yaml): one wording everywhere."""
+    if code is None:
+        return ""
+    return (labels_sv().columns.get(column) or {}).get(code, code)
+
+
+def slug(text: str) -> str:
+    """A file name for an id from the config (network ids are free text)."""
+    return re.sub(r"[^a-z0-9_-]+", "-", text.lower()).strip("-") or "natverk"
+
+
+def colour_badge(colour: str | None) -> Markup:
+    if colour is None:
+        return Markup('<span class="c c-none" title="Rangordnas inte">ej rangordnat</span>')
+    name, symbol, meaning = COLOURS[colour]
+    return Markup(f'<span class="c c-{colour}" title="{name}: {meaning}">'
+                  f'<span aria-hidden="true">{symbol}</span> {name}</span>')
+
+
+def change_badge(change: str | None) -> Markup:
+    if change is None:
+        return Markup("")
+    arrow = CHANGES.get(change, "")
+    return Markup(f'<span class="ch ch-{change.lower()}" title="{CHANGE_TITLES.get(change, "")}">'
+                  f'<span aria-hidden="true">{arrow}</span> {change}</span>')
+
+
+def credits(mart: str, columns: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """Credit line -> the shown headers it covers, from the contract's credit classes."""
+    out: dict[str, list[str]] = {KOLADA: [], OWN: []}
+    for column, header in columns:
+        out.setdefault(column_credit(mart, column), []).append(header)
+    return {k: v for k, v in out.items() if k and v}
+
+
+BOARD_COLUMNS = (("value", "Utfall"), ("riket_value", "Riket"), ("rank", "Rang"),
+                 ("colour", "Färg"), ("change", "Förändring"),
+                 ("kommungrupp_mean", "Kommungrupp"), ("liknande_mean", "Liknande kommuner"))
+
+
+def _areas(rows: list[dict[str, Any]]) -> list[str]:
+    found = {r["kkik_area"] for r in rows}
+    return [a for a in AREAS if a in found] + sorted(found - set(AREAS))
+
+
+def board(data: ReportData, municipality: str) -> list[dict[str, Any]]:
+    """The KKiK board table grouped by area: the scorecard's row at each KPI's latest year."""
+    rows = data.board.get(municipality, [])
+    out = []
+    for area in _areas(rows):
+        items = []
+        for r in (r for r in rows if r["kkik_area"] == area):
+            d = (data.kpis.get(r["kpi_id"]) or {}).get("decimals")
+            items.append({
+                "kpi_id": r["kpi_id"], "title": r["kpi_title"], "unit": r["unit"],
+                "year": r["year"],
+                "value": numbers.number(r["value"], d),
+                "riket": numbers.number(r["riket_value"], d),
+                "rank": (f"{r['rank']} av {r['ranked_count']}" if r["rank"] is not None
+                         else numbers.MISSING),
+                "colour": colour_badge(r["colour"]),
+                "colour_code": r["colour"] or "none",
+                "change": change_badge(r["change"]),
+                "series_break": bool(r["y1_across_series_break"]),
+                "kommungrupp": numbers.number(r["kommungrupp_mean"], d),
+                "liknande": numbers.number(r["liknande_mean"], d),
+            })
+        counts = {c: sum(1 for r in rows if r["kkik_area"] == area and r["colour"] == c)
+                  for c in COLOURS}
+        out.append({"area": area, "rows": items, "counts": counts})
+    return out
+
+
+def legend() -> list[dict[str, Any]]:
+    return [{"label": SERIES_LABELS[k] or "Kommunen", "marker": charts.legend_marker(k)}
+            for k in charts.SERIES_STYLE]
+
+
+def trends(data: ReportData, municipality: str, name: str) -> list[dict[str, Any]]:
+    """Per area, one small multiple per KPI (kommun, Riket, kommungrupp, liknande) + table."""
+    by_kpi = data.trends.get(municipality, {})
+    rows = data.board.get(municipality, [])
+    out = []
+    for area in _areas(rows):
+        charts_out = []
+        for r in (r for r in rows if r["kkik_area"] == area):
+            kpi = r["kpi_id"]
+            history = by_kpi.get(kpi, [])
+            years = [h["year"] for h in history]
+            d = (data.kpis.get(kpi) or {}).get("decimals")
+            series = []
+            table = []
+            for key in charts.SERIES_STYLE:
+                values = [h[SERIES_COLUMNS[key]] for h in history]
+                label = SERIES_LABELS[key] or name
+                series.append(charts.Series(key, label, values))
+                table.append({"label": label, "cells": [numbers.number(v, d) for v in values]})
+            table_id = f"t-{kpi}"
+            charts_out.append({
+                "kpi_id": kpi, "title": r["kpi_title"], "years": years, "table": table,
+                "table_id": table_id,
+                "svg": charts.trend_chart(r["kpi_title"], years, series, decimals=d,
+                                          table_id=table_id),
+            })
+        out.append({"area": area, "charts": charts_out})
+    return out
+
+
+def colour_counts(data: ReportData, municipality: str) -> list[dict[str, Any]]:
+    rows = data.colour_counts.get(municipality, [])
+    out = []
+    for area in _areas(rows):
+        mine = [r for r in rows if r["kkik_area"] == area]
+        table_id = f"cc-{slug(area)}"
+        out.append({"area": area, "rows": mine, "table_id": table_id,
+                    "svg": charts.colour_count_chart(f"Färger per år, {area}", mine,
+                                                     table_id=table_id)})
+    return out
+
+
+def revisions(data: ReportData, municipality: str) -> dict[str, Any] | None:
+    if data.revisions is None:
+        return None
+    counts = (data.revision_counts or {}).get(municipality, {})
+    rows = [{
+        "type": _label("change_type", r["change_type"]),
+        "kpi_id": r["kpi_id"], "title": r["kpi_title"] or r["kpi_id"], "period": r["period"],
+        "gender": r["gender"], "old": numbers.number(r["old_value"], r["decimals"]),
+        "new": numbers.number(r["new_value"], r["decimals"]),
+    } for r in data.revisions.get(municipality, [])]
+    ranks = [{
+        "title": r["kpi_title"], "year": r["year"], "cause": _label("cause", r["cause"]),
+        "old_rank": numbers.integer(r["old_rank"]), "new_rank": numbers.integer(r["new_rank"]),
+        "old_colour": colour_badge(r["old_colour"]) if r["old_colour"] else numbers.MISSING,
+        "new_colour": colour_badge(r["new_colour"]) if r["new_colour"] else numbers.MISSING,
+    } for r in (data.rank_changes or {}).get(municipality, [])]
+    shown = sum(counts.get(k, 0) for k in ("value_revised", "value_deleted"))
+    return {
+        "first": data.manifest.get("previous_version") is None,
+        "previous": data.manifest.get("previous_version"),
+        "counts": [(_label("change_type", k), numbers.integer(v)) for k, v in counts.items()],
+        "rows": rows, "more": max(shown - len(rows), 0), "ranks": ranks,
+    }
+
+
+def kommunkompassen(data: ReportData, municipality: str) -> dict[str, Any] | None:
+    if data.kommunkompassen is None:
+        return None
+    rows = data.kommunkompassen.get(municipality, [])
+    if not rows:
+        return {"assessments": []}
+    assessments = []
+    for key in dict.fromkeys((r["assessment_year"], r["version"]) for r in rows):
+        areas = [r for r in rows if (r["assessment_year"], r["version"]) == key]
+        table_id = f"kk-{key[0]}-{key[1]}"
+        assessments.append({
+            "year": key[0], "version": key[1], "table_id": table_id,
+            "previous": areas[0]["previous_assessment_year"],
+            "cross_version": any(a["cross_version"] for a in areas),
+            "areas": [{
+                "number": a["area_number"], "label": a["area_label_published"],
+                "score": numbers.number(a["score"], 0),
+                "benchmark": numbers.number(a["benchmark"], 1),
+                "diff": numbers.number(a["score_minus_benchmark"], 1, signed=True),
+                "change": numbers.number(a["score_change"], 0, signed=True),
+            } for a in areas],
+            # the total as published when the file gave one (published totals do not always
+            # equal the sum of the areas), else the sum when all 8 areas are there
+            "total": numbers.number(_total(areas), 0),
+            "svg": charts.bar_chart(
+                f"Kommunkompassen {key[0]}: poäng per område mot Sverigesnitt",
+                [(f"{a['area_number']}. {a['area_label_published']}", a["score"], a["benchmark"])
+                 for a in areas], maximum=100, table_id=table_id,
+                reference_label="Sverigesnitt"),
+        })
+    return {"assessments": assessments}
+
+
+def _total(areas: list[dict[str, Any]]) -> float | None:
+    stated = areas[0]["total_stated"]
+    if stated is not None:
+        return stated
+    scores = [a["score"] for a in areas if a["score"] is not None]
+    return sum(scores) if len(scores) == 8 else None
+
+
+PROFILE_DIMENSIONS = (("results", "Resultat (KKiK)"), ("economy", "Ekonomi"),
+                      ("employer", "Arbetsgivare"), ("development", "Utveckling"),
+                      ("composite", "Sammanvägd"))
+
+
+def quality_profile(data: ReportData, municipality: str) -> dict[str, Any] | None:
+    if data.quality_profile is None:
+        return None
+    row = data.quality_profile.get(municipality)
+    if row is None:
+        return {"row": None}
+    dims = []
+    for key, label in PROFILE_DIMENSIONS:
+        rank = row.get("profile_rank" if key == "composite" else f"{key}_rank")
+        dims.append({"label": label, "score": numbers.number(row.get(f"{key}_score"), 1),
+                     "rank": numbers.integer(rank), "raw": row.get(f"{key}_score")})
+    return {
+        "row": row, "year": row["year"], "dims": dims, "table_id": "qp-table",
+        "rank": numbers.integer(row["profile_rank"]),
+        "ranked": numbers.integer(row["profile_ranked_count"]),
+        "svg": charts.bar_chart("Kvalitetsprofil: poäng per dimension (0–100)",
+                                [(d["label"], d["raw"], None) for d in dims], maximum=100,
+                                table_id="qp-table"),
+    }
+
+
+def overview(data: ReportData) -> list[dict[str, Any]]:
+    """All kommuner's colour counts per area in the latest year (the index's national table)."""
+    year = data.overview_year
+    out = []
+    for m in data.municipalities:
+        rows = {r["kkik_area"]: r for r in data.colour_counts.get(m["municipality_id"], [])
+                if r["year"] == year}
+        cells = []
+        for area in AREAS:
+            r = rows.get(area)
+            cells.append([r[c] if r else None for c in ("green", "yellow", "red")])
+        out.append({**m, "cells": cells,
+                    "green": sum(c[0] or 0 for c in cells), "red": sum(c[2] or 0 for c in cells)})
+    return out
+
+
+def network(data: ReportData, net: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """Members side by side per KPI at the board's year, each value with its colour."""
+    members = list(net["members"])
+    by_member = {m: {r["kpi_id"]: r for r in data.board.get(m, [])} for m in members}
+    first = data.board.get(members[0], []) if members else []
+    areas = []
+    for area in _areas(first):
+        rows = []
+        for r in (r for r in first if r["kkik_area"] == area):
+            d = (data.kpis.get(r["kpi_id"]) or {}).get("decimals")
+            cells = []
+            for m in members:
+                own = by_member[m].get(r["kpi_id"])
+                cells.append({"value": numbers.number(own["value"] if own else None, d),
+                              "colour": colour_badge(own["colour"]) if own else Markup(""),
+                              "colour_code": (own["colour"] or "none") if own else "none"})
+            rows.append({"kpi_id": r["kpi_id"], "title": r["kpi_title"], "year": r["year"],
+                         "cells": cells, "riket": numbers.number(r["riket_value"], d),
+                         "mean": numbers.number(net["means"].get(r["kpi_id"]), d)})
+        areas.append({"area": area, "rows": rows})
+    return {"id": net["id"], "slug": slug(net["id"]), "title": net["title"],
+            "members": [{"id": m, "name": names.get(m, m)} for m in members], "areas": areas}

@@ -1,0 +1,244 @@
+"""The report in a real browser: headless system Chromium on the sample's publication.
+
+One sample refresh for the module (the publish step renders the report), then Playwright
+drives /usr/bin/chromium (Debian's package; nothing downloads a browser). Every request the
+pages make is recorded and must stay on file://. A screenshot of Arvika's page is written to
+tests/output/report-arvika.png for a person to look at.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.cli import main
+from pipelines.report import numbers as nb
+from pipelines.report.load import AREAS
+from pipelines.scope import load_scope
+from pipelines.settings import DEFAULT_CONFIG
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = Path("/usr/bin/chromium")
+OUTPUT = Path(__file__).resolve().parent / "output"
+# Without the background-networking flags Chromium phones home at start-up (and those
+# connections are refused on locked-down networks); --headless comes from Playwright.
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARVIKA = "1784"
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
+    """A data dir with the sample published (report included), and the refresh's stdout."""
+    data = tmp_path_factory.mktemp("report") / "data"
+    saved = {k: os.environ.get(k) for k in ("KK_DATA_DIR", "DAGSTER_HOME", "KK_SOURCE")}
+    os.environ["KK_DATA_DIR"] = str(data)
+    os.environ["DAGSTER_HOME"] = str(data / "dagster")
+    os.environ.pop("KK_SOURCE", None)
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out):
+            code = main(["refresh", "--source", "sample"])
+        assert code == 0, out.getvalue()[-3000:]
+        yield data, out.getvalue()
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory):
+    if not CHROMIUM.exists():
+        pytest.skip("no /usr/bin/chromium (apt-get install -y chromium chromium-driver)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with sync_api.sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            str(profile), executable_path=str(CHROMIUM), headless=True, args=FLAGS,
+            viewport={"width": 1280, "height": 900})
+        yield context
+        context.close()
+
+
+class Visit:
+    """A page with every request, console error and page error it caused."""
+
+    def __init__(self, context, url: str) -> None:
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        self.page = context.new_page()
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.goto(url, wait_until="load")
+
+    def close(self) -> None:
+        self.page.close()
+
+
+def report_dir(data: Path) -> Path:
+    return data / "published" / "current" / "report"
+
+
+def board_rows(data: Path, municipality: str) -> list[dict]:
+    current = data / "published" / "current"
+    sql = f"""
+        select s.kkik_area, s.kpi_id, s.year, s.value, s.rank, s.ranked_count, s.colour, s.change,
+               s.riket_value, s.kommungrupp_mean, s.liknande_mean, k.decimals
+        from '{current}/mart_kkik_scorecard.parquet' s
+        join '{current}/mart_kkik_board.parquet' b using (municipality_id, kpi_id, year)
+        join '{current}/dim_kpi.parquet' k using (kpi_id)
+        where s.municipality_id = '{municipality}'
+        order by s.kkik_area, s.kpi_title, s.kpi_id"""
+    cur = duckdb.sql(sql)
+    rows = [dict(zip(cur.columns, r)) for r in cur.fetchall()]
+    return sorted(rows, key=lambda r: AREAS.index(r["kkik_area"]))  # KKiK's order of areas
+
+
+def close_to(text: str, value: float | None, decimals: int) -> bool:
+    shown = nb.parse(text)
+    if value is None:
+        return shown is None
+    return shown is not None and abs(shown - value) <= 0.5 * 10 ** -decimals + 1e-9
+
+
+def test_report_refresh_summary_ends_with_the_report_path(published) -> None:
+    data, stdout = published
+    last = [line for line in stdout.splitlines() if line.strip()][-1]
+    index = data / "published" / "current" / "report" / "index.html"
+    assert last.endswith(str(index)) and index.is_file()
+
+
+def test_report_index_loads_offline_without_console_errors(published, browser) -> None:
+    data, _ = published
+    visit = Visit(browser, (report_dir(data) / "index.html").as_uri())
+    try:
+        assert visit.errors == []
+        assert visit.requests and all(u.startswith("file://") for u in visit.requests), \
+            visit.requests
+        assert visit.page.locator("#municipalities li").count() == 290
+        assert visit.page.locator("#overview tbody tr").count() == 290
+        assert "Syntetiska exempeldata" in visit.page.inner_text("body")
+    finally:
+        visit.close()
+
+
+def test_report_search_finds_arvika(published, browser) -> None:
+    data, _ = published
+    visit = Visit(browser, (report_dir(data) / "index.html").as_uri())
+    try:
+        visit.page.fill("#search", "Arvika")
+        shown = visit.page.locator("#municipalities li:not(.hidden)")
+        assert shown.count() == 1 and shown.first.inner_text().startswith("Arvika")
+        assert visit.page.inner_text("#search-status") == "1 kommun"
+        shown.first.locator("a").click()
+        visit.page.wait_for_load_state("load")
+        assert visit.page.url.endswith(f"/kommun/{ARVIKA}.html")
+        assert visit.page.inner_text("h1").startswith("Arvika")
+        assert visit.errors == [] and all(u.startswith("file://") for u in visit.requests)
+    finally:
+        visit.close()
+
+
+def test_report_board_table_matches_the_mart_row_for_row(published, browser) -> None:
+    data, _ = published
+    visit = Visit(browser, (report_dir(data) / "kommun" / f"{ARVIKA}.html").as_uri())
+    try:
+        shown = visit.page.eval_on_selector_all(
+            "#board tr[data-kpi]",
+            "rows => rows.map(r => [r.dataset.kpi, ...Array.from(r.cells, c => c.innerText)])")
+        expected = board_rows(data, ARVIKA)
+        assert [s[0] for s in shown] == [e["kpi_id"] for e in expected]
+        for (kpi, _title, year, value, rank, colour, change, riket, kg, lik), e in zip(
+                shown, expected):
+            d = e["decimals"]
+            assert int(year) == e["year"], kpi
+            assert close_to(value, e["value"], d) and close_to(riket, e["riket_value"], d), kpi
+            assert close_to(kg, e["kommungrupp_mean"], d), kpi
+            assert close_to(lik, e["liknande_mean"], d), kpi
+            assert rank == (f"{e['rank']} av {e['ranked_count']}" if e["rank"] else nb.MISSING)
+            assert colour.split()[-1] == {"green": "Grön", "yellow": "Gul", "red": "Röd",
+                                          "grey": "Grå", None: "rangordnat"}[e["colour"]], kpi
+            assert change.endswith(e["change"] or ""), kpi
+        assert visit.errors == [] and all(u.startswith("file://") for u in visit.requests)
+    finally:
+        visit.close()
+
+
+def test_report_chart_data_table_matches_the_mart(published, browser) -> None:
+    data, _ = published
+    visit = Visit(browser, (report_dir(data) / "kommun" / f"{ARVIKA}.html").as_uri())
+    try:
+        figure = visit.page.locator("figure.multiple").first
+        kpi = figure.get_attribute("data-kpi")
+        assert figure.locator("svg.trend path.s-kommun").count() == 1
+        table = figure.locator("table.data")
+        years = [int(t) for t in table.locator("thead th").all_text_contents()[1:]]
+        rows = {r[0]: r[1:] for r in table.evaluate(
+            "t => Array.from(t.tBodies[0].rows, r => Array.from(r.cells, c => c.textContent))")}
+        current = data / "published" / "current"
+        cur = duckdb.sql(f"""
+            select year, value, riket_value, kommungrupp_mean, liknande_mean, decimals
+            from '{current}/mart_kkik_scorecard.parquet'
+            join '{current}/dim_kpi.parquet' using (kpi_id)
+            where municipality_id = '{ARVIKA}' and kpi_id = '{kpi}' order by year""")
+        mart = cur.fetchall()
+        assert years == [r[0] for r in mart]
+        for label, column in (("Arvika", 1), ("Riket", 2), ("Kommungrupp (medel)", 3),
+                              ("Liknande kommuner (medel)", 4)):
+            assert len(rows[label]) == len(mart)
+            for text, r in zip(rows[label], mart):
+                assert close_to(text, r[column], r[5]), (label, r[0])
+    finally:
+        visit.close()
+
+
+def test_report_network_page_lists_its_members(published, browser) -> None:
+    data, _ = published
+    network = load_scope(DEFAULT_CONFIG).networks[0]
+    visit = Visit(browser, (report_dir(data) / "natverk" / f"{network.id}.html").as_uri())
+    try:
+        members = visit.page.eval_on_selector_all(
+            "#network thead th[data-member]", "ths => ths.map(t => t.dataset.member)")
+        assert members == sorted(network.members)
+        assert visit.page.inner_text("h1") == network.title
+        assert visit.page.locator("#network tr[data-kpi]").count() >= 30
+        assert visit.errors == [] and all(u.startswith("file://") for u in visit.requests)
+    finally:
+        visit.close()
+
+
+def test_report_screenshot_of_arvika_for_a_person(published, browser) -> None:
+    data, _ = published
+    visit = Visit(browser, (report_dir(data) / "kommun" / f"{ARVIKA}.html").as_uri())
+    try:
+        OUTPUT.mkdir(exist_ok=True)
+        shot = OUTPUT / "report-arvika.png"
+        visit.page.screenshot(path=str(shot), full_page=True)
+        assert shot.stat().st_size > 50_000
+        for section in ("tabell", "trender", "farger", "andrat", "kommunkompassen", "profil"):
+            assert visit.page.locator(f"section#{section}").count() == 1, section
+    finally:
+        visit.close()
+
+
+def test_report_cli_rerenders_from_current_to_the_same_bytes(published, tmp_path) -> None:
+    data, _ = published
+    out = tmp_path / "arvika"
+    assert main(["report", "--municipality", ARVIKA, "--out", str(out)]) == 0
+    page = f"kommun/{ARVIKA}.html"
+    assert (out / page).read_bytes() == (report_dir(data) / page).read_bytes()
+    assert sorted(p.name for p in (out / "kommun").iterdir()) == [f"{ARVIKA}.html"]
+    assert main(["report", "--municipality", "12"]) == 2
+    assert re.search(r"^v\d{8}T\d{6}Z", (data / "published" / "current").resolve().name)
