@@ -13,7 +13,7 @@ export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: install run test dev daemon lint clean
+.PHONY: install run test dev daemon lint clean bench
 
 install: $(STAMP)
 
@@ -44,6 +44,14 @@ daemon: install
 	test -f $(DAGSTER_HOME)/dagster.yaml || cp pipelines/instance/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster schedule start nightly_refresh_schedule -w workspace.yaml || true
 	$(BIN)/dagster-daemon run -w workspace.yaml
+
+# The benchmark of issue 13 (docs/performance.md): workload M by default, `make bench BENCH=S`
+# for a quick one. BENCH_PEER=auto (default) also runs the dlt peer in its own venv when dlt
+# can be installed, BENCH_PEER=1 insists on it, BENCH_PEER=0 skips it.
+BENCH ?= M
+BENCH_PEER ?= auto
+bench: install
+	BENCH_PEER=$(BENCH_PEER) $(BIN)/python -m bench.run --workload $(BENCH)
 
 lint: install
 	$(BIN)/ruff check pipelines assets tests
