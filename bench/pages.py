@@ -45,8 +45,9 @@ def data_path(kpis: str, units: str, years: str) -> str:
     return f"/v3/data/kpi/{kpis}/municipality/{units}/year/{years}"
 
 
-def _envelope(items: list[Any], page: int, pages: int, path: str, delta: bool) -> dict[str, Any]:
-    query = f"per_page={PER_PAGE}" + (f"&from_date={FROM_DATE}" if delta else "")
+def _envelope(items: list[Any], page: int, pages: int, path: str, delta: bool, per_page: int
+              ) -> dict[str, Any]:
+    query = f"per_page={per_page}" + (f"&from_date={FROM_DATE}" if delta else "")
 
     def url(n: int) -> str:
         return f"{ORIGIN}{path}?{query}&page={n}"
@@ -56,11 +57,12 @@ def _envelope(items: list[Any], page: int, pages: int, path: str, delta: bool) -
             "previous_url": url(page - 1) if page > 1 else None}
 
 
-def _write_pages(folder: Path, stem: str, items: list[Any], path: str, delta: bool) -> int:
-    """Page `items` by PER_PAGE into folder/<stem>-<n>.json; returns the number of pages."""
-    pages = max(1, -(-len(items) // PER_PAGE))
+def _write_pages(folder: Path, stem: str, items: list[Any], path: str, delta: bool,
+                 per_page: int = PER_PAGE) -> int:
+    """Page `items` by `per_page` into folder/<stem>-<n>.json; returns the number of pages."""
+    pages = max(1, -(-len(items) // per_page))
     for n in range(1, pages + 1):
-        doc = _envelope(items[(n - 1) * PER_PAGE:n * PER_PAGE], n, pages, path, delta)
+        doc = _envelope(items[(n - 1) * per_page:n * per_page], n, pages, path, delta, per_page)
         (folder / f"{stem}-{n}.json").write_bytes(
             json.dumps(doc, ensure_ascii=False).encode("utf-8"))
     return pages
@@ -76,8 +78,9 @@ def bench_config(w: BenchWorld) -> dict[str, Any]:
     return config
 
 
-def render(w: BenchWorld, out: Path) -> dict[str, Any]:
-    """Write every page of `w` under `out` (replacing it); returns the manifest."""
+def render(w: BenchWorld, out: Path, per_page: int = PER_PAGE) -> dict[str, Any]:
+    """Write every page of `w` under `out` (replacing it); returns the manifest. A smaller
+    `per_page` than Kolada's 5000 lets tiny test worlds still span several pages."""
     started = time.monotonic()
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -96,13 +99,14 @@ def render(w: BenchWorld, out: Path) -> dict[str, Any]:
             if state.name == "base":  # the full answers
                 rows = rows_of(w, state.value, w.live, kpis, units)
                 full_pages += _write_pages(folder, page_key(*segs), rows, data_path(*segs),
-                                           False)
+                                           False, per_page)
             if state.delta.any():
                 rows = rows_of(w, state.value, state.delta, kpis, units)
                 if rows:
                     dfolder = tmp / "delta" / state.name
                     dfolder.mkdir(parents=True, exist_ok=True)
-                    _write_pages(dfolder, page_key(*segs), rows, data_path(*segs), True)
+                    _write_pages(dfolder, page_key(*segs), rows, data_path(*segs), True,
+                                 per_page)
         changed = int(state.delta.sum())
         states[state.name] = {"values_changed": changed}
     (tmp / "plan.json").write_text(json.dumps(

@@ -64,7 +64,9 @@ def value_set_difference(events_glob: str, limit_parquet: Path) -> dict[str, int
                (select count(*) from (select {cols} from ingested except all select {cols} from lim)),
                (select count(*) from (select {cols} from lim except all select {cols} from ingested))
     """
-    ingested, limit, only_ingested, only_limit = duckdb.sql(sql).fetchone()
+    con = duckdb.connect()
+    con.execute("set enable_progress_bar = false")
+    ingested, limit, only_ingested, only_limit = con.execute(sql).fetchone()
     return {"ingested": ingested, "limit": limit, "only_in_ingest": only_ingested,
             "only_in_limit": only_limit}
 
