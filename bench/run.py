@@ -35,8 +35,12 @@ DBT_STEP, GX_STEP = "warehouse_models", "gx_suites"
 
 
 class Bench:
-    def __init__(self, workload: str, work: Path, timeout: float) -> None:
+    def __init__(self, workload: str, work: Path, timeout: float, profile: bool = False,
+                 max_rss: int | None = None) -> None:
         self.workload = workload
+        self.max_rss = max_rss
+        self.failed: set[int] = set()
+        self.profile = profile
         self.work = work
         self.timeout = timeout
         self.rows: list[Row] = []
@@ -56,14 +60,31 @@ class Bench:
         )
         return env
 
-    def step(self, number: int, name: str, cmd: list[str], env: dict[str, str]) -> Measured:
+    def step(self, number: int, name: str, cmd: list[str], env: dict[str, str],
+             needs: tuple[int, ...] = ()) -> Measured | None:
+        """Measure one step; skipped (None) when a step it builds on failed."""
+        if broken := [n for n in needs if n in self.failed]:
+            self.failed.add(number)
+            self.rows.append(Row(number, name, None, None, f"skipped: step {broken[0]} failed",
+                                 (0.0, 0.0)))
+            print(f"[bench] {number:>2}. {name}: skipped (step {broken[0]} failed)", flush=True)
+            return None
         print(f"[bench] {number:>2}. {name} ...", flush=True)
-        m = measure(cmd, env=env, cwd=str(REPO_ROOT), timeout=self.timeout)
-        log = self.work / "logs" / f"{number:02d}-{name.split(' (')[0].replace(' ', '_')}.log"
+        slug = f"{number:02d}-{name.split(' (')[0].replace(' ', '_').replace(',', '')}"
+        if self.profile:  # py-spy samples the step and its subprocesses (dbt) at 20 Hz
+            profiles = self.work / "profiles"
+            profiles.mkdir(parents=True, exist_ok=True)
+            cmd = [str(Path(sys.executable).parent / "py-spy"), "record", "--format", "raw",
+                   "-r", "20", "--subprocesses", "-o", str(profiles / f"{slug}.txt"), "--",
+                   *cmd]
+        m = measure(cmd, env=env, cwd=str(REPO_ROOT), timeout=self.timeout,
+                    max_rss=self.max_rss)
+        log = self.work / "logs" / f"{slug}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         log.write_text(f"$ {' '.join(cmd)}\n{m.stdout}\n--- stderr ---\n{m.stderr}")
-        status = "timed out" if m.timed_out else ("ok" if m.returncode == 0 else
-                                                  f"exit {m.returncode}")
+        status = m.killed or ("ok" if m.returncode == 0 else f"exit {m.returncode}")
+        if status != "ok":
+            self.failed.add(number)
         self.rows.append(Row(number, name, m.wall, m.peak_rss, status, m.load))
         print(f"[bench]     {status} in {m.wall:.1f} s, peak {m.peak_rss / 2**20:,.0f} MiB "
               f"(load {m.load[0]:.2f} -> {m.load[1]:.2f}); log {log}", flush=True)
@@ -73,14 +94,15 @@ class Bench:
         return [sys.executable, "-m", "pipelines.cli", *args]
 
 
-def run(workload: str, work: Path, timeout: float, peer: str) -> dict[str, Any]:
+def run(workload: str, work: Path, timeout: float, peer: str, profile: bool = False,
+        max_rss: int | None = None) -> dict[str, Any]:
     from pipelines.sample.scb_server import SampleScbServer
 
     cache, manifest = ensure_cache(workload, WORKLOADS[workload])
     config = cache / "config.yaml"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    bench = Bench(workload, work, timeout)
+    bench = Bench(workload, work, timeout, profile, max_rss)
     a, b = work / "A", work / "B"
     with BenchKoladaServer(cache) as server, SampleScbServer(day=1) as scb:
         env_a = bench.env(a, server, scb.base_url, config)
@@ -89,37 +111,43 @@ def run(workload: str, work: Path, timeout: float, peer: str) -> dict[str, Any]:
         bench.step(1, "the limit (read_json -> Parquet)",
                    [sys.executable, "-m", "bench.limit", str(cache), str(limit_out)], env_a)
         bench.step(2, "full ingest over HTTP", bench.cli("ingest"), env_a)
-        from pipelines.eventlog.store import EventLog
-        from pipelines.sources.kolada.streams import KPI_VALUE
+        if 2 not in bench.failed:
+            from pipelines.eventlog.store import EventLog
+            from pipelines.sources.kolada.streams import KPI_VALUE
 
-        bench.extra["value_set"] = value_set_difference(
-            EventLog(a / "events").glob(KPI_VALUE), limit_out)
-        print(f"[bench]     value set vs the limit: {bench.extra['value_set']}", flush=True)
-        bench.step(3, "incremental re-ingest, no change", bench.cli("ingest"), env_a)
-        bench.step(4, "full re-ingest, no change", bench.cli("ingest", "--full"), env_a)
+            bench.extra["value_set"] = value_set_difference(
+                EventLog(a / "events").glob(KPI_VALUE), limit_out)
+            print(f"[bench]     value set vs the limit: {bench.extra['value_set']}", flush=True)
+        bench.step(3, "incremental re-ingest, no change", bench.cli("ingest"), env_a, (2,))
+        bench.step(4, "full re-ingest, no change", bench.cli("ingest", "--full"), env_a, (2,))
         server.state = "rev1"
-        bench.step(5, "re-ingest, 1 % revised (from_date)", bench.cli("ingest"), env_a)
+        bench.step(5, "re-ingest, 1 % revised (from_date)", bench.cli("ingest"), env_a, (2,))
         nights = sorted(s for s in manifest["states"] if s.startswith("night"))
-        started = time.monotonic()
-        bench.extra["history"] = nightly_history(server, server.base_url, a, config, nights)
-        bench.extra["history_seconds"] = round(time.monotonic() - started, 1)
+        if 2 not in bench.failed:
+            started = time.monotonic()
+            bench.extra["history"] = nightly_history(server, server.base_url, a, config, nights)
+            bench.extra["history_seconds"] = round(time.monotonic() - started, 1)
         server.state = nights[-1]
         bench.step(6, "full no-change re-ingest after 30 nights", bench.cli("ingest", "--full"),
-                   env_a)
-        built = bench.step(0, "build (dbt + checks)", bench.cli("build"), env_a)
+                   env_a, (2,))
+        built = bench.step(0, "build (dbt + checks)", bench.cli("build"), env_a, (2,))
         _phases(bench, built, a)
-        bench.step(9, "publish", bench.cli("publish"), env_a)
+        bench.step(9, "publish", bench.cli("publish"), env_a, (0,))
         server.state = "base"
         bench.step(10, "end to end (refresh, empty data dir)", bench.cli("refresh"), env_b)
-        bench.step(11, "a night with nothing new (refresh)", bench.cli("refresh"), env_b)
+        bench.step(11, "a night with nothing new (refresh)", bench.cli("refresh"), env_b, (10,))
         _peer(bench, server, cache, peer)
     return _result(bench, manifest)
 
 
-def _phases(bench: Bench, built: Measured, data_dir: Path) -> None:
+def _phases(bench: Bench, built: Measured | None, data_dir: Path) -> None:
     """Steps 7 (dbt) and 8 (GX) are the two phases of one `build` run: their windows come
     from the run's step events, their peaks from the samples inside each window."""
     build_row = bench.rows.pop()
+    if built is None:
+        for number, name in ((7, "dbt build (models + dbt tests)"), (8, "checks (GX suites)")):
+            bench.rows.append(Row(number, name, None, None, build_row.status, build_row.load))
+        return
     bench.extra["build_total"] = {"wall": built.wall, "peak_rss": built.peak_rss}
     run_id = run_id_of(built.stdout)
     windows = step_windows(data_dir, data_dir / "dagster", run_id) if run_id else {}
@@ -161,7 +189,8 @@ def _result(bench: Bench, manifest: dict[str, Any]) -> dict[str, Any]:
         "commit": commit, "host": {"cpus": os.cpu_count(), "python": platform.python_version(),
                                    "machine": platform.machine()},
         "world": manifest, "steps": [r.as_dict() for r in bench.rows],
-        "targets": targets(bench.rows, bench.workload), **bench.extra,
+        "targets": targets(bench.rows, bench.workload), "profiled": bench.profile,
+        **bench.extra,
     }
 
 
@@ -174,17 +203,24 @@ def main(argv: list[str] | None = None) -> int:
         "BENCH_TIMEOUT", "1200")), help="per-step timeout in seconds (recorded as timed out)")
     parser.add_argument("--peer", choices=("0", "1", "auto"),
                         default=os.environ.get("BENCH_PEER", "auto"))
+    parser.add_argument("--max-rss-gib", type=float, default=float(os.environ.get(
+        "BENCH_MAX_RSS_GIB", "6")), help="kill a step whose process tree passes this (recorded)")
+    parser.add_argument("--profile", action="store_true",
+                        help="record a py-spy profile of every step (timings are distorted; "
+                        "the result is marked profiled)")
     args = parser.parse_args(argv)
     work = args.work or Path(f"/tmp/kk-bench-{args.workload}")
-    result = run(args.workload, work, args.timeout, args.peer)
+    result = run(args.workload, work, args.timeout, args.peer, args.profile,
+                 int(args.max_rss_gib * 2**30))
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    out = RESULTS_DIR / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{args.workload}.json"
+    suffix = "-profiled" if args.profile else ""
+    out = RESULTS_DIR / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{args.workload}{suffix}.json"
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
     print()
     print(render_table(result))
     print(f"\nwritten to {out}")
-    return 0 if result["value_set"]["only_in_ingest"] == result["value_set"][
-        "only_in_limit"] == 0 else 1
+    value_set = result.get("value_set", {})
+    return 0 if value_set.get("only_in_ingest") == value_set.get("only_in_limit") == 0 else 1
 
 
 if __name__ == "__main__":

@@ -27,16 +27,14 @@ INTERVAL = 0.05
 class Measured:
     wall: float
     peak_rss: int
-    returncode: int | None  # None: timed out and killed
+    returncode: int | None  # None: killed (timed out, or over the RSS cap)
     stdout: str
     stderr: str
     started: float  # time.time() at start
     samples: list[tuple[float, int]] = field(default_factory=list)  # (time.time(), rss)
     load: tuple[float, float] = (0.0, 0.0)  # 1-minute load average before and after
 
-    @property
-    def timed_out(self) -> bool:
-        return self.returncode is None
+    killed: str = ""  # why it was killed: "" | "timed out ..." | "RSS over ..."
 
     def peak_between(self, start: float, end: float) -> int:
         inside = [rss for t, rss in self.samples if start <= t <= end]
@@ -57,8 +55,10 @@ def _tree_rss(root: psutil.Process) -> int:
     return total
 
 
-def measure(cmd: list[str], *, env: dict[str, str], cwd: str, timeout: float) -> Measured:
-    """Run `cmd` in its own session and measure it; kill its process group after `timeout`."""
+def measure(cmd: list[str], *, env: dict[str, str], cwd: str, timeout: float,
+            max_rss: int | None = None) -> Measured:
+    """Run `cmd` in its own session and measure it; kill its process group after `timeout`
+    seconds or once the tree's RSS passes `max_rss` (a shared machine must not swap)."""
     load_before = os.getloadavg()[0]
     started = time.time()
     t0 = time.monotonic()
@@ -73,12 +73,18 @@ def measure(cmd: list[str], *, env: dict[str, str], cwd: str, timeout: float) ->
     root = psutil.Process(proc.pid)
     samples: list[tuple[float, int]] = []
     returncode: int | None = None
+    killed = ""
     while True:
         samples.append((time.time(), _tree_rss(root)))
         if proc.poll() is not None:
             returncode = proc.returncode
             break
-        if time.monotonic() - t0 > timeout:
+        elapsed = time.monotonic() - t0
+        if elapsed > timeout:
+            killed = f"timed out after {timeout:.0f} s"
+        elif max_rss is not None and samples[-1][1] > max_rss:
+            killed = f"killed: RSS over {max_rss / 2**30:.0f} GiB after {elapsed:.0f} s"
+        if killed:
             os.killpg(proc.pid, signal.SIGKILL)  # the group of the process this call started
             proc.wait()
             break
@@ -88,4 +94,4 @@ def measure(cmd: list[str], *, env: dict[str, str], cwd: str, timeout: float) ->
         r.join(timeout=10)
     return Measured(wall, max((s for _, s in samples), default=0), returncode,
                     out.get("stdout", ""), out.get("stderr", ""), started, samples,
-                    (load_before, os.getloadavg()[0]))
+                    (load_before, os.getloadavg()[0]), killed)
