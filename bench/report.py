@@ -16,6 +16,7 @@ class Row:
     peak_rss: int | None  # bytes, the whole process tree
     status: str
     load: tuple[float, float]  # 1-minute load average before, after
+    peak_rss_sum: int | None = None  # plain RSS summed over the tree (over-counts sharing)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -67,7 +68,7 @@ def render_table(result: dict[str, Any]) -> str:
          f"{world['years'][1] - world['years'][0] + 1} years = {world['values']:,} values in "
          f"{world['full_pages']} pages ({world['bytes_full'] / 1e6:,.0f} MB), commit "
          f"{result['commit']}, {result['when']}"),
-        (f"{'#':>2}  {'step':46s} {'wall s':>8} {'peak MiB':>9} {'x limit':>8}  "
+        (f"{'#':>2}  {'step':46s} {'wall s':>8} {'PSS MiB':>9} {'x limit':>8}  "
          f"{'load':>11}  status"),
     ]
     for x in rows:

@@ -85,8 +85,9 @@ class Bench:
         status = m.killed or ("ok" if m.returncode == 0 else f"exit {m.returncode}")
         if status != "ok":
             self.failed.add(number)
-        self.rows.append(Row(number, name, m.wall, m.peak_rss, status, m.load))
+        self.rows.append(Row(number, name, m.wall, m.peak_rss, status, m.load, m.peak_rss_sum))
         print(f"[bench]     {status} in {m.wall:.1f} s, peak {m.peak_rss / 2**20:,.0f} MiB "
+              f"(PSS; RSS sum {m.peak_rss_sum / 2**20:,.0f}) "
               f"(load {m.load[0]:.2f} -> {m.load[1]:.2f}); log {log}", flush=True)
         return m
 

@@ -3,10 +3,12 @@
 Why polling psutil rather than getrusage or a cgroup: `RUSAGE_CHILDREN` reports the largest
 single descendant, not the sum of a tree that runs at the same time (Dagster + dbt), and a
 cgroup of our own needs delegation this shared machine does not give. Every 50 ms the sampler
-sums the RSS of the root and all its live descendants; a process that lives shorter than one
-interval can be missed, and pages shared between processes are counted once per process, so
-the peak is a slight over-estimate of the tree's real footprint. The samples are kept, so a
-step's phases (dbt, GX) can take the peak of their own time window.
+sums the memory of the root and all its live descendants, twice: plain RSS (pages shared
+between processes, e.g. dlt's forked workers, counted once per process: the S peer showed
+7.7 GB that way) and PSS (each shared page split among its sharers, so the sum is the tree's
+real footprint). The reported peak is the PSS sum; the RSS sum is kept beside it. A process
+that lives shorter than one interval can be missed. The samples are kept, so a step's phases
+(dbt, GX) can take the peak of their own time window.
 """
 
 from __future__ import annotations
@@ -31,28 +33,31 @@ class Measured:
     stdout: str
     stderr: str
     started: float  # time.time() at start
-    samples: list[tuple[float, int]] = field(default_factory=list)  # (time.time(), rss)
+    samples: list[tuple[float, int]] = field(default_factory=list)  # (time.time(), pss sum)
     load: tuple[float, float] = (0.0, 0.0)  # 1-minute load average before and after
-
     killed: str = ""  # why it was killed: "" | "timed out ..." | "RSS over ..."
+    peak_rss_sum: int = 0  # the plain RSS sum's peak (over-counts shared pages)
 
     def peak_between(self, start: float, end: float) -> int:
         inside = [rss for t, rss in self.samples if start <= t <= end]
         return max(inside, default=0)
 
 
-def _tree_rss(root: psutil.Process) -> int:
-    total = 0
+def _tree_memory(root: psutil.Process) -> tuple[int, int]:
+    """(RSS sum, PSS sum) over the root and its descendants."""
+    rss = pss = 0
     try:
         procs = [root, *root.children(recursive=True)]
     except psutil.NoSuchProcess:
-        return 0
+        return 0, 0
     for proc in procs:
         try:
-            total += proc.memory_info().rss
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            pass
-    return total
+            info = proc.memory_full_info()  # smaps_rollup: about 0.3 ms a process
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+        rss += info.rss
+        pss += getattr(info, "pss", info.rss)
+    return rss, pss
 
 
 def measure(cmd: list[str], *, env: dict[str, str], cwd: str, timeout: float,
@@ -74,8 +79,11 @@ def measure(cmd: list[str], *, env: dict[str, str], cwd: str, timeout: float,
     samples: list[tuple[float, int]] = []
     returncode: int | None = None
     killed = ""
+    peak_rss_sum = 0
     while True:
-        samples.append((time.time(), _tree_rss(root)))
+        rss, pss = _tree_memory(root)
+        peak_rss_sum = max(peak_rss_sum, rss)
+        samples.append((time.time(), pss))
         if proc.poll() is not None:
             returncode = proc.returncode
             break
@@ -83,7 +91,7 @@ def measure(cmd: list[str], *, env: dict[str, str], cwd: str, timeout: float,
         if elapsed > timeout:
             killed = f"timed out after {timeout:.0f} s"
         elif max_rss is not None and samples[-1][1] > max_rss:
-            killed = f"killed: RSS over {max_rss / 2**30:.0f} GiB after {elapsed:.0f} s"
+            killed = f"killed: RSS over {max_rss / 2**30:.1f} GiB after {elapsed:.0f} s"
         if killed:
             os.killpg(proc.pid, signal.SIGKILL)  # the group of the process this call started
             proc.wait()
@@ -94,4 +102,5 @@ def measure(cmd: list[str], *, env: dict[str, str], cwd: str, timeout: float,
         r.join(timeout=10)
     return Measured(wall, max((s for _, s in samples), default=0), returncode,
                     out.get("stdout", ""), out.get("stderr", ""), started, samples,
-                    (load_before, os.getloadavg()[0]), killed)
+                    (load_before, os.getloadavg()[0]), killed=killed,
+                    peak_rss_sum=peak_rss_sum)
