@@ -9,9 +9,17 @@ module turns each into the inclusive share of the frames that matter.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections import Counter
 from pathlib import Path
+
+_LINE = re.compile(r":\d+\)$")
+
+
+def _function(frame: str) -> str:
+    """`fn (file.py:123)` -> `fn (file.py)`: shares per function, not per line."""
+    return _LINE.sub(")", frame)
 
 
 def summarize(raw: Path, top: int = 25) -> tuple[int, list[tuple[str, int]], list[tuple[str, int]]]:
@@ -25,7 +33,7 @@ def summarize(raw: Path, top: int = 25) -> tuple[int, list[tuple[str, int]], lis
             continue
         n = int(count)
         total += n
-        frames = stack.split(";")
+        frames = [_function(f) for f in stack.split(";")]
         for frame in set(frames):
             inclusive[frame] += n
         leaves[frames[-1]] += n

@@ -71,6 +71,22 @@ def value_set_difference(events_glob: str, limit_parquet: Path) -> dict[str, int
             "only_in_limit": only_limit}
 
 
+def slice_configs(config: Path, kpi_ids: list[str], out: Path, size: int = 50) -> list[Path]:
+    """Scope files that ask for the KPIs in slices of `size` (a multiple of 25, so each
+    slice's requests are chunks the cache has pages for), for seeding a log in parts."""
+    import yaml
+
+    base = yaml.safe_load(config.read_text(encoding="utf-8"))
+    paths = []
+    for n, start in enumerate(range(0, len(kpi_ids), size)):
+        part = {**base, "kolada": {**base["kolada"], "kpi_groups": [],
+                                   "kpis": {"bench_slice": kpi_ids[start:start + size]}}}
+        path = out / f"slice-{n:02d}.yaml"
+        path.write_text(yaml.safe_dump(part, sort_keys=False), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
 def nightly_history(server: Any, base_url: str, data_dir: Path, config: Path,
                     states: list[str]) -> list[dict[str, Any]]:
     """Ingest one incremental value batch per state through the platform's own ingest
