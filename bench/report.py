@@ -82,7 +82,8 @@ def render_table(result: dict[str, Any]) -> str:
     vs = result.get("value_set", {})
     lines.append(f"value set: ingest {vs.get('ingested', 0):,} = limit {vs.get('limit', 0):,}; "
                  f"only in ingest {vs.get('only_in_ingest')}, only in limit "
-                 f"{vs.get('only_in_limit')}")
+                 f"{vs.get('only_in_limit')}"
+                 + (" (on the log seeded in KPI slices)" if vs.get("seeded") else ""))
     lines.append("targets:")
     for t in result["targets"]:
         ratio = "-" if t["ratio"] is None else f"{t['ratio']:.3f}"

@@ -188,7 +188,7 @@ def _phases(bench: Bench, built: Measured | None, data_dir: Path) -> None:
         return
     bench.extra["build_total"] = {"wall": built.wall, "peak_rss": built.peak_rss}
     run_id = run_id_of(built.stdout)
-    windows = step_windows(data_dir, data_dir / "dagster", run_id) if run_id else {}
+    windows = step_windows(data_dir, data_dir / "dagster", run_id)
     for number, name, key in ((7, "dbt build (models + dbt tests)", DBT_STEP),
                               (8, "checks (GX suites)", GX_STEP)):
         if key in windows:

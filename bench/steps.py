@@ -22,8 +22,12 @@ def run_id_of(stdout: str) -> str | None:
     return m["id"] if m else None
 
 
-def step_windows(data_dir: Path, dagster_home: Path, run_id: str) -> dict[str, tuple[float, float]]:
-    """{step key: (first start, last end)} in epoch seconds, from the instance's event log."""
+def step_windows(data_dir: Path, dagster_home: Path, run_id: str | None
+                 ) -> dict[str, tuple[float, float]]:
+    """{step key: (first start, last end)} in epoch seconds, from the instance's event log.
+
+    Without a run id (a build killed before its summary line), the instance's latest run: the
+    steps it finished before the kill still have their windows."""
     import dagster as dg
 
     from pipelines.instance import shared_instance
@@ -31,6 +35,11 @@ def step_windows(data_dir: Path, dagster_home: Path, run_id: str) -> dict[str, t
 
     settings = load_settings({"KK_DATA_DIR": str(data_dir), "DAGSTER_HOME": str(dagster_home)})
     instance = shared_instance(settings)
+    if run_id is None:
+        latest = instance.get_runs(limit=1)
+        if not latest:
+            return {}
+        run_id = latest[0].run_id
     kinds = {dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_SUCCESS,
              dg.DagsterEventType.STEP_FAILURE}
     windows: dict[str, list[float]] = {}
