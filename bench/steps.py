@@ -40,14 +40,19 @@ def step_windows(data_dir: Path, dagster_home: Path, run_id: str | None
         if not latest:
             return {}
         run_id = latest[0].run_id
-    kinds = {dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_SUCCESS,
-             dg.DagsterEventType.STEP_FAILURE}
-    windows: dict[str, list[float]] = {}
-    for entry in instance.all_logs(run_id, of_type=kinds):
-        if entry.step_key:
-            windows.setdefault(entry.step_key, []).append(entry.timestamp)
+    start, end = dg.DagsterEventType.STEP_START, {dg.DagsterEventType.STEP_SUCCESS,
+                                                  dg.DagsterEventType.STEP_FAILURE}
+    starts: dict[str, float] = {}
+    ends: dict[str, float] = {}
+    for entry in instance.all_logs(run_id, of_type={start, *end}):
+        key, kind = entry.step_key, entry.dagster_event_type
+        if key and kind == start:
+            starts[key] = min(starts.get(key, entry.timestamp), entry.timestamp)
+        elif key:
+            ends[key] = max(ends.get(key, entry.timestamp), entry.timestamp)
     instance.dispose()
-    return {k: (min(v), max(v)) for k, v in windows.items()}
+    # a step with a start and no end was killed mid-way: it has no window to report
+    return {k: (starts[k], ends[k]) for k in starts if k in ends}
 
 
 def value_set_difference(events_glob: str, limit_parquet: Path) -> dict[str, int]:
