@@ -50,8 +50,12 @@ daemon: install
 # can be installed, BENCH_PEER=1 insists on it, BENCH_PEER=0 skips it.
 BENCH ?= M
 BENCH_PEER ?= auto
-bench: install
+bench: install $(VENV)/.bench-installed
 	BENCH_PEER=$(BENCH_PEER) $(BIN)/python -m bench.run --workload $(BENCH)
+
+$(VENV)/.bench-installed: pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $@
 
 lint: install
 	$(BIN)/ruff check pipelines assets tests
