@@ -244,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peer", choices=("0", "1", "auto"),
                         default=os.environ.get("BENCH_PEER", "auto"))
     parser.add_argument("--max-rss-gib", type=float, default=float(os.environ.get(
-        "BENCH_MAX_RSS_GIB", "6")), help="kill a step whose process tree passes this (recorded)")
+        "BENCH_MAX_RSS_GIB", "8")), help="kill a step whose process tree passes this (recorded)")
     parser.add_argument("--profile", action="store_true",
                         help="record a py-spy profile of every step (timings are distorted; "
                         "the result is marked profiled)")
