@@ -13,7 +13,7 @@ export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: install run test dev daemon docs lint clean
+.PHONY: install run test dev daemon docs lint clean bench
 
 install: $(STAMP)
 
@@ -49,6 +49,18 @@ daemon: install
 # one self-contained HTML file, $(KK_DATA_DIR)/dbt/docs/static_index.html.
 docs: install
 	$(BIN)/kommunkvalitet docs
+
+# The benchmark of issue 13 (docs/performance.md): workload M by default, `make bench BENCH=S`
+# for a quick one. BENCH_PEER=auto (default) also runs the dlt peer in its own venv when dlt
+# can be installed, BENCH_PEER=1 insists on it, BENCH_PEER=0 skips it.
+BENCH ?= M
+BENCH_PEER ?= auto
+bench: install $(VENV)/.bench-installed
+	BENCH_PEER=$(BENCH_PEER) $(BIN)/python -m bench.run --workload $(BENCH)
+
+$(VENV)/.bench-installed: pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $@
 
 lint: install
 	$(BIN)/ruff check pipelines assets tests
