@@ -135,6 +135,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-age-hours", type=float, default=30.0, metavar="H",
         help="a publication older than this is unhealthy (default 30: one night plus margin)",
     )
+    verify = commands.add_parser(
+        "verify",
+        help="check every event batch file against the ledger's checksums, every payload "
+        "against its hash, and the current publication against its manifest (exit 0 clean, "
+        "1 problems found)",
+        description="Example: kommunkvalitet verify --json | jq .problem_lines",
+    )
+    verify.add_argument("--json", action="store_true", help="machine-readable output")
+    verify.add_argument(
+        "--repair", action="store_true",
+        help="move damaged batch files to events/_quarantine/ and ledger it, so the next "
+        "ingest re-fetches their events (docs/event-log.md, Recovery)",
+    )
     history = commands.add_parser(
         "history",
         help="every recorded value of one key and what each publication showed",
@@ -167,6 +180,23 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
     print(json.dumps(status.as_dict(), ensure_ascii=False, indent=2, default=str) if args.json
           else render(status))
     return 0 if status.healthy else 1
+
+
+def _verify(args: argparse.Namespace, settings: Settings) -> int:
+    from pipelines.eventlog.integrity import quarantine
+    from pipelines.eventlog.store import EventLog
+    from pipelines.operations.verify import render, verify_platform
+
+    report = verify_platform(settings)
+    if args.repair and report.events.problems:
+        for path in quarantine(EventLog(settings.layout.events_dir), report.events.problems):
+            print(f"moved {path.name} to {path.parent}", file=sys.stderr)
+        print("now run `kommunkvalitet ingest` (a full fetch) to re-fetch their events",
+              file=sys.stderr)
+        report = verify_platform(settings)
+    print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2, default=str) if args.json
+          else render(report))
+    return 0 if report.ok else 1
 
 
 def _history(args: argparse.Namespace, settings: Settings) -> int:
@@ -461,7 +491,7 @@ def _check_config(settings: Settings) -> None:
 
 
 # Commands that only read (event log, ledger, instance, published/): no Dagster run.
-_READERS = {"status": _status, "history": _history, "diff": _diff}
+_READERS = {"status": _status, "history": _history, "diff": _diff, "verify": _verify}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

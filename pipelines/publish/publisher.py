@@ -21,9 +21,11 @@ import pyarrow as pa
 
 from pipelines.build_vars import parse_as_of
 from pipelines.checks.results import CheckResult
+from pipelines.eventlog.crash import crash_point
 from pipelines.eventlog.lock import stream_lock
 from pipelines.publish import versions, writers, xlsx
 from pipelines.publish.dictionary import dictionary_records, write_dictionary
+from pipelines.publish.integrity import file_hashes
 from pipelines.publish.manifest import blocking_failures, build_manifest
 from pipelines.publish.presentation import kpi_decimals
 from pipelines.publish.readme import render_readme
@@ -130,6 +132,7 @@ def publish(
         )
         final = _write_version(published_dir, version, tables, manifest)
         versions.point_current_to(published_dir, version)
+        crash_point("publish.before_history")
         versions.append_history(
             published_dir,
             {
@@ -142,6 +145,7 @@ def publish(
                 **({"allow_older_reason": allow_older} if allow_older else {}),
             },
         )
+        crash_point("publish.before_prune")
         pruned = versions.prune(published_dir, keep)
     return PublishResult(True, version, f"published {version}", final, manifest, pruned)
 
@@ -167,13 +171,18 @@ def _write_version(
         (tmp / "README.md").write_text(
             render_readme(manifest, row_cap=manifest["xlsx_row_cap"]), encoding="utf-8"
         )
+        # last: the fingerprint of every other file, so a later edit is detectable (status)
+        manifest["files"] = file_hashes(tmp)
+        crash_point("publish.before_manifest")
         (tmp / versions.MANIFEST).write_text(
             json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n",
             encoding="utf-8",
         )
         writers.fsync_tree(tmp)
+        crash_point("publish.before_folder_rename")
         tmp.rename(final)
         versions.fsync_dir(published_dir)
+        crash_point("publish.after_folder_rename")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -12,8 +12,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipelines.eventlog.ledger import BATCH_STATUSES
 from pipelines.eventlog.store import (
     BatchResult,
     EventLog,
@@ -138,14 +140,19 @@ def incremental_from_date(log: EventLog, fingerprint: str) -> date | None:
     ledger = log.ledger()
     if ledger.num_rows == 0:
         return None
+    values = ledger.filter(pc.equal(ledger["stream"], KPI_VALUE.name))
     mask = pc.and_(
-        pc.equal(ledger["stream"], KPI_VALUE.name),
-        pc.equal(ledger["scope_fingerprint"], fingerprint),
+        pc.equal(values["scope_fingerprint"], fingerprint),
+        pc.is_in(values["status"], pa.array(BATCH_STATUSES)),  # a failed attempt is no baseline
     )
-    previous = ledger.filter(mask)
+    previous = values.filter(mask)
     if previous.num_rows == 0:
         return None
     last = pc.max(previous["recorded_at"]).as_py()
+    # A batch quarantined since (verify --repair) took events with it: fetch everything again.
+    repaired = values.filter(pc.equal(values["status"], "quarantined"))
+    if repaired.num_rows and pc.max(repaired["recorded_at"]).as_py() > last:
+        return None
     return last.date() - timedelta(days=1)
 
 
