@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.build_vars import AsOfError, parse_as_of
+from pipelines.eventlog.integrity import CorruptEventLog
 from pipelines.jobs import ORIGIN_TAG
-from pipelines.settings import Settings, SettingsError, load_settings
+from pipelines.publish.versions import InvalidManifest
+from pipelines.settings import Settings, SettingsError, check_data_dir, load_settings
 from pipelines.sources.kommunkompassen.streams import KOMMUNKOMPASSEN
 
 # The op of the assessment import asset (its asset key joined by "__", as Dagster names it).
@@ -501,6 +503,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings(source=getattr(args, "source", None))
+        if args.command != "assessment-template":  # the only command that needs no data dir
+            check_data_dir(settings.data_dir)
         if getattr(args, "sample_day", None) is not None and settings.source != "sample":
             # a contradiction, refused before anything runs (it used to go live silently)
             raise SettingsError(f"--sample-day needs --source sample (the source is "
@@ -521,7 +525,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"kommunkvalitet: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except _DATA_ERRORS as exc:
+        # damaged data on disk or a failing disk: one line naming the file, not a traceback
+        print(f"kommunkvalitet: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     return code
+
+
+# damaged data on disk (named by the exception) or an OS error such as a full disk
+_DATA_ERRORS = (InvalidManifest, CorruptEventLog, OSError)
 
 
 if __name__ == "__main__":

@@ -46,8 +46,8 @@ def test_publication_tampered_file_is_detected_by_status(
     assert cli.main(["verify"]) == 1
 
 
-@pytest.mark.parametrize("command", [["status"], ["verify"], ["diff", "current", "current"],
-                                     ["history", "N15428", "0180"]])
+# (diff reads only the published Parquet files, never the manifest)
+@pytest.mark.parametrize("command", [["status"], ["verify"], ["history", "N15428", "0180"]])
 def test_publication_invalid_manifest_is_one_line_not_a_traceback(
         warehouse: Path, data_dir: Path, capsys: pytest.CaptureFixture[str],  # noqa: F811
         command: list[str]) -> None:
@@ -59,3 +59,19 @@ def test_publication_invalid_manifest_is_one_line_not_a_traceback(
     assert code == 1
     assert "manifest.json" in err.out + err.err
     assert "Traceback" not in err.out + err.err
+
+
+def test_publication_rollback_refuses_a_version_with_an_invalid_manifest(
+        warehouse: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+    from datetime import timedelta
+
+    from tests.test_publish_publisher import T0
+
+    published = data_dir / "published"
+    first = _publish(warehouse, published).version
+    second = _publish(warehouse, published, watermark=T0 + timedelta(hours=2)).version
+    (published / first / "manifest.json").write_text("[]")
+    assert cli.main(["rollback"]) == 1
+    err = capsys.readouterr().err
+    assert f"{first}/manifest.json" in err and "Traceback" not in err
+    assert current_version(published) == second  # current did not move

@@ -189,6 +189,7 @@ def _rollback_locked(
         raise UnknownVersion(
             f"unknown version {version!r}; known versions: {', '.join(known) or 'none'}"
         )
+    read_manifest(published_dir, version)  # never point `current` at a broken publication
     point_current_to(published_dir, version)
     result = RollbackResult(
         version=version,

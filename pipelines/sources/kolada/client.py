@@ -23,6 +23,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from pipelines.sources.base_url import check_base_url, redact
 from pipelines.sources.http_errors import SourceUnavailable
 from pipelines.sources.kolada.records import SourceRecord, metadata_records, value_records
 from pipelines.sources.kolada.streams import KPI_VALUE, METADATA_STREAMS, KoladaStream
@@ -134,7 +135,8 @@ class KoladaClient:
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
-        self.base_url = base_url.rstrip("/")
+        # before any request: a malformed URL is a configuration error, never retried
+        self.base_url = check_base_url(base_url, "KOLADA_BASE_URL")
         self.max_attempts = max_attempts
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
@@ -197,13 +199,18 @@ class KoladaClient:
         if status >= 500:
             raise _Retry(f"HTTP {status}", _retry_after(resp.headers.get("Retry-After")))
         if status >= 400:
-            raise KoladaError(f"HTTP {status} for {url}: {resp.text[:300]}")
+            raise KoladaError(f"HTTP {status} for {redact(url)}: {resp.text[:300]}")
         try:
             doc = resp.json()
         except ValueError as exc:  # truncated or not JSON (e.g. a proxy's HTML page)
             raise _Retry(f"invalid JSON ({len(resp.content)} bytes): {exc}") from exc
         if not isinstance(doc, dict) or not isinstance(doc.get("values"), list):
             raise _Retry(f"unexpected envelope: {str(doc)[:200]}")
+        count = doc.get("count")
+        if isinstance(count, int) and not isinstance(count, bool) and count != len(doc["values"]):
+            # the page says it holds more (or fewer) values than it does: a cut-off or mangled
+            # answer that parsed anyway; never ingest it as if it were whole
+            raise _Retry(f"count {count} but {len(doc['values'])} values on the page")
         return doc
 
     def get_page(self, url: str) -> dict[str, Any]:
@@ -217,15 +224,15 @@ class KoladaClient:
                 if attempt == self.max_attempts:
                     break
                 delay = retry.delay if retry.delay is not None else self._backoff(attempt)
-                self._say(f"kolada: retry {attempt}/{self.max_attempts - 1} of {url} in "
+                self._say(f"kolada: retry {attempt}/{self.max_attempts - 1} of {redact(url)} in "
                           f"{delay:.1f}s after {last}")
                 if delay > self.retry_after_cap:
                     # one server must not stall a night: wait the cap, then try again
-                    self._say(f"kolada: {url} asked to wait {delay:.0f} s; waiting "
+                    self._say(f"kolada: {redact(url)} asked to wait {delay:.0f} s; waiting "
                               f"{self.retry_after_cap:.0f} s (the cap)")
                     delay = self.retry_after_cap
                 self._sleep(delay)
-        raise KoladaUnavailable(url, last, self.max_attempts)
+        raise KoladaUnavailable(redact(url), last, self.max_attempts)
 
     def fetch_all(self, url: str) -> tuple[int, list[tuple[str, list[Any]]]]:
         """Follow next_url to the end; returns (pages, [(page_url, values), ...])."""
@@ -234,7 +241,7 @@ class KoladaClient:
         next_url: str | None = url
         while next_url:
             if next_url in seen or len(pages) >= MAX_PAGES:
-                raise KoladaError(f"paging loop at {next_url} (first page {url})")
+                raise KoladaError(f"paging loop at {redact(next_url)} (first page {redact(url)})")
             seen.add(next_url)
             doc = self.get_page(next_url)
             pages.append((next_url, doc["values"]))
@@ -243,8 +250,9 @@ class KoladaClient:
                 else None
             if next_url is not None and not same_base(next_url, self.base_url):
                 # a link off the configured API would feed a foreign host's values into the log
-                raise KoladaError(f"next_url {next_url} leaves the configured base "
-                                  f"{self.base_url} (on page {pages[-1][0]}); not followed")
+                raise KoladaError(f"next_url {redact(next_url)} leaves the configured base "
+                                  f"{redact(self.base_url)} (on page {redact(pages[-1][0])}); "
+                                  "not followed")
         return len(pages), pages
 
     def _url(self, path: str, params: dict[str, str] | None = None) -> str:
