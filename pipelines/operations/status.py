@@ -85,6 +85,8 @@ def stream_rows(log: EventLog, damaged: frozenset[str] = frozenset()) -> list[di
             ).fetchone()
             batches = [r for r in ledger if r["stream"] == name and r["status"] in BATCH_STATUSES]
             last = max(batches, key=lambda r: r["recorded_at"]) if batches else None
+            failures = [r for r in ledger if r["stream"] == name and r["status"] == "failed"
+                        and (last is None or r["recorded_at"] > last["recorded_at"])]
             rows.append({
                 "stream": name, "events": int(events), "keys_alive": int(alive),
                 "batches": len(batches),
@@ -92,6 +94,8 @@ def stream_rows(log: EventLog, damaged: frozenset[str] = frozenset()) -> list[di
                 "last_batch_mode": last["mode"] if last else None,
                 "last_batch_new": (last["upserted"] + last["deleted"]) if last else None,
                 "last_batch_unchanged": last["unchanged"] if last else None,
+                # an ingest that failed after the last good batch (its ledger row says why)
+                "failed_since": failures[-1]["note"] if failures else None,
             })
     return rows
 
@@ -199,6 +203,8 @@ def render(status: Status) -> str:
             last = f"checked {s['last_batch_at']}, nothing new"
         lines.append(f"  {s['stream']:28s} {s['events']:>9,} events  {s['keys_alive']:>9,} "
                      f"keys alive  {last}")
+        if s.get("failed_since"):
+            lines.append(f"    last attempt failed: {s['failed_since'][:200]}")
     lines.append("jobs (last run):")
     for job, run in status.jobs.items():
         lines.append(f"  {job:28s} " + (f"{run['status']:8s} {run['started_at']}  {run['run_id']}"

@@ -113,6 +113,17 @@ def same_base(url: str, base: str) -> bool:
             and (u.path == prefix or u.path.startswith(prefix + "/")))
 
 
+def _check_counts(first_url: str, counts: list[tuple[str, int, int]], total: int) -> None:
+    """Paging follows next_url, never `count`; but a count that is neither the page's size nor
+    the answer's total says values went missing (a cut-off answer that still parsed)."""
+    for page_url, count, on_page in counts:
+        if count not in (on_page, total):
+            raise KoladaError(
+                f"{redact(page_url)} says count {count} but holds {on_page} values ({total} in "
+                f"all pages from {redact(first_url)}): an incomplete answer; nothing of it is "
+                "ingested")
+
+
 class KoladaClient:
     """Fetches metadata and values; thread-safe, one throttle for all its threads."""
 
@@ -206,11 +217,6 @@ class KoladaClient:
             raise _Retry(f"invalid JSON ({len(resp.content)} bytes): {exc}") from exc
         if not isinstance(doc, dict) or not isinstance(doc.get("values"), list):
             raise _Retry(f"unexpected envelope: {str(doc)[:200]}")
-        count = doc.get("count")
-        if isinstance(count, int) and not isinstance(count, bool) and count != len(doc["values"]):
-            # the page says it holds more (or fewer) values than it does: a cut-off or mangled
-            # answer that parsed anyway; never ingest it as if it were whole
-            raise _Retry(f"count {count} but {len(doc['values'])} values on the page")
         return doc
 
     def get_page(self, url: str) -> dict[str, Any]:
@@ -237,6 +243,7 @@ class KoladaClient:
     def fetch_all(self, url: str) -> tuple[int, list[tuple[str, list[Any]]]]:
         """Follow next_url to the end; returns (pages, [(page_url, values), ...])."""
         pages: list[tuple[str, list[Any]]] = []
+        counts: list[tuple[str, int, int]] = []  # (page url, its count, values on it)
         seen: set[str] = set()
         next_url: str | None = url
         while next_url:
@@ -245,6 +252,8 @@ class KoladaClient:
             seen.add(next_url)
             doc = self.get_page(next_url)
             pages.append((next_url, doc["values"]))
+            if isinstance(doc.get("count"), int) and not isinstance(doc["count"], bool):
+                counts.append((next_url, doc["count"], len(doc["values"])))
             nxt = doc.get("next_url")
             next_url = urljoin(next_url, nxt.strip()) if isinstance(nxt, str) and nxt.strip() \
                 else None
@@ -253,6 +262,7 @@ class KoladaClient:
                 raise KoladaError(f"next_url {redact(next_url)} leaves the configured base "
                                   f"{redact(self.base_url)} (on page {redact(pages[-1][0])}); "
                                   "not followed")
+        _check_counts(url, counts, sum(len(values) for _, values in pages))
         return len(pages), pages
 
     def _url(self, path: str, params: dict[str, str] | None = None) -> str:
