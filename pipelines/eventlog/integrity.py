@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 import pyarrow.parquet as pq
 
 from pipelines.eventlog.checksums import file_digest
-from pipelines.eventlog.crash import crash_point
 from pipelines.eventlog.ledger import BATCH_STATUSES, LedgerEntry
 
 if TYPE_CHECKING:
@@ -208,7 +207,6 @@ def quarantine(log: EventLog, problems: Iterable[Problem]) -> list[Path]:
                              "moved_to": str(target) if source.exists() or target.exists()
                              else None}, ensure_ascii=False),
         )
-        crash_point("quarantine.before_ledger")
         log._write_atomically(
             entry.to_table(),
             log.ledger_dir / f"{problem.batch_id}--{problem.stream}--quarantined-{os.getpid()}.parquet")

@@ -167,9 +167,12 @@ class EventLog:
         current = self.origin()
         if current is None:
             self.events_dir.mkdir(parents=True, exist_ok=True)
+            for stale in self.events_dir.glob("_origin.json.*.tmp"):  # a killed first writer's
+                stale.unlink(missing_ok=True)
             doc = {"origin": origin, "claimed_at": datetime.now(UTC).isoformat()}
             tmp = self.events_dir / f"_origin.json.{os.getpid()}.tmp"
             tmp.write_text(json.dumps(doc), encoding="utf-8")
+            crash_point("origin.before_rename")
             os.replace(tmp, self.origin_path)
         elif current != origin:
             raise OriginMismatch(
@@ -242,7 +245,6 @@ class EventLog:
         message = str(error) if isinstance(error, str) else f"{type(error).__name__}: {error}"
         entry = LedgerEntry(batch_id=batch_id, stream=stream, recorded_at=datetime.now(UTC),
                             status="failed", note=message[:2000], **dict(ledger or {}))
-        crash_point("ledger.failed.before_write")
         self._write_atomically(entry.to_table(), self.ledger_dir / f"{batch_id}--{stream}.parquet")
 
     def live_key_count(self, stream: Stream, scope: SnapshotScope | AnyOf) -> int:
@@ -285,7 +287,7 @@ class EventLog:
                 target = self.stream_dir(stream) / f"{batch_id}.parquet"
                 if target.exists():
                     raise FileExistsError(f"batch {batch_id} already exists for {stream}; batch ids must be unique")
-                digest = self._write_atomically(events, target, crash_name="eventlog.before_rename")
+                digest = self._write_atomically(events, target, crash_prefix="eventlog")
             crash_point("eventlog.after_rename")
             result = BatchResult(
                 stream=stream,
@@ -302,7 +304,7 @@ class EventLog:
             )
             entry.file_sha256, entry.file_bytes = digest
             self._write_atomically(entry.to_table(), self.ledger_dir / f"{batch_id}--{stream}.parquet",
-                                   crash_name="ledger.before_rename")
+                                   crash_prefix="ledger")
             crash_point("ledger.after_rename")
             return result
 
@@ -360,21 +362,27 @@ class EventLog:
         return table.cast(EVENT_SCHEMA)
 
     def _write_atomically(
-        self, table: pa.Table, target: Path, crash_name: str | None = None
+        self, table: pa.Table, target: Path, crash_prefix: str | None = None
     ) -> tuple[str, int]:
         """Temp file outside every reader glob, fsync, rename, fsync the folder.
 
         Returns the file's sha256 and size, taken from the synced temp file: what the ledger
         records, so any later truncation or edit of the committed file is detectable.
+        `crash_prefix` names the crash points of this write (`<prefix>.before_write`, ...).
         """
+        def crash(step: str) -> None:
+            if crash_prefix:
+                crash_point(f"{crash_prefix}.{step}")
+
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
         tmp = self.tmp_dir / f"{target.parent.name}--{target.name}.{os.getpid()}.tmp"
+        crash("before_write")
         pq.write_table(table, tmp, compression="zstd")
+        crash("before_fsync")
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
         digest = file_digest(tmp)
-        if crash_name:
-            crash_point(crash_name)
+        crash("before_rename")
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, target)
         dir_fd = os.open(target.parent, os.O_RDONLY)
@@ -386,8 +394,10 @@ class EventLog:
 
     def _recover(self, stream: str) -> None:
         """Finish what a killed writer left: drop its temp files, ledger its committed batches."""
-        for tmp in self.tmp_dir.glob(f"{stream}--*.tmp"):
-            tmp.unlink(missing_ok=True)
+        # its batch files' temp files, and its ledger rows' (`_ledger--<batch>--<stream>...`)
+        for pattern in (f"{stream}--*.tmp", f"{self.ledger_dir.name}--*--{stream}.parquet.*.tmp"):
+            for tmp in self.tmp_dir.glob(pattern):
+                tmp.unlink(missing_ok=True)
         ledgered = {p.name.split("--")[0] for p in self.ledger_dir.glob(f"*--{stream}.parquet")}
         for event_file in self.event_files(stream):
             batch_id = event_file.stem

@@ -104,6 +104,7 @@ def publish(
     as_of = normalise_watermark(watermark)
     with stream_lock(published_dir, ".publish"):
         _remove_stale_temp_folders(published_dir)
+        _reconcile_history(published_dir)
         previous = versions.current_manifest(published_dir)
         if previous and previous.get("as_of") == as_of and not force:
             return PublishResult(
@@ -111,6 +112,8 @@ def publish(
                 version=previous["version"],
                 message=f"watermark {as_of} equals the current publication's "
                 f"({previous['version']}): nothing new to publish",
+                # retention still applies: a publisher killed before its prune left extras
+                pruned=versions.prune(published_dir, keep),
             )
         _refuse_failed_checks(check_results)
         _refuse_older(as_of, previous, allow_older)
@@ -147,6 +150,7 @@ def publish(
         )
         crash_point("publish.before_prune")
         pruned = versions.prune(published_dir, keep)
+        crash_point("publish.after_prune")
     return PublishResult(True, version, f"published {version}", final, manifest, pruned)
 
 
@@ -166,6 +170,7 @@ def _write_version(
             writers.write_csv(mart, table, tmp, kpis)
             if manifest["marts"][mart]["xlsx"]:
                 writers.write_xlsx(mart, table, tmp, kpis, xlsx.sources_sheet(manifest, mart))
+        crash_point("publish.inside_version_write")
         writers.write_duckdb(tables, tmp)
         write_dictionary(dictionary_records(tables), tmp)
         (tmp / "README.md").write_text(
@@ -218,3 +223,20 @@ def _remove_stale_temp_folders(published_dir: Path) -> None:
     """Leftovers of a publisher killed mid-write; safe to remove while we hold the lock."""
     for path in published_dir.glob(f"{versions.TMP_PREFIX}v*"):
         shutil.rmtree(path, ignore_errors=True)
+    for link in published_dir.glob(f"{versions.TMP_PREFIX}{versions.CURRENT}-*"):
+        link.unlink(missing_ok=True)  # a `current` symlink made but never switched
+
+
+def _reconcile_history(published_dir: Path) -> None:
+    """A publisher killed after moving `current` but before appending history.jsonl left a
+    current version nobody recorded; record it now (marked `recovered`), under the lock."""
+    current = versions.current_version(published_dir)
+    if current is None or any(e.get("version") == current
+                              for e in versions.read_history(published_dir)):
+        return
+    manifest = versions.read_manifest(published_dir, current)
+    versions.append_history(published_dir, {
+        "action": "publish", "version": current, "at": manifest.get("published_at"),
+        "as_of": manifest.get("as_of"), "previous_version": manifest.get("previous_version"),
+        "previous_as_of": manifest.get("previous_as_of"), "recovered": True,
+    })
