@@ -13,7 +13,7 @@ export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: install run test dev daemon lint clean
+.PHONY: install run test dev daemon lint audit clean
 
 install: $(STAMP)
 
@@ -47,6 +47,10 @@ daemon: install
 
 lint: install
 	$(BIN)/ruff check pipelines assets tests
+
+# Known vulnerabilities in the installed dependency set (pip-audit, PyPI's advisory data).
+audit: install
+	.ci/audit
 
 clean:
 	rm -rf $(VENV) data
