@@ -19,6 +19,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from pipelines.build_vars import dbt_vars, iso, parse_as_of
 from pipelines.dbt_output import concise_dbt_output
 from pipelines.dbt_project import dbt_project
+from pipelines.eventlog.crash import crash_point
 from pipelines.instance import WAREHOUSE_POOL
 from pipelines.published_state import current_mart_file, current_watermark
 from pipelines.resources import PlatformResource
@@ -84,6 +85,7 @@ def warehouse_models(
         "as_of_requested": config.as_of is not None,
     }
     log_file = layout.data_dir / "logs" / "dbt" / f"{context.run.run_id}.log"
+    crash_point("build.before_dbt")
     with concise_dbt_output(log_file, context.log.info, context.log.warning):
         invocation = dbt.cli(args, context=context, target_path=layout.dbt_target_dir)
         for event in invocation.stream():

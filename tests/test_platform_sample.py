@@ -352,6 +352,53 @@ def test_platform_replay_from_the_event_log_gives_identical_marts(data_dir: Path
     assert warehouse_hashes(data_dir, list(PUBLISHED_MARTS)) == before
 
 
+def _killed_build(data_dir: Path, *, point: str | None = None, after: float | None = None
+                  ) -> int:
+    """`kommunkvalitet build` in its own process group, SIGKILLed as a whole (dbt included)
+    at a named crash point or after `after` seconds."""
+    import signal
+    import sys
+
+    env = {**os.environ, "KK_CRASH_GROUP": "1"}
+    if point:
+        env.update(KK_CRASH_AT=point, KK_CRASH_MARKER=str(data_dir / "crash-reached"))
+    proc = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "build"], env=env,
+                            start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        proc.wait(timeout=after if after is not None else 300)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=60)
+    return proc.returncode
+
+
+def test_platform_build_killed_mid_dbt_and_at_its_crash_point_rebuilds_the_same_marts(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pipelines.publish.integrity import verify_publication
+    from pipelines.publish.versions import read_manifest
+
+    before = warehouse_hashes(data_dir, list(PUBLISHED_MARTS))
+    published = current(data_dir)
+    dbt_logs = data_dir / "logs" / "dbt"
+    logs_before = set(dbt_logs.glob("*.log"))
+    assert _killed_build(data_dir, after=20.0) == -9  # inside dbt (a build takes ~45 s)
+    assert set(dbt_logs.glob("*.log")) - logs_before  # dbt had started
+    assert _killed_build(data_dir, point="build.before_dbt") == -9
+    assert (data_dir / "crash-reached").read_text() == "build.before_dbt"
+    # the publication is untouched by a killed build
+    assert current(data_dir) == published
+    assert verify_publication(published.parent, published.name,
+                              read_manifest(published.parent, published.name)).ok
+    capsys.readouterr()
+    # the rerun fails the orphaned run, gets the warehouse slot and converges
+    assert main(["build"]) == 0
+    # (the second killed build already failed the first one)
+    assert capsys.readouterr().err.count("left STARTED by a process that is gone") == 1
+    assert warehouse_hashes(data_dir, list(PUBLISHED_MARTS)) == before
+
+
 def test_platform_bad_events_block_publishing_and_keep_current(
     data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

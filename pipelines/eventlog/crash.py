@@ -18,7 +18,8 @@ import signal
 from pathlib import Path
 
 # (point, where): before, inside and after each file write, rename, symlink switch and
-# ledger write of an ingest, an assessment import and a publish.
+# ledger write of an ingest, an assessment import and a publish, and a build's start (a build
+# is also killed at a random moment inside dbt: tests/test_platform_sample.py).
 CRASH_POINTS: dict[str, str] = {
     "origin.before_rename": "the event log's _origin.json, written but not renamed",
     "eventlog.before_write": "a batch file, before its temp file is written",
@@ -33,6 +34,7 @@ CRASH_POINTS: dict[str, str] = {
     "import.after_archive_copy": "the imported file archived, its reports not yet written",
     "import.before_remove": "file and reports archived, the landing copy not yet removed",
     "import.after_remove": "the landing copy removed, the import not yet reported",
+    "build.before_dbt": "a build's run started and holding the warehouse slot, dbt not yet run",
     "publish.inside_version_write": "a version folder half written (Parquet, not the rest)",
     "publish.before_manifest": "every file of the version written except manifest.json",
     "publish.before_folder_rename": "the version complete and fsynced under .tmp-<version>",
