@@ -153,6 +153,10 @@ def check_data_dir(data_dir: Path) -> None:
     Checked by creating it (when missing) and a probe file in it, because permission bits
     alone do not tell (a read-only mount, an ACL, root squash on NFS).
     """
+    if "'" in str(data_dir) or any(ord(c) < 32 for c in str(data_dir)):
+        # the event-log globs and dbt's sources name files inside it in SQL string literals
+        raise SettingsError(f"KK_DATA_DIR={str(data_dir)!r} must not contain a quote (') or "
+                            "a control character; choose a plainer path")
     if data_dir.exists() and not data_dir.is_dir():
         raise SettingsError(f"KK_DATA_DIR={data_dir} is a file, not a folder; point it at a "
                             "folder (it is created when missing)")

@@ -104,3 +104,20 @@ def test_bad_input_base_url_credentials_are_never_shown(
     assert "s3cret" not in err and "***@proxy.example:8080" in err
     assert redact("https://a:b@h/v3") == "https://***@h/v3"
     assert check_base_url("https://api.kolada.se/v3/") == "https://api.kolada.se/v3"
+
+
+def test_bad_input_data_dir_with_a_quote_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "o'brien"  # would end the SQL string literal the globs are written in
+    monkeypatch.setenv("KK_DATA_DIR", str(path))
+    assert cli.main(["status"]) == cli.EXIT_USAGE
+    assert "must not contain a quote" in capsys.readouterr().err
+    assert not path.exists()
+
+
+@pytest.mark.parametrize("version", ["../../etc", "v1'; drop table a;--", "/tmp"])
+def test_bad_input_diff_version_must_be_a_version_id(
+        data_dir: Path, capsys: pytest.CaptureFixture[str], version: str) -> None:
+    (data_dir / "published").mkdir()
+    assert cli.main(["diff", version, "current"]) == cli.EXIT_USAGE
+    assert "is not a version id" in capsys.readouterr().err
