@@ -352,24 +352,31 @@ def test_platform_replay_from_the_event_log_gives_identical_marts(data_dir: Path
     assert warehouse_hashes(data_dir, list(PUBLISHED_MARTS)) == before
 
 
-def _killed_build(data_dir: Path, *, point: str | None = None, after: float | None = None
+def _killed_build(data_dir: Path, *, point: str | None = None, in_dbt: float | None = None
                   ) -> int:
     """`kommunkvalitet build` in its own process group, SIGKILLed as a whole (dbt included)
-    at a named crash point or after `after` seconds."""
+    at a named crash point, or `in_dbt` seconds after dbt started (its log file appeared:
+    robust on a loaded machine, where a fixed delay could fall before or after dbt)."""
     import signal
     import sys
+    import time
 
     env = {**os.environ, "KK_CRASH_GROUP": "1"}
     if point:
         env.update(KK_CRASH_AT=point, KK_CRASH_MARKER=str(data_dir / "crash-reached"))
+    logs = data_dir / "logs" / "dbt"
+    known = set(logs.glob("*.log"))
     proc = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "build"], env=env,
                             start_new_session=True, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
-    try:
-        proc.wait(timeout=after if after is not None else 300)
-    except subprocess.TimeoutExpired:
+    if in_dbt is not None:
+        deadline = time.monotonic() + 300
+        while not set(logs.glob("*.log")) - known and proc.poll() is None:
+            assert time.monotonic() < deadline, "dbt never started"
+            time.sleep(0.2)
+        time.sleep(in_dbt)
         os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=60)
+    proc.wait(timeout=300)
     return proc.returncode
 
 
@@ -381,10 +388,7 @@ def test_platform_build_killed_mid_dbt_and_at_its_crash_point_rebuilds_the_same_
 
     before = warehouse_hashes(data_dir, list(PUBLISHED_MARTS))
     published = current(data_dir)
-    dbt_logs = data_dir / "logs" / "dbt"
-    logs_before = set(dbt_logs.glob("*.log"))
-    assert _killed_build(data_dir, after=20.0) == -9  # inside dbt (a build takes ~45 s)
-    assert set(dbt_logs.glob("*.log")) - logs_before  # dbt had started
+    assert _killed_build(data_dir, in_dbt=5.0) == -9  # inside dbt (its models take ~35 s)
     assert _killed_build(data_dir, point="build.before_dbt") == -9
     assert (data_dir / "crash-reached").read_text() == "build.before_dbt"
     # the publication is untouched by a killed build
