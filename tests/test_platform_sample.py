@@ -375,7 +375,8 @@ def _killed_build(data_dir: Path, *, point: str | None = None, in_dbt: float | N
             assert time.monotonic() < deadline, "dbt never started"
             time.sleep(0.2)
         time.sleep(in_dbt)
-        os.killpg(proc.pid, signal.SIGKILL)
+        if proc.poll() is None:  # else it ended first, and the caller's assert says so
+            os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=300)
     return proc.returncode
 
