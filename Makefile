@@ -13,7 +13,7 @@ export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: install run test dev daemon docs lint clean bench
+.PHONY: install run test dev daemon docs lint audit clean bench
 
 install: $(STAMP)
 
@@ -64,6 +64,10 @@ $(VENV)/.bench-installed: pyproject.toml
 
 lint: install
 	$(BIN)/ruff check pipelines assets tests
+
+# Known vulnerabilities in the installed dependency set (pip-audit, PyPI's advisory data).
+audit: install
+	.ci/audit
 
 clean:
 	rm -rf $(VENV) data

@@ -23,6 +23,7 @@ from pipelines.dbt_checks import test_description
 from pipelines.dbt_metadata import ModelFigures, model_figures, relations
 from pipelines.dbt_output import concise_dbt_output
 from pipelines.dbt_project import dbt_project
+from pipelines.eventlog.crash import crash_point
 from pipelines.instance import WAREHOUSE_POOL
 from pipelines.marts import mart_contracts
 from pipelines.published_state import current_mart_file, current_watermark
@@ -75,6 +76,9 @@ def warehouse_models(
     config: BuildConfig,
 ) -> Iterator[Any]:
     layout = platform.layout
+    # dbt reads every batch file through a glob: a truncated or edited one must stop the build
+    # with its path named, not vanish from (or change) the marts. sha256 of the log: ~1 s.
+    platform.event_log().ensure_intact()
     as_of = parse_as_of(config.as_of) if config.as_of else platform.event_log().watermark()
     build_vars = _build_vars(platform, as_of)
     context.log.info(f"dbt build as of {iso(as_of) or '(empty event log)'}; vars {build_vars}")
@@ -91,6 +95,7 @@ def warehouse_models(
     # warehouse without a second process opening it beside dbt's writer (dbt_metadata).
     events: list[Any] = []
     failure: Exception | None = None
+    crash_point("build.before_dbt")
     with concise_dbt_output(log_file, context.log.info, context.log.warning,
                             verbose=run_is_verbose(context.run.run_config)):
         invocation = dbt.cli(args, context=context, target_path=layout.dbt_target_dir)

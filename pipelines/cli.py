@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.build_vars import AsOfError, parse_as_of
+from pipelines.eventlog.integrity import CorruptEventLog
 from pipelines.jobs import NEXT_STAGE, ORIGIN_TAG
-from pipelines.settings import Settings, SettingsError, load_settings
+from pipelines.publish.versions import InvalidManifest
+from pipelines.settings import Settings, SettingsError, check_data_dir, load_settings
 from pipelines.sources.kommunkompassen.streams import KOMMUNKOMPASSEN
 
 # The op of the assessment import asset (its asset key joined by "__", as Dagster names it).
@@ -112,6 +114,9 @@ _HELP: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                 ("KK_DATA_DIR",)),
     "report": (("kommunkvalitet report --municipality 1784 --out /tmp/arvika",
                 "kommunkvalitet report --network exempel_natverk_varmland --pdf"),
+               ("KK_DATA_DIR",)),
+    "verify": (("kommunkvalitet verify", "kommunkvalitet verify --json | jq .problem_lines",
+                "kommunkvalitet verify --repair   # then: kommunkvalitet ingest"),
                ("KK_DATA_DIR",)),
     "docs": (("kommunkvalitet docs   # then open the printed static_index.html",),
              ("KK_DATA_DIR", "KK_CONFIG", "DAGSTER_HOME")),
@@ -209,6 +214,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-age-hours", type=float, default=30.0, metavar="H",
         help="a publication older than this is unhealthy (default 30: one night plus margin)",
     )
+    verify = command(
+        "verify",
+        help="check every event batch file against the ledger's checksums, every payload "
+        "against its hash, and the current publication against its manifest (exit 0 clean, "
+        "1 problems found)",
+    )
+    verify.add_argument("--json", action="store_true", help="machine-readable output")
+    verify.add_argument(
+        "--repair", action="store_true",
+        help="move damaged batch files to events/_quarantine/ and ledger it, so the next "
+        "ingest re-fetches their events (docs/event-log.md, Recovery)",
+    )
     history = command(
         "history",
         help="every recorded value of one key and what each publication showed",
@@ -296,6 +313,23 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
     print(json.dumps(status.as_dict(), ensure_ascii=False, indent=2, default=str) if args.json
           else render(status))
     return 0 if status.healthy else 1
+
+
+def _verify(args: argparse.Namespace, settings: Settings) -> int:
+    from pipelines.eventlog.integrity import quarantine
+    from pipelines.eventlog.store import EventLog
+    from pipelines.operations.verify import render, verify_platform
+
+    report = verify_platform(settings)
+    if args.repair and report.events.problems:
+        for path in quarantine(EventLog(settings.layout.events_dir), report.events.problems):
+            print(f"moved {path.name} to {path.parent}", file=sys.stderr)
+        print("now run `kommunkvalitet ingest` (a full fetch) to re-fetch their events",
+              file=sys.stderr)
+        report = verify_platform(settings)
+    print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2, default=str) if args.json
+          else render(report))
+    return 0 if report.ok else 1
 
 
 def _history(args: argparse.Namespace, settings: Settings) -> int:
@@ -672,7 +706,8 @@ def _check_config(settings: Settings) -> None:
 
 
 # Commands that only read (event log, ledger, instance, published/): no Dagster run.
-_READERS = {"status": _status, "history": _history, "diff": _diff, "report": _report}
+_READERS = {"status": _status, "history": _history, "diff": _diff, "report": _report,
+            "verify": _verify}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -682,6 +717,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings(source=getattr(args, "source", None))
+        if args.command != "assessment-template":  # the only command that needs no data dir
+            check_data_dir(settings.data_dir)
         if getattr(args, "sample_day", None) is not None and settings.source != "sample":
             # a contradiction, refused before anything runs (it used to go live silently)
             raise SettingsError(f"--sample-day needs --source sample (the source is "
@@ -712,7 +749,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"kommunkvalitet: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except _DATA_ERRORS as exc:
+        # damaged data on disk or a failing disk: one line naming the file, not a traceback
+        print(f"kommunkvalitet: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     return code
+
+
+# damaged data on disk (named by the exception) or an OS error such as a full disk
+_DATA_ERRORS = (InvalidManifest, CorruptEventLog, OSError)
 
 
 if __name__ == "__main__":

@@ -59,7 +59,37 @@ class IngestScope:
 
 
 def _err(path: Path, key: str, problem: str) -> ScopeError:
-    return ScopeError(f"{path}: {key}: {problem}")
+    line = _line_of(path, key)
+    return ScopeError(f"{path}: {key}: {problem}" + (f" (line {line})" if line else ""))
+
+
+_KEY_PART_RE = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def _line_of(path: Path, key: str) -> int | None:
+    """The 1-based line of `key` (`kolada.kpis.other[2]`) in the YAML file, for the message:
+    in a long config "line 14" is found faster than a key path. None when it is not there."""
+    try:
+        node = yaml.compose(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    line = None
+    for name, index in _KEY_PART_RE.findall(key):
+        if isinstance(node, yaml.MappingNode) and name:
+            found = next(((k, v) for k, v in node.value if k.value == name), None)
+            if found is None:
+                break
+            line, node = found[0].start_mark.line + 1, found[1]
+        elif isinstance(node, yaml.SequenceNode) and name:
+            continue  # a plain list of KPIs stands for one theme, named in the key only
+        elif isinstance(node, yaml.SequenceNode) and index:
+            if int(index) >= len(node.value):
+                break
+            node = node.value[int(index)]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
 
 
 def _mapping(value: Any, path: Path, key: str, known: tuple[str, ...] | None = None
@@ -106,7 +136,13 @@ def load_scope(path: Path) -> IngestScope:
     except FileNotFoundError as exc:
         raise ScopeError(f"{path}: scope file not found") from exc
     except yaml.YAMLError as exc:
-        raise ScopeError(f"{path}: not valid YAML: {exc}") from exc
+        # one line with the position, not PyYAML's multi-line excerpt
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        context = getattr(exc, "context", None)
+        raise ScopeError(f"{path}: not valid YAML{where}: {problem}"
+                         + (f" ({context})" if context else "")) from None
     root = _mapping(raw, path, "(top level)", ("kolada", "networks", "quality_profile"))
     kolada = _mapping(root.get("kolada"), path, "kolada",
                       ("kpi_groups", "kpis", "municipalities", "years"))

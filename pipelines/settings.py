@@ -138,6 +138,39 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
     return value
 
 
+def _base_url(env: dict[str, str], name: str, default: str) -> str:
+    from pipelines.sources.base_url import InvalidBaseUrl, check_base_url
+
+    try:
+        return check_base_url(env.get(name) or default, name)
+    except InvalidBaseUrl as exc:
+        raise SettingsError(str(exc)) from None
+
+
+def check_data_dir(data_dir: Path) -> None:
+    """KK_DATA_DIR must be a folder the platform can write: said in one line, before a run.
+
+    Checked by creating it (when missing) and a probe file in it, because permission bits
+    alone do not tell (a read-only mount, an ACL, root squash on NFS).
+    """
+    if "'" in str(data_dir) or any(ord(c) < 32 for c in str(data_dir)):
+        # the event-log globs and dbt's sources name files inside it in SQL string literals
+        raise SettingsError(f"KK_DATA_DIR={str(data_dir)!r} must not contain a quote (') or "
+                            "a control character; choose a plainer path")
+    if data_dir.exists() and not data_dir.is_dir():
+        raise SettingsError(f"KK_DATA_DIR={data_dir} is a file, not a folder; point it at a "
+                            "folder (it is created when missing)")
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        probe = data_dir / f".kk-write-probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise SettingsError(f"KK_DATA_DIR={data_dir} is not writable ({reason}); choose a "
+                            "folder this user can write, or fix its permissions") from None
+
+
 def load_settings(env: dict[str, str] | None = None, **overrides: object) -> Settings:
     """Read settings from the environment (or `env`), then apply explicit overrides."""
     env = dict(os.environ if env is None else env)
@@ -149,9 +182,9 @@ def load_settings(env: dict[str, str] | None = None, **overrides: object) -> Set
     settings = Settings(
         data_dir=data_dir.expanduser().resolve(),
         source=str(source),
-        kolada_base_url=(env.get("KOLADA_BASE_URL") or Settings.kolada_base_url).rstrip("/"),
+        kolada_base_url=_base_url(env, "KOLADA_BASE_URL", Settings.kolada_base_url),
         kolada_max_rps=_float(env, "KOLADA_MAX_RPS", Settings.kolada_max_rps),
-        scb_base_url=(env.get("SCB_BASE_URL") or Settings.scb_base_url).rstrip("/"),
+        scb_base_url=_base_url(env, "SCB_BASE_URL", Settings.scb_base_url),
         config_path=config_path.expanduser().resolve(),
         publish_keep=_int(env, "KK_PUBLISH_KEEP", Settings.publish_keep),
         alert_webhook_url=env.get("KK_ALERT_WEBHOOK_URL") or None,

@@ -390,6 +390,60 @@ def test_platform_replay_from_the_event_log_gives_identical_marts(data_dir: Path
     assert warehouse_hashes(data_dir, list(PUBLISHED_MARTS)) == before
 
 
+def _killed_build(data_dir: Path, *, point: str | None = None, in_dbt: float | None = None
+                  ) -> int:
+    """`kommunkvalitet build` in its own process group, SIGKILLed as a whole (dbt included)
+    at a named crash point, or `in_dbt` seconds after dbt started (its log file appeared:
+    robust on a loaded machine, where a fixed delay could fall before or after dbt)."""
+    import signal
+    import sys
+    import time
+
+    env = {**os.environ, "KK_CRASH_GROUP": "1"}
+    if point:
+        env.update(KK_CRASH_AT=point, KK_CRASH_MARKER=str(data_dir / "crash-reached"))
+    logs = data_dir / "logs" / "dbt"
+    known = set(logs.glob("*.log"))
+    proc = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "build"], env=env,
+                            start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    if in_dbt is not None:
+        deadline = time.monotonic() + 300
+        while not set(logs.glob("*.log")) - known and proc.poll() is None:
+            assert time.monotonic() < deadline, "dbt never started"
+            time.sleep(0.2)
+        time.sleep(in_dbt)
+        if proc.poll() is None:  # else it ended first, and the caller's assert says so
+            os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=300)
+    return proc.returncode
+
+
+def test_platform_build_killed_mid_dbt_and_at_its_crash_point_rebuilds_the_same_marts(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pipelines.publish.integrity import verify_publication
+    from pipelines.publish.versions import read_manifest
+
+    # the change marts describe the window since the current publication, which a build made
+    # for it and a later rebuild see differently (see CHANGE_MARTS): compare the state marts
+    before = warehouse_hashes(data_dir, STATE_MARTS)
+    published = current(data_dir)
+    assert _killed_build(data_dir, in_dbt=5.0) == -9  # inside dbt (its models take ~35 s)
+    assert _killed_build(data_dir, point="build.before_dbt") == -9
+    assert (data_dir / "crash-reached").read_text() == "build.before_dbt"
+    # the publication is untouched by a killed build
+    assert current(data_dir) == published
+    assert verify_publication(published.parent, published.name,
+                              read_manifest(published.parent, published.name)).ok
+    capsys.readouterr()
+    # the rerun fails the orphaned run, gets the warehouse slot and converges
+    assert main(["build"]) == 0
+    # (the second killed build already failed the first one)
+    assert capsys.readouterr().err.count("left STARTED by a process that is gone") == 1
+    assert warehouse_hashes(data_dir, STATE_MARTS) == before
+
+
 def test_platform_bad_events_block_publishing_and_keep_current(
     data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

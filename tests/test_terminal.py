@@ -137,7 +137,7 @@ def test_the_live_display_draws_steps_and_ends_with_a_table() -> None:
 
 @pytest.mark.parametrize("command", ["ingest", "refresh", "build", "publish", "import",
                                      "assessment-template", "rollback", "status", "history",
-                                     "diff", "report", "docs"])
+                                     "diff", "report", "docs", "verify"])
 def test_every_command_has_help_with_an_example_and_its_settings(
         command: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as done:

@@ -2,6 +2,8 @@
 
 "Checked at T, nothing new" is a fact analysts ask about ("is this number stale, or was
 Kolada simply unchanged?"), so every batch leaves a ledger row, in its own immutable file.
+A failed ingest leaves a `failed` row (what went wrong, nothing appended), and a batch file
+moved aside by `kommunkvalitet verify --repair` a `quarantined` row; neither is a batch.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ LEDGER_SCHEMA = pa.schema(
         ("batch_id", pa.string()),
         ("stream", pa.string()),
         ("recorded_at", pa.timestamp("us", tz="UTC")),
-        ("status", pa.string()),  # committed | recovered
+        ("status", pa.string()),  # committed | recovered | failed | quarantined
         ("run_id", pa.string()),
         ("mode", pa.string()),  # full | incremental
         ("scope_fingerprint", pa.string()),
@@ -36,12 +38,22 @@ LEDGER_SCHEMA = pa.schema(
         ("seconds", pa.float64()),
         ("event_file", pa.string()),
         ("note", pa.string()),
+        # sha256 and size of the committed event file: what `verify` and every reader check it
+        # against (null in rows written before checksums were recorded, and for 0-event batches)
+        ("file_sha256", pa.string()),
+        ("file_bytes", pa.int64()),
     ]
 )
 
 
+# Statuses of a row that stands for a committed batch (the others record an attempt or a repair).
+BATCH_STATUSES = ("committed", "recovered")
+
+
 @dataclass
 class LedgerEntry:
+    """One ledger row (see LEDGER_SCHEMA)."""
+
     batch_id: str
     stream: str
     recorded_at: datetime
@@ -61,6 +73,8 @@ class LedgerEntry:
     seconds: float = 0.0
     event_file: str | None = None
     note: str | None = None
+    file_sha256: str | None = None
+    file_bytes: int | None = None
 
     @classmethod
     def from_result(cls, result: BatchResult, *, seconds: float, status: str, **extra: object) -> LedgerEntry:

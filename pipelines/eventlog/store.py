@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pipelines.eventlog.checksums import file_digest
 from pipelines.eventlog.crash import crash_point
 from pipelines.eventlog.ledger import LEDGER_SCHEMA, LedgerEntry
 from pipelines.eventlog.lock import stream_lock
@@ -166,9 +167,12 @@ class EventLog:
         current = self.origin()
         if current is None:
             self.events_dir.mkdir(parents=True, exist_ok=True)
+            for stale in self.events_dir.glob("_origin.json.*.tmp"):  # a killed first writer's
+                stale.unlink(missing_ok=True)
             doc = {"origin": origin, "claimed_at": datetime.now(UTC).isoformat()}
             tmp = self.events_dir / f"_origin.json.{os.getpid()}.tmp"
             tmp.write_text(json.dumps(doc), encoding="utf-8")
+            crash_point("origin.before_rename")
             os.replace(tmp, self.origin_path)
         elif current != origin:
             raise OriginMismatch(
@@ -187,6 +191,7 @@ class EventLog:
 
     def events(self, stream: Stream, *, as_of: datetime | None = None) -> pa.Table:
         self.ensure_layout()
+        self.ensure_intact([self.spec(stream).name])
         with self._connect() as con:
             sql = f"select * from read_parquet('{self.glob(stream)}')"
             params: list[Any] = []
@@ -204,11 +209,43 @@ class EventLog:
         return row[0] if row else None
 
     def ledger(self) -> pa.Table:
+        """Every ledger row. `union_by_name`: rows written before a column existed (the
+        checksums) read as null in it, so an older log keeps working."""
         self.ensure_layout()
         with self._connect() as con:
-            return con.sql(
-                f"select * from read_parquet('{self.ledger_dir}/*.parquet') order by recorded_at, stream"
+            table = con.sql(
+                f"select * from read_parquet('{self.ledger_dir}/*.parquet', union_by_name = true) "
+                "order by recorded_at, stream"
             ).to_arrow_table()
+        for name in LEDGER_SCHEMA.names:  # a log whose every row predates a column
+            if name not in table.column_names:
+                table = table.append_column(
+                    LEDGER_SCHEMA.field(name), pa.nulls(table.num_rows, LEDGER_SCHEMA.field(name).type))
+        return table.select(LEDGER_SCHEMA.names)
+
+    def ensure_intact(self, streams: Iterable[str] | None = None) -> None:
+        """Refuse to read a stream whose batch files do not match their ledger checksums.
+
+        A truncated or edited file is never silently skipped: its events would vanish from
+        (or change in) every mart without anyone noticing. See docs/event-log.md, Recovery.
+        """
+        from pipelines.eventlog.integrity import CorruptEventLog, check_files
+
+        problems = check_files(self, streams).problems
+        if problems:
+            raise CorruptEventLog(problems)
+
+    def record_failure(
+        self, stream: Stream, *, batch_id: str, error: BaseException | str,
+        ledger: Mapping[str, Any] | None = None,
+    ) -> None:
+        """A `failed` ledger row: the attempt, when, and why; no events (nothing was appended)."""
+        stream = self.spec(stream).name
+        self.ensure_layout()
+        message = str(error) if isinstance(error, str) else f"{type(error).__name__}: {error}"
+        entry = LedgerEntry(batch_id=batch_id, stream=stream, recorded_at=datetime.now(UTC),
+                            status="failed", note=message[:2000], **dict(ledger or {}))
+        self._write_atomically(entry.to_table(), self.ledger_dir / f"{batch_id}--{stream}.parquet")
 
     def live_key_count(self, stream: Stream, scope: SnapshotScope | AnyOf) -> int:
         """How many live keys the log holds inside `scope` (used by the empty-answer guard)."""
@@ -239,16 +276,18 @@ class EventLog:
         self.ensure_layout()
         with stream_lock(self.lock_dir, stream):
             self._recover(stream)
+            self.ensure_intact([stream])  # a diff against damaged history would be wrong
             recorded_at = self._next_recorded_at(stream)
             events = self._diff(stream, incoming, snapshot, scope_source, recorded_at, batch_id)
             upserted = int(pc.sum(pc.equal(events["event_type"], UPSERTED)).as_py() or 0)
             deleted = events.num_rows - upserted
             target: Path | None = None
+            digest: tuple[str | None, int | None] = (None, None)
             if events.num_rows:
                 target = self.stream_dir(stream) / f"{batch_id}.parquet"
                 if target.exists():
                     raise FileExistsError(f"batch {batch_id} already exists for {stream}; batch ids must be unique")
-                self._write_atomically(events, target, crash_name="eventlog.before_rename")
+                digest = self._write_atomically(events, target, crash_prefix="eventlog")
             crash_point("eventlog.after_rename")
             result = BatchResult(
                 stream=stream,
@@ -263,7 +302,10 @@ class EventLog:
             entry = LedgerEntry.from_result(
                 result, seconds=time.monotonic() - started, status="committed", **dict(ledger or {})
             )
-            self._write_atomically(entry.to_table(), self.ledger_dir / f"{batch_id}--{stream}.parquet")
+            entry.file_sha256, entry.file_bytes = digest
+            self._write_atomically(entry.to_table(), self.ledger_dir / f"{batch_id}--{stream}.parquet",
+                                   crash_prefix="ledger")
+            crash_point("ledger.after_rename")
             return result
 
     def _next_recorded_at(self, stream: Stream) -> datetime:
@@ -319,15 +361,28 @@ class EventLog:
             table = con.sql(sql, params=[*params, stream, recorded_at, batch_id]).to_arrow_table()
         return table.cast(EVENT_SCHEMA)
 
-    def _write_atomically(self, table: pa.Table, target: Path, crash_name: str | None = None) -> None:
-        """Temp file outside every reader glob, fsync, rename, fsync the folder."""
+    def _write_atomically(
+        self, table: pa.Table, target: Path, crash_prefix: str | None = None
+    ) -> tuple[str, int]:
+        """Temp file outside every reader glob, fsync, rename, fsync the folder.
+
+        Returns the file's sha256 and size, taken from the synced temp file: what the ledger
+        records, so any later truncation or edit of the committed file is detectable.
+        `crash_prefix` names the crash points of this write (`<prefix>.before_write`, ...).
+        """
+        def crash(step: str) -> None:
+            if crash_prefix:
+                crash_point(f"{crash_prefix}.{step}")
+
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
         tmp = self.tmp_dir / f"{target.parent.name}--{target.name}.{os.getpid()}.tmp"
+        crash("before_write")
         pq.write_table(table, tmp, compression="zstd")
+        crash("before_fsync")
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
-        if crash_name:
-            crash_point(crash_name)
+        digest = file_digest(tmp)
+        crash("before_rename")
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, target)
         dir_fd = os.open(target.parent, os.O_RDONLY)
@@ -335,16 +390,21 @@ class EventLog:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+        return digest
 
     def _recover(self, stream: str) -> None:
         """Finish what a killed writer left: drop its temp files, ledger its committed batches."""
-        for tmp in self.tmp_dir.glob(f"{stream}--*.tmp"):
-            tmp.unlink(missing_ok=True)
+        # its batch files' temp files, and its ledger rows' (`_ledger--<batch>--<stream>...`)
+        for pattern in (f"{stream}--*.tmp", f"{self.ledger_dir.name}--*--{stream}.parquet.*.tmp"):
+            for tmp in self.tmp_dir.glob(pattern):
+                tmp.unlink(missing_ok=True)
         ledgered = {p.name.split("--")[0] for p in self.ledger_dir.glob(f"*--{stream}.parquet")}
         for event_file in self.event_files(stream):
             batch_id = event_file.stem
             if event_file.name == EMPTY_FILE_NAME or batch_id in ledgered:
                 continue
+            # the rename was atomic after an fsync, so the file is whole: record its checksum now
+            sha256, size = file_digest(event_file)
             events = pq.read_table(event_file, columns=["event_type", "recorded_at"])
             upserted = int(pc.sum(pc.equal(events["event_type"], UPSERTED)).as_py() or 0)
             entry = LedgerEntry(
@@ -356,6 +416,8 @@ class EventLog:
                 deleted=events.num_rows - upserted,
                 event_file=event_file.name,
                 note="event file committed but the writer died before its ledger entry",
+                file_sha256=sha256,
+                file_bytes=size,
             )
             self._write_atomically(entry.to_table(), self.ledger_dir / f"{batch_id}--{stream}.parquet")
 

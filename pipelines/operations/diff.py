@@ -12,6 +12,7 @@ from typing import Any
 import duckdb
 
 from pipelines.marts import mart_contracts
+from pipelines.publish.versions import CURRENT, VERSION_RE
 
 
 class DiffError(ValueError):
@@ -33,6 +34,8 @@ class MartDiff:
 
 
 def _folder(published_dir: Path, version: str) -> Path:
+    if version != CURRENT and not VERSION_RE.match(version):  # no `../`, no path, no quote
+        raise DiffError(f"{version!r} is not a version id (like v20261201T020512Z) or current")
     folder = published_dir / version
     if version in ("current",) or not folder.is_dir():
         resolved = folder.resolve() if folder.exists() else None
@@ -46,8 +49,9 @@ def _folder(published_dir: Path, version: str) -> Path:
 
 def diff_mart(a: Path, b: Path, mart: str, key: list[str], *, examples: int = 0) -> MartDiff:
     con = duckdb.connect()
-    con.execute(f"create view a as select * from read_parquet('{a}')")
-    con.execute(f"create view b as select * from read_parquet('{b}')")
+    # paths as values of the relational API, never spliced into SQL text
+    con.read_parquet(str(a)).create_view("a")
+    con.read_parquet(str(b)).create_view("b")
     cols_a = [r[0] for r in con.execute("describe a").fetchall()]
     cols_b = {r[0] for r in con.execute("describe b").fetchall()}
     compared = [c for c in cols_a if c in cols_b and c not in key]

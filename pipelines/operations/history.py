@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 
+from pipelines.eventlog.ledger import BATCH_STATUSES
 from pipelines.eventlog.store import EventLog
 from pipelines.publish.versions import list_versions, read_manifest
 from pipelines.sources.kolada.streams import KPI_VALUE
@@ -33,7 +34,8 @@ class KeyHistory:
 
 def _events(log: EventLog, stream, pattern: str) -> list[dict[str, Any]]:
     log.ensure_layout()
-    ledger = {(r["batch_id"], r["stream"]): r for r in log.ledger().to_pylist()}
+    ledger = {(r["batch_id"], r["stream"]): r for r in log.ledger().to_pylist()
+              if r["status"] in BATCH_STATUSES}
     with log._connect() as con:
         rows = con.execute(
             f"""select entity_key, event_type, payload, recorded_at, batch_id, source

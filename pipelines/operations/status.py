@@ -2,8 +2,10 @@
 
 Reads the event log and its ledger, the Dagster instance's run records, `published/` and
 alerts.jsonl; never the warehouse. Healthy (exit 0) unless the last nightly refresh failed,
-nothing was ever published, or the current publication is older than the schedule allows
-(KK_MAX_PUBLICATION_AGE_HOURS, default 30: one nightly run plus a margin).
+nothing was ever published, the current publication is older than the schedule allows
+(KK_MAX_PUBLICATION_AGE_HOURS, default 30: one nightly run plus a margin), or a batch file or
+published file does not match the hash recorded for it (operations.verify, without its
+payload pass: ~0.25 s on the sample's 260k events).
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from pipelines.eventlog.ledger import BATCH_STATUSES
 from pipelines.eventlog.store import UPSERTED, EventLog
 from pipelines.operations.alerts import read_alerts
 from pipelines.operations.freshness import kpi_freshness
-from pipelines.publish.versions import current_manifest, list_versions
+from pipelines.operations.verify import verify_platform
+from pipelines.publish.versions import list_versions
 from pipelines.settings import Settings
 from pipelines.sources.registry import STREAMS
 
@@ -33,6 +37,7 @@ class Status:
     stale_kpis: list[dict[str, Any]] = field(default_factory=list)
     freshness: dict[str, int] = field(default_factory=dict)
     open_alerts: list[dict[str, Any]] = field(default_factory=list)
+    integrity: dict[str, Any] | None = None
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -45,6 +50,7 @@ class Status:
             "streams": self.streams, "jobs": self.jobs, "publication": self.publication,
             "versions_kept": self.versions_kept, "freshness": self.freshness,
             "stale_kpis": self.stale_kpis, "open_alerts": self.open_alerts,
+            "integrity": self.integrity,
         }
 
 
@@ -56,12 +62,17 @@ def _iso(value: Any) -> str | None:
     return value.isoformat(timespec="seconds") if hasattr(value, "isoformat") else str(value)
 
 
-def stream_rows(log: EventLog) -> list[dict[str, Any]]:
+def stream_rows(log: EventLog, damaged: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    """Per stream its counts and last batch; a `damaged` stream is not read (its counts None)."""
     log.ensure_layout()
     ledger = log.ledger().to_pylist()
     rows = []
     with log._connect() as con:
         for name in STREAMS:
+            if name in damaged:
+                rows.append({"stream": name, "events": None, "keys_alive": None, "batches": None,
+                             "last_batch_at": None, "damaged": True})
+                continue
             events, alive = con.execute(
                 f"""
                 with latest as (
@@ -73,8 +84,10 @@ def stream_rows(log: EventLog) -> list[dict[str, Any]]:
                 from latest
                 """
             ).fetchone()
-            batches = [r for r in ledger if r["stream"] == name]
+            batches = [r for r in ledger if r["stream"] == name and r["status"] in BATCH_STATUSES]
             last = max(batches, key=lambda r: r["recorded_at"]) if batches else None
+            failures = [r for r in ledger if r["stream"] == name and r["status"] == "failed"
+                        and (last is None or r["recorded_at"] > last["recorded_at"])]
             rows.append({
                 "stream": name, "events": int(events), "keys_alive": int(alive),
                 "batches": len(batches),
@@ -82,6 +95,8 @@ def stream_rows(log: EventLog) -> list[dict[str, Any]]:
                 "last_batch_mode": last["mode"] if last else None,
                 "last_batch_new": (last["upserted"] + last["deleted"]) if last else None,
                 "last_batch_unchanged": last["unchanged"] if last else None,
+                # an ingest that failed after the last good batch (its ledger row says why)
+                "failed_since": failures[-1]["note"] if failures else None,
             })
     return rows
 
@@ -119,9 +134,13 @@ def collect_status(settings: Settings, *, now: datetime | None = None,
     layout = settings.layout
     status = Status(checked_at=now.isoformat(timespec="seconds"))
     log = EventLog(layout.events_dir)
-    status.streams = stream_rows(log)
+    report = verify_platform(settings, payloads=False)  # sizes + sha256: see docs/event-log.md
+    status.integrity = report.summary()
+    status.problems.extend(report.problem_lines())
+    damaged = frozenset(p.stream for p in report.events.problems)
+    status.streams = stream_rows(log, damaged)
     status.jobs = job_rows(settings)
-    manifest = current_manifest(layout.published_dir) if layout.published_dir.exists() else None
+    manifest = report.manifest
     status.versions_kept = len(list_versions(layout.published_dir)) if (
         layout.published_dir.exists()) else 0
     if manifest:
@@ -146,8 +165,9 @@ def collect_status(settings: Settings, *, now: datetime | None = None,
         nightly = status.jobs.get(stage)
         if nightly and nightly["status"] == "FAILURE":
             status.problems.append(f"the last {stage} ({nightly['run_id']}) failed")
-    fresh = kpi_freshness(log, today=now.date() if isinstance(now, datetime) else date.today(),
-                          grace_days=settings.freshness_grace_days)
+    fresh = [] if damaged else kpi_freshness(
+        log, today=now.date() if isinstance(now, datetime) else date.today(),
+        grace_days=settings.freshness_grace_days)
     status.freshness = {s: sum(r.state == s for r in fresh)
                         for s in ("fresh", "waiting", "stale", "no_schedule")}
     status.stale_kpis = [r.as_dict() for r in fresh if r.state == "stale"]
@@ -174,6 +194,9 @@ def render(status: Status) -> str:
     lines += [f"  ! {p}" for p in status.problems]
     lines.append("streams:")
     for s in status.streams:
+        if s.get("damaged"):
+            lines.append(f"  {s['stream']:28s} DAMAGED: not read (kommunkvalitet verify)")
+            continue
         if s["last_batch_at"] is None:
             last = "never fetched"
         elif s["last_batch_new"]:
@@ -182,6 +205,8 @@ def render(status: Status) -> str:
             last = f"checked {s['last_batch_at']}, nothing new"
         lines.append(f"  {s['stream']:28s} {s['events']:>9,} events  {s['keys_alive']:>9,} "
                      f"keys alive  {last}")
+        if s.get("failed_since"):
+            lines.append(f"    last attempt failed: {s['failed_since'][:200]}")
     lines.append("jobs (last run):")
     for job, run in status.jobs.items():
         lines.append(f"  {job:28s} " + (f"{run['status']:8s} {run['started_at']}  {run['run_id']}"
@@ -207,6 +232,14 @@ def render(status: Status) -> str:
                      f"({k['overdue_days']} days ago), latest {k['latest_period']}")
     if len(status.stale_kpis) > 10:
         lines.append(f"  ... and {len(status.stale_kpis) - 10} more (status --json lists all)")
+    if status.integrity:
+        i = status.integrity
+        lines.append(f"integrity: {i['event_files_checked']} event files "
+                     f"({i['event_bytes_checked']:,} bytes), {i['published_files_checked']} "
+                     f"published files checked in {i['seconds']} s; "
+                     + ("ok" if i["ok"] else f"{i['problems']} problems")
+                     + (f"; {i['no_checksum']} files with no checksum recorded (older ledger rows)"
+                        if i["no_checksum"] else ""))
     lines.append(f"open alerts: {len(status.open_alerts)}")
     for a in status.open_alerts[-5:]:
         lines.append(f"  {a.get('at')} {a.get('job')} {a.get('failed_step') or ''}: "

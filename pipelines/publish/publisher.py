@@ -26,9 +26,11 @@ import pyarrow as pa
 from pipelines import progress
 from pipelines.build_vars import parse_as_of
 from pipelines.checks.results import CheckResult
+from pipelines.eventlog.crash import crash_point
 from pipelines.eventlog.lock import stream_lock
 from pipelines.publish import versions, writers, xlsx
 from pipelines.publish.dictionary import dictionary_records, write_dictionary
+from pipelines.publish.integrity import file_hashes
 from pipelines.publish.manifest import blocking_failures, build_manifest
 from pipelines.publish.presentation import kpi_decimals
 from pipelines.publish.readme import render_readme
@@ -109,6 +111,7 @@ def publish(
     as_of = normalise_watermark(watermark)
     with stream_lock(published_dir, ".publish"):
         _remove_stale_temp_folders(published_dir)
+        _reconcile_history(published_dir)
         previous = versions.current_manifest(published_dir)
         if previous and previous.get("as_of") == as_of and not force:
             return PublishResult(
@@ -116,6 +119,8 @@ def publish(
                 version=previous["version"],
                 message=f"watermark {as_of} equals the current publication's "
                 f"({previous['version']}): nothing new to publish",
+                # retention still applies: a publisher killed before its prune left extras
+                pruned=versions.prune(published_dir, keep),
             )
         _refuse_failed_checks(check_results)
         _refuse_older(as_of, previous, allow_older)
@@ -137,6 +142,7 @@ def publish(
         )
         final = _write_version(published_dir, version, tables, manifest)
         versions.point_current_to(published_dir, version)
+        crash_point("publish.before_history")
         versions.append_history(
             published_dir,
             {
@@ -149,7 +155,9 @@ def publish(
                 **({"allow_older_reason": allow_older} if allow_older else {}),
             },
         )
+        crash_point("publish.before_prune")
         pruned = versions.prune(published_dir, keep)
+        crash_point("publish.after_prune")
     return PublishResult(True, version, f"published {version}", final, manifest, pruned)
 
 
@@ -170,19 +178,25 @@ def _write_version(
             writers.write_csv(mart, table, tmp, kpis)
             if manifest["marts"][mart]["xlsx"]:
                 writers.write_xlsx(mart, table, tmp, kpis, xlsx.sources_sheet(manifest, mart))
+        crash_point("publish.inside_version_write")
         writers.write_duckdb(tables, tmp)
         write_dictionary(dictionary_records(tables), tmp)
         manifest["report"] = _write_report(tmp, tables, manifest)
         (tmp / "README.md").write_text(
             render_readme(manifest, row_cap=manifest["xlsx_row_cap"]), encoding="utf-8"
         )
+        # last: the fingerprint of every other file, so a later edit is detectable (status)
+        manifest["files"] = file_hashes(tmp)
+        crash_point("publish.before_manifest")
         (tmp / versions.MANIFEST).write_text(
             json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n",
             encoding="utf-8",
         )
         writers.fsync_tree(tmp)
+        crash_point("publish.before_folder_rename")
         tmp.rename(final)
         versions.fsync_dir(published_dir)
+        crash_point("publish.after_folder_rename")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -233,3 +247,20 @@ def _remove_stale_temp_folders(published_dir: Path) -> None:
     """Leftovers of a publisher killed mid-write; safe to remove while we hold the lock."""
     for path in published_dir.glob(f"{versions.TMP_PREFIX}v*"):
         shutil.rmtree(path, ignore_errors=True)
+    for link in published_dir.glob(f"{versions.TMP_PREFIX}{versions.CURRENT}-*"):
+        link.unlink(missing_ok=True)  # a `current` symlink made but never switched
+
+
+def _reconcile_history(published_dir: Path) -> None:
+    """A publisher killed after moving `current` but before appending history.jsonl left a
+    current version nobody recorded; record it now (marked `recovered`), under the lock."""
+    current = versions.current_version(published_dir)
+    if current is None or any(e.get("version") == current
+                              for e in versions.read_history(published_dir)):
+        return
+    manifest = versions.read_manifest(published_dir, current)
+    versions.append_history(published_dir, {
+        "action": "publish", "version": current, "at": manifest.get("published_at"),
+        "as_of": manifest.get("as_of"), "previous_version": manifest.get("previous_version"),
+        "previous_as_of": manifest.get("previous_as_of"), "recovered": True,
+    })

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pipelines.eventlog.crash import crash_point
 from pipelines.eventlog.lock import stream_lock
 
 CURRENT = "current"
@@ -89,8 +90,25 @@ def current_version(published_dir: Path) -> str | None:
     return Path(os.readlink(link)).name
 
 
+class InvalidManifest(ValueError):
+    """A publication's manifest.json is missing, not JSON, or not a manifest; names the file."""
+
+
 def read_manifest(published_dir: Path, version: str) -> dict:
-    return json.loads((published_dir / version / MANIFEST).read_text(encoding="utf-8"))
+    """The manifest of `version`; a damaged one is an InvalidManifest naming the file (every
+    command that reads it, from status to the next build, says so in one line)."""
+    path = Path(published_dir) / version / MANIFEST
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InvalidManifest(f"{path}: no manifest.json (an incomplete publication?)") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidManifest(f"{path}: not a valid manifest ({exc}); roll back with "
+                              "`kommunkvalitet rollback` or republish") from None
+    if not isinstance(doc, dict) or "version" not in doc:
+        raise InvalidManifest(f"{path}: not a publication manifest (no 'version'); roll back "
+                              "with `kommunkvalitet rollback` or republish")
+    return doc
 
 
 def current_manifest(published_dir: Path) -> dict | None:
@@ -105,7 +123,9 @@ def point_current_to(published_dir: Path, version: str) -> None:
     if tmp.is_symlink() or tmp.exists():
         tmp.unlink()
     os.symlink(version, tmp)
+    crash_point("publish.before_symlink_switch")
     os.replace(tmp, published_dir / CURRENT)
+    crash_point("publish.after_symlink_switch")
     fsync_dir(published_dir)
 
 
@@ -169,6 +189,7 @@ def _rollback_locked(
         raise UnknownVersion(
             f"unknown version {version!r}; known versions: {', '.join(known) or 'none'}"
         )
+    read_manifest(published_dir, version)  # never point `current` at a broken publication
     point_current_to(published_dir, version)
     result = RollbackResult(
         version=version,

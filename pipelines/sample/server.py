@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import socket
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -30,7 +32,7 @@ MAX_IDS_PER_SEGMENT = 25
 # The metadata endpoints are the ones the streams declare, so a new metadata stream is served
 # as soon as the sample world has objects for it.
 METADATA_PATHS = tuple(stream.endpoint for stream in METADATA_STREAMS)
-FAULT_KINDS = ("status", "slow", "truncated", "empty", "next_url")
+FAULT_KINDS = ("status", "slow", "truncated", "empty", "next_url", "html", "reset", "count")
 
 _DATA_RE = re.compile(
     r"^/v3/data(?:/kpi/(?P<kpi>[^/]+))?(?:/municipality/(?P<municipality>[^/]+))?"
@@ -67,7 +69,10 @@ class FaultPlan:
 
         kinds: "status" (status=503, retry_after=None), "slow" (delay=seconds, then a normal
         answer), "truncated" (a 200 with a cut-off JSON body), "empty" (a 200 with no values),
-        "next_url" (a normal page whose next_url is `url`, default the page itself: a loop).
+        "next_url" (a normal page whose next_url is `url`, default the page itself: a loop),
+        "html" (status 200 with an HTML page, like a captive portal or a proxy's error page),
+        "reset" (the connection is reset before any answer), "count" (a normal page whose
+        `count` is `count`, default its size + 1000: a count that lies).
         """
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")
@@ -311,6 +316,20 @@ class _Handler(JsonHandler):
         code = self._status_fault(fault, "error")
         if code is not None:
             return code, "status"
+        if fault is not None and fault.kind == "reset":
+            # linger 0: closing sends a TCP RST instead of a FIN, i.e. "connection reset by peer"
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            self.close_connection = True
+            return 0, "reset"
+        if fault is not None and fault.kind == "html":
+            body = b"<!DOCTYPE html><html><body><h1>Service unavailable</h1></body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return 200, "html"
         try:
             doc = owner.answerer.answer(split.path, query)
         except BadRequest as exc:
@@ -325,6 +344,8 @@ class _Handler(JsonHandler):
             # a page that links elsewhere: another host or port, or back to itself (a loop)
             doc = {**doc, "next_url": fault.opts.get("url") or
                    f"http://{owner.host}:{owner.port}{self.path}"}
+        if fault is not None and fault.kind == "count":
+            doc = {**doc, "count": int(fault.opts.get("count", len(doc["values"]) + 1000))}
         body = json.dumps(doc, ensure_ascii=False).encode("utf-8")
         if fault is not None and fault.kind == "truncated":
             body = body[: max(1, int(len(body) * float(fault.opts.get("fraction", 0.5))))]

@@ -13,6 +13,8 @@ import os
 import shutil
 from pathlib import Path
 
+from pipelines.eventlog.crash import crash_point
+
 
 class LandingPathError(ValueError):
     """A name that points outside the landing folder (`../`, an absolute path, a symlink out)."""
@@ -41,16 +43,23 @@ def resolve_in(folder: Path, name: str) -> Path:
     return candidate
 
 
-def copy_atomically(source: Path, target: Path) -> None:
+def _temp_for(target: Path) -> Path:
+    """A fresh temp name beside `target`; a killed writer's leftovers of it are removed."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    for stale in target.parent.glob(f".{target.name}.*.tmp"):
+        stale.unlink(missing_ok=True)
+    return target.with_name(f".{target.name}.{os.getpid()}.tmp")
+
+
+def copy_atomically(source: Path, target: Path) -> None:
+    tmp = _temp_for(target)
     shutil.copyfile(source, tmp)
+    crash_point("landing.before_rename")
     os.replace(tmp, target)
 
 
 def write_atomically(target: Path, text: str) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp = _temp_for(target)
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, target)
 
@@ -73,6 +82,7 @@ def archive_imported(path: Path, archive_root: Path, sha256: str, report: str,
 
     archive = archive_root / sha256
     copy_atomically(path, archive / path.name)
+    crash_point("import.after_archive_copy")
     write_atomically(archive / f"{path.name}.rapport.txt", report + "\n")
     write_atomically(
         archive / f"{path.name}.rapport.json",
@@ -80,7 +90,9 @@ def archive_imported(path: Path, archive_root: Path, sha256: str, report: str,
         + "\n",
     )
     if remove:
+        crash_point("import.before_remove")
         path.unlink(missing_ok=True)
+        crash_point("import.after_remove")
     return archive
 
 

@@ -24,6 +24,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from pipelines import progress
+from pipelines.sources.base_url import check_base_url, redact
 from pipelines.sources.http_errors import SourceUnavailable
 from pipelines.sources.kolada.records import SourceRecord, metadata_records, value_records
 from pipelines.sources.kolada.streams import KPI_VALUE, METADATA_STREAMS, KoladaStream
@@ -113,6 +114,17 @@ def same_base(url: str, base: str) -> bool:
             and (u.path == prefix or u.path.startswith(prefix + "/")))
 
 
+def _check_counts(first_url: str, counts: list[tuple[str, int, int]], total: int) -> None:
+    """Paging follows next_url, never `count`; but a count that is neither the page's size nor
+    the answer's total says values went missing (a cut-off answer that still parsed)."""
+    for page_url, count, on_page in counts:
+        if count not in (on_page, total):
+            raise KoladaError(
+                f"{redact(page_url)} says count {count} but holds {on_page} values ({total} in "
+                f"all pages from {redact(first_url)}): an incomplete answer; nothing of it is "
+                "ingested")
+
+
 class KoladaClient:
     """Fetches metadata and values; thread-safe, one throttle for all its threads."""
 
@@ -135,7 +147,8 @@ class KoladaClient:
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
-        self.base_url = base_url.rstrip("/")
+        # before any request: a malformed URL is a configuration error, never retried
+        self.base_url = check_base_url(base_url, "KOLADA_BASE_URL")
         self.max_attempts = max_attempts
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
@@ -198,7 +211,7 @@ class KoladaClient:
         if status >= 500:
             raise _Retry(f"HTTP {status}", _retry_after(resp.headers.get("Retry-After")))
         if status >= 400:
-            raise KoladaError(f"HTTP {status} for {url}: {resp.text[:300]}")
+            raise KoladaError(f"HTTP {status} for {redact(url)}: {resp.text[:300]}")
         try:
             doc = resp.json()
         except ValueError as exc:  # truncated or not JSON (e.g. a proxy's HTML page)
@@ -218,34 +231,39 @@ class KoladaClient:
                 if attempt == self.max_attempts:
                     break
                 delay = retry.delay if retry.delay is not None else self._backoff(attempt)
-                self._say(f"kolada: retry {attempt}/{self.max_attempts - 1} of {url} in "
+                self._say(f"kolada: retry {attempt}/{self.max_attempts - 1} of {redact(url)} in "
                           f"{delay:.1f}s after {last}")
                 if delay > self.retry_after_cap:
                     # one server must not stall a night: wait the cap, then try again
-                    self._say(f"kolada: {url} asked to wait {delay:.0f} s; waiting "
+                    self._say(f"kolada: {redact(url)} asked to wait {delay:.0f} s; waiting "
                               f"{self.retry_after_cap:.0f} s (the cap)")
                     delay = self.retry_after_cap
                 self._sleep(delay)
-        raise KoladaUnavailable(url, last, self.max_attempts)
+        raise KoladaUnavailable(redact(url), last, self.max_attempts)
 
     def fetch_all(self, url: str) -> tuple[int, list[tuple[str, list[Any]]]]:
         """Follow next_url to the end; returns (pages, [(page_url, values), ...])."""
         pages: list[tuple[str, list[Any]]] = []
+        counts: list[tuple[str, int, int]] = []  # (page url, its count, values on it)
         seen: set[str] = set()
         next_url: str | None = url
         while next_url:
             if next_url in seen or len(pages) >= MAX_PAGES:
-                raise KoladaError(f"paging loop at {next_url} (first page {url})")
+                raise KoladaError(f"paging loop at {redact(next_url)} (first page {redact(url)})")
             seen.add(next_url)
             doc = self.get_page(next_url)
             pages.append((next_url, doc["values"]))
+            if isinstance(doc.get("count"), int) and not isinstance(doc["count"], bool):
+                counts.append((next_url, doc["count"], len(doc["values"])))
             nxt = doc.get("next_url")
             next_url = urljoin(next_url, nxt.strip()) if isinstance(nxt, str) and nxt.strip() \
                 else None
             if next_url is not None and not same_base(next_url, self.base_url):
                 # a link off the configured API would feed a foreign host's values into the log
-                raise KoladaError(f"next_url {next_url} leaves the configured base "
-                                  f"{self.base_url} (on page {pages[-1][0]}); not followed")
+                raise KoladaError(f"next_url {redact(next_url)} leaves the configured base "
+                                  f"{redact(self.base_url)} (on page {redact(pages[-1][0])}); "
+                                  "not followed")
+        _check_counts(url, counts, sum(len(values) for _, values in pages))
         return len(pages), pages
 
     def _url(self, path: str, params: dict[str, str] | None = None) -> str:

@@ -8,12 +8,15 @@ share one path (they all go through the assets).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipelines.eventlog.ledger import BATCH_STATUSES
 from pipelines.eventlog.store import (
     BatchResult,
     EventLog,
@@ -22,6 +25,7 @@ from pipelines.eventlog.store import (
     records_to_table,
 )
 from pipelines.scope import IngestScope
+from pipelines.sources.base_url import redact
 from pipelines.sources.kolada.client import KoladaClient, SuspiciousEmptyAnswer
 from pipelines.sources.kolada.streams import KPI_GROUP, KPI_VALUE, MUNICIPALITY, KoladaStream
 
@@ -67,6 +71,32 @@ def ingest_metadata(
     progress: Progress = print,
 ) -> IngestReport:
     """Metadata endpoints have no delta support: take a full snapshot and diff it."""
+    batch_id = new_batch_id(run_id)
+    with _ledger_failure(log, stream, batch_id, run_id, client.base_url, "full"):
+        return _ingest_metadata(stream, client, log, batch_id=batch_id, run_id=run_id,
+                                progress=progress)
+
+
+@contextmanager
+def _ledger_failure(log: EventLog, stream: KoladaStream, batch_id: str, run_id: str,
+                    source: str, mode: str | None) -> Iterator[None]:
+    """A failed ingest leaves a `failed` ledger row saying why (the URL is in the message);
+    nothing was appended, since a batch is written only once the whole answer is in."""
+    try:
+        yield
+    except Exception as exc:
+        try:
+            log.record_failure(stream, batch_id=batch_id, error=exc,
+                               ledger={"run_id": run_id, "mode": mode, "source": redact(source)})
+        except Exception as ledger_exc:  # noqa: BLE001 - never mask the failure being recorded
+            exc.add_note(f"(its failed ledger row could not be written: {ledger_exc})")
+        raise
+
+
+def _ingest_metadata(
+    stream: KoladaStream, client: KoladaClient, log: EventLog, *, batch_id: str, run_id: str,
+    progress: Progress,
+) -> IngestReport:
     started = datetime.now(UTC)
     fetched = client.metadata(stream)
     incoming = records_to_table(fetched.records)
@@ -79,7 +109,7 @@ def ingest_metadata(
     result = log.append(
         stream,
         incoming,
-        batch_id=new_batch_id(run_id),
+        batch_id=batch_id,
         snapshot=SnapshotScope(),
         scope_source=fetched.url,
         ledger={
@@ -138,14 +168,19 @@ def incremental_from_date(log: EventLog, fingerprint: str) -> date | None:
     ledger = log.ledger()
     if ledger.num_rows == 0:
         return None
+    values = ledger.filter(pc.equal(ledger["stream"], KPI_VALUE.name))
     mask = pc.and_(
-        pc.equal(ledger["stream"], KPI_VALUE.name),
-        pc.equal(ledger["scope_fingerprint"], fingerprint),
+        pc.equal(values["scope_fingerprint"], fingerprint),
+        pc.is_in(values["status"], pa.array(BATCH_STATUSES)),  # a failed attempt is no baseline
     )
-    previous = ledger.filter(mask)
+    previous = values.filter(mask)
     if previous.num_rows == 0:
         return None
     last = pc.max(previous["recorded_at"]).as_py()
+    # A batch quarantined since (verify --repair) took events with it: fetch everything again.
+    repaired = values.filter(pc.equal(values["status"], "quarantined"))
+    if repaired.num_rows and pc.max(repaired["recorded_at"]).as_py() > last:
+        return None
     return last.date() - timedelta(days=1)
 
 
@@ -157,6 +192,16 @@ def ingest_values(
     run_id: str,
     full: bool = False,
     progress: Progress = print,
+) -> IngestReport:
+    batch_id = new_batch_id(run_id)
+    with _ledger_failure(log, KPI_VALUE, batch_id, run_id, client.base_url, None):
+        return _ingest_values(client, log, scope, batch_id=batch_id, run_id=run_id, full=full,
+                              progress=progress)
+
+
+def _ingest_values(
+    client: KoladaClient, log: EventLog, scope: IngestScope, *, batch_id: str, run_id: str,
+    full: bool, progress: Progress,
 ) -> IngestReport:
     started = datetime.now(UTC)
     kpis = resolve_kpis(scope, log)
@@ -185,7 +230,7 @@ def ingest_values(
     result = log.append(
         KPI_VALUE,
         incoming,
-        batch_id=new_batch_id(run_id),
+        batch_id=batch_id,
         snapshot=snapshot,
         scope_source=f"{client.base_url}/data/kpi/.../municipality/.../year/{years[0]}-{years[-1]}",
         ledger={
