@@ -270,3 +270,39 @@ def test_corpus_bad_row_is_rejected_and_good_rows_land(
 def test_corpus_has_at_least_twenty_distinct_failure_classes() -> None:
     ids = [c.id for c in FILE_CASES] + [c.id for c in ROW_CASES]
     assert len(ids) == len(set(ids)) and len(ids) >= 20
+
+
+def zip_bomb(unpacked_mb: int) -> bytes:
+    """A few hundred kB that unpack to `unpacked_mb` MB of zeros, named like a workbook part."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", b"<Types/>")
+        with archive.open("xl/worksheets/sheet1.xml", "w") as member:
+            chunk = b"\x00" * (1024 * 1024)
+            for _ in range(unpacked_mb):
+                member.write(chunk)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("reader", ["assessment", "initiatives"])
+def test_corpus_a_zip_bomb_renamed_xlsx_is_refused_before_it_unpacks(
+        tmp_path: Path, reader: str) -> None:
+    from pipelines.sources.initiatives.reader import read_initiatives_file
+
+    path = tmp_path / "kk.xlsx"
+    path.write_bytes(zip_bomb(300))
+    assert path.stat().st_size < 2 * 1024 * 1024
+    with pytest.raises(UnreadableFile, match="packar upp till 300 MB"):
+        if reader == "assessment":
+            read_assessment_file(path, municipalities=MUNICIPALITIES)
+        else:
+            read_initiatives_file(path, municipalities=MUNICIPALITIES, known_kpis=())
+
+
+def test_corpus_a_200_mb_file_is_refused_without_being_read(tmp_path: Path) -> None:
+    path = tmp_path / "kk.csv"
+    with path.open("wb") as handle:  # sparse: 200 MB on paper, nothing written to the disk
+        handle.write(HEADER.encode() + b"\r\n")
+        handle.truncate(200 * 1024 * 1024)
+    with pytest.raises(UnreadableFile, match="filen är 200 MB"):
+        read_assessment_file(path, municipalities=MUNICIPALITIES)

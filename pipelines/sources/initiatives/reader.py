@@ -23,7 +23,7 @@ from pipelines.sources.kommunkompassen.cells import CellError, clean, integer, o
 from pipelines.sources.kommunkompassen.columns import Header, find_header
 from pipelines.sources.kommunkompassen.municipalities import MunicipalityIndex
 from pipelines.sources.kommunkompassen.problems import Problem, UnreadableFile
-from pipelines.sources.kommunkompassen.table import load_table
+from pipelines.sources.kommunkompassen.table import load_table, read_file_bytes
 from pipelines.sources.records import SourceRecord
 
 KOMMUNKOD, KOMMUN, ID, INITIATIV, NYCKELTAL, STARTAR, GRUPP, BESKRIVNING = (
@@ -187,10 +187,7 @@ def read_initiatives_file(
     """Read `path`; `known_kpis` are the KPIs the platform ingests (others land with a
     warning: their follow-up stays empty until the KPI is in scope). Raises UnreadableFile."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UnreadableFile(path, f"filen kan inte läsas: {exc.strerror or exc}") from None
+    data = read_file_bytes(path)
     table = load_table(path, data)
     header = find_header(path, table, COLUMNS, REQUIRED)
     result = InitiativesRead(file=path.name, sha256=hashlib.sha256(data).hexdigest(),

@@ -27,7 +27,7 @@ from pipelines.sources.kommunkompassen.municipalities import MunicipalityIndex
 from pipelines.sources.kommunkompassen.problems import Problem, UnreadableFile
 from pipelines.sources.kommunkompassen.report import format_report
 from pipelines.sources.kommunkompassen.rows import Fact, PartialKey, RowReader
-from pipelines.sources.kommunkompassen.table import load_table
+from pipelines.sources.kommunkompassen.table import load_table, read_file_bytes
 from pipelines.sources.records import SourceRecord
 
 __all__ = [
@@ -122,10 +122,7 @@ def read_assessment_file(path: Path, *, municipalities: Mapping[str, str]) -> Re
     Raises UnreadableFile when nothing in the file can be used.
     """
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UnreadableFile(path, f"filen kan inte läsas: {exc.strerror or exc}") from None
+    data = read_file_bytes(path)
     table = load_table(path, data)
     header = find_header(path, table)
     result = ReadResult(

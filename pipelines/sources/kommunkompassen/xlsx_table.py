@@ -51,7 +51,26 @@ def _is_opendocument(data: bytes) -> bool:
         return False
 
 
+# What the workbook's parts may unpack to in all: a zip bomb renamed .xlsx (a few kB that
+# unpack to gigabytes) is refused from the zip's directory before anything is decompressed.
+# zipfile never yields more than a member's declared size, so the declared sizes bound it.
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+
+
+def _refuse_zip_bomb(path: Path, data: bytes) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError):
+        return  # not a readable zip: openpyxl's refusal names it below
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise UnreadableFile(
+            path, f"arbetsboken packar upp till {unpacked / 1024 / 1024:.0f} MB "
+            f"({len(data) / 1024:.0f} kB packat); en importfil är långt mindre (fel fil?)")
+
+
 def read_xlsx(path: Path, data: bytes) -> Table:
+    _refuse_zip_bomb(path, data)
     if _is_opendocument(data):
         raise UnreadableFile(
             path, "filen är ett OpenDocument-kalkylark (.ods); spara den som .xlsx eller CSV"
