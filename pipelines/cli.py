@@ -491,11 +491,16 @@ def run_job(job_name: str, config: dict[str, Any], settings: Settings, *,
 
     instance = shared_instance(settings)
     from pipelines.definitions import defs
-    from pipelines.operations.orphans import fail_orphaned_runs, process_tags
+    from pipelines.instance import WAREHOUSE_POOL
+    from pipelines.operations.orphans import fail_orphaned_runs, process_tags, warehouse_holders
 
     for run_id in fail_orphaned_runs(instance):
         print(f"kommunkvalitet: run {run_id} was left STARTED by a process that is gone; "
               "marked failed and its warehouse slot released", file=sys.stderr)
+    for holder in warehouse_holders(instance, WAREHOUSE_POOL):
+        # DuckDB has one writer: this run's warehouse steps wait until that one is done
+        print(f"kommunkvalitet: the warehouse is in use by {holder}; this run's warehouse "
+              "steps wait for it", file=sys.stderr)
     job = defs.resolve_job_def(job_name)
     started = time.monotonic()
     with _live_display(wants_live_display(quiet=quiet, verbose=verbose)) as display:

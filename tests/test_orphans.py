@@ -80,3 +80,14 @@ def test_a_build_killed_in_dbt_does_not_hang_the_next_one(tmp_path: Path) -> Non
                             check=False)
     assert "left STARTED by a process that is gone" in second.stderr
     assert second.returncode in (0, 3), second.stderr[-2000:]
+
+
+def test_a_live_holder_of_the_warehouse_is_named_before_a_run_waits_for_it() -> None:
+    from pipelines.operations.orphans import warehouse_holders
+
+    with dg.instance_for_test() as instance:
+        instance.event_log_storage.set_concurrency_slots("warehouse", 1)
+        assert warehouse_holders(instance, "warehouse") == []
+        holder = started_run(instance, os.getpid(), "elsewhere")
+        [line] = warehouse_holders(instance, "warehouse")
+        assert line == f"build run {holder} (pid {os.getpid()} on elsewhere)"

@@ -50,3 +50,20 @@ def fail_orphaned_runs(instance, *, host: str | None = None) -> list[str]:
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
         failed.append(run.run_id)
     return failed
+
+
+def warehouse_holders(instance, pool: str) -> list[str]:
+    """Who holds `pool`'s slot right now, one line each (job, run id, pid and host): what a
+    command that will wait for the slot says before it waits."""
+    try:
+        info = instance.event_log_storage.get_concurrency_info(pool)
+    except Exception:  # noqa: BLE001 - an instance without pools: nothing to say
+        return []
+    lines = []
+    for run_id in sorted(info.active_run_ids):
+        run = instance.get_run_by_id(run_id)
+        if run is None:
+            continue
+        lines.append(f"{run.job_name} run {run_id} (pid {run.tags.get(PID_TAG, '?')} on "
+                     f"{run.tags.get(HOST_TAG, '?')})")
+    return lines
