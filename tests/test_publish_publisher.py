@@ -360,6 +360,22 @@ def test_rollback_moves_current_back_and_records_it(warehouse: Path, tmp_path: P
     assert [h["action"] for h in read_history(published)] == ["publish", "publish", "rollback"]
 
 
+def test_roll_forward_after_a_rollback_returns_to_the_newer_version(
+        warehouse: Path, tmp_path: Path) -> None:
+    published = tmp_path / "published"
+    first = _publish(warehouse, published, watermark=T0)
+    second = _publish(warehouse, published, watermark=T0 + timedelta(days=1))
+    rollback(published)
+    forward = rollback(published, second.version, reason="the colours were right after all")
+    assert current_version(published) == second.version
+    assert (forward.rolled_back_from, forward.version) == (first.version, second.version)
+    assert [h["action"] for h in read_history(published)] == [
+        "publish", "publish", "rollback", "rollback"]
+    # and the next night publishes on top, as after any publication
+    third = _publish(warehouse, published, watermark=T0 + timedelta(days=2))
+    assert current_version(published) == third.version
+
+
 def test_rollback_refuses_unknown_version(warehouse: Path, tmp_path: Path) -> None:
     published = tmp_path / "published"
     only = _publish(warehouse, published)
