@@ -101,3 +101,7 @@ def test_an_answer_without_numbers_is_refused_and_deletes_nothing(log: EventLog)
         with pytest.raises(ScbError, match="without a single number"):
             ingest_population(client, log, UNITS, YEARS, run_id="empty", progress=lambda _: None)
     assert len(current_payloads(log, POPULATION)) == before
+    # the attempt is in the ledger, failed, with why and where (as for Kolada)
+    last = [r for r in log.ledger().to_pylist() if r["stream"] == POPULATION.name][-1]
+    assert last["status"] == "failed" and "without a single number" in last["note"]
+    assert last["source"].endswith("/tables/TAB638")

@@ -8,8 +8,7 @@ share one path (they all go through the assets).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -25,7 +24,7 @@ from pipelines.eventlog.store import (
     records_to_table,
 )
 from pipelines.scope import IngestScope
-from pipelines.sources.base_url import redact
+from pipelines.sources.failures import ledger_failure
 from pipelines.sources.kolada.client import KoladaClient, SuspiciousEmptyAnswer
 from pipelines.sources.kolada.streams import KPI_GROUP, KPI_VALUE, MUNICIPALITY, KoladaStream
 
@@ -72,25 +71,9 @@ def ingest_metadata(
 ) -> IngestReport:
     """Metadata endpoints have no delta support: take a full snapshot and diff it."""
     batch_id = new_batch_id(run_id)
-    with _ledger_failure(log, stream, batch_id, run_id, client.base_url, "full"):
+    with ledger_failure(log, stream, batch_id, run_id, client.base_url, "full"):
         return _ingest_metadata(stream, client, log, batch_id=batch_id, run_id=run_id,
                                 progress=progress)
-
-
-@contextmanager
-def _ledger_failure(log: EventLog, stream: KoladaStream, batch_id: str, run_id: str,
-                    source: str, mode: str | None) -> Iterator[None]:
-    """A failed ingest leaves a `failed` ledger row saying why (the URL is in the message);
-    nothing was appended, since a batch is written only once the whole answer is in."""
-    try:
-        yield
-    except Exception as exc:
-        try:
-            log.record_failure(stream, batch_id=batch_id, error=exc,
-                               ledger={"run_id": run_id, "mode": mode, "source": redact(source)})
-        except Exception as ledger_exc:  # noqa: BLE001 - never mask the failure being recorded
-            exc.add_note(f"(its failed ledger row could not be written: {ledger_exc})")
-        raise
 
 
 def _ingest_metadata(
@@ -194,7 +177,7 @@ def ingest_values(
     progress: Progress = print,
 ) -> IngestReport:
     batch_id = new_batch_id(run_id)
-    with _ledger_failure(log, KPI_VALUE, batch_id, run_id, client.base_url, None):
+    with ledger_failure(log, KPI_VALUE, batch_id, run_id, client.base_url, None):
         return _ingest_values(client, log, scope, batch_id=batch_id, run_id=run_id, full=full,
                               progress=progress)
 

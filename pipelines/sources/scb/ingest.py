@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pipelines.eventlog.store import BatchResult, EventLog, SnapshotScope, records_to_table
+from pipelines.sources.failures import ledger_failure
 from pipelines.sources.kolada.ingest import new_batch_id
 from pipelines.sources.records import SourceRecord
 from pipelines.sources.scb.client import ScbClient, ScbError
@@ -72,6 +73,23 @@ def ingest_population(
     run_id: str,
     progress: Progress = print,
 ) -> PopulationReport:
+    batch_id = new_batch_id(run_id)
+    with ledger_failure(log, POPULATION, batch_id, run_id,
+                        f"{client.base_url}/tables/{POPULATION_TABLE}", "full"):
+        return _ingest_population(client, log, units, years, batch_id=batch_id, run_id=run_id,
+                                  progress=progress)
+
+
+def _ingest_population(
+    client: ScbClient,
+    log: EventLog,
+    units: Sequence[str],
+    years: Sequence[int],
+    *,
+    batch_id: str,
+    run_id: str,
+    progress: Progress,
+) -> PopulationReport:
     started = datetime.now(UTC)
     meta = client.metadata(POPULATION_TABLE)
     contents = meta.dimension("ContentsCode").codes
@@ -121,7 +139,7 @@ def ingest_population(
     result = log.append(
         POPULATION,
         records_to_table(records),
-        batch_id=new_batch_id(run_id),
+        batch_id=batch_id,
         snapshot=SnapshotScope({"municipality": scope_units,
                                 "year": [str(y) for y in asked_years]}),
         scope_source=f"{client.base_url}/tables/{POPULATION_TABLE}",
