@@ -41,7 +41,7 @@ from tests.test_publish_publisher import WAREHOUSE_SQL
 pytestmark = pytest.mark.slow
 
 EXAMPLES = sorted((REPO_ROOT / "pipelines" / "sample" / "assessments").glob("*.csv"))
-INGEST = [p for p in CRASH_POINTS if p.startswith(("eventlog.", "ledger."))]
+INGEST = [p for p in CRASH_POINTS if p.startswith(("eventlog.", "ledger.", "state."))]
 IMPORT = ["landing.before_rename", "import.after_archive_copy", "import.before_remove",
           "import.after_remove", "eventlog.before_rename", "ledger.after_rename"]
 PUBLISH = [p for p in CRASH_POINTS if p.startswith("publish.")]

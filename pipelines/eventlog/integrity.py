@@ -9,6 +9,11 @@ must be readable Parquet with the ledger's event count ("no checksum recorded").
 
 `verify --repair` (quarantine) moves a damaged file to `_quarantine/` and ledgers that; the
 next ingest of the stream is then a full fetch, which re-fetches the batch's events.
+
+Readers and writers check with `trusted=True`: a file whose size and mtime are unchanged since
+its hash last matched is not hashed again (pipelines/eventlog/trust.py); `verify` and
+`status` hash every file. `verify` (payloads) also compares each stream's current-state file
+(pipelines/eventlog/state.py) with a recomputation from the log; a repair drops the state.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow.parquet as pq
 
+from pipelines.eventlog import state, trust
 from pipelines.eventlog.checksums import file_digest
 from pipelines.eventlog.ledger import BATCH_STATUSES, LedgerEntry
 
@@ -37,7 +43,7 @@ QUARANTINE_DIR = "_quarantine"
 class Problem:
     stream: str
     path: str
-    kind: str  # truncated | checksum | missing | unreadable | row_count | payload_hash
+    kind: str  # truncated | checksum | missing | unreadable | row_count | payload_hash | state
     detail: str
     batch_id: str | None = None
 
@@ -48,7 +54,8 @@ class Problem:
 @dataclass
 class IntegrityReport:
     files_checked: int = 0
-    bytes_checked: int = 0
+    bytes_checked: int = 0  # hashed; a trusted check skips files unchanged since last verified
+    files_trusted: int = 0
     events_checked: int = 0  # payload hashes recomputed (only with payloads=True)
     no_checksum: list[str] = field(default_factory=list)  # older ledger rows
     unledgered: list[str] = field(default_factory=list)  # committed, ledger row still to come
@@ -88,9 +95,11 @@ def _batch_rows(log: EventLog) -> tuple[dict[tuple[str, str], dict], set[tuple[s
 
 
 def check_files(log: EventLog, streams: Iterable[str] | None = None, *,
-                payloads: bool = False) -> IntegrityReport:
+                payloads: bool = False, trusted: bool = False) -> IntegrityReport:
     """Every batch file of `streams` (default all) against its ledger row; `payloads` also
-    recomputes each event's payload hash (the `verify` command; slower)."""
+    recomputes each event's payload hash and checks the current-state files (the `verify`
+    command; slower). `trusted` (the read and append path) hashes only files whose size or
+    mtime changed since they last matched (trust.py); a size change is always caught."""
     from pipelines.eventlog.store import EMPTY_FILE_NAME
 
     report = IntegrityReport()
@@ -100,6 +109,8 @@ def check_files(log: EventLog, streams: Iterable[str] | None = None, *,
         folder = log.stream_dir(stream)
         present = {p.name for p in folder.glob("*.parquet")}
         intact: list[Path] = []
+        cache = trust.load(log, stream) if trusted else None
+        known = dict(cache or {})
         for name in sorted(present):
             path = folder / name
             report.files_checked += 1
@@ -112,8 +123,10 @@ def check_files(log: EventLog, streams: Iterable[str] | None = None, *,
                     continue  # put back by hand after a repair: it is no longer part of the log
                 report.unledgered.append(str(path))
                 continue
-            if _check_one(path, stream, row, report):
+            if _check_one(path, stream, row, report, cache):
                 intact.append(path)
+        if cache is not None and cache != known:
+            trust.save(log, stream, {k: v for k, v in cache.items() if k in present})
         for (row_stream, name), row in rows.items():
             if row_stream == stream and name not in present and (
                     (stream, row["batch_id"]) not in quarantined):
@@ -122,16 +135,26 @@ def check_files(log: EventLog, streams: Iterable[str] | None = None, *,
                     "the ledger records this batch but its file is gone", row["batch_id"]))
         if payloads and intact:
             _check_payloads(log, stream, intact, report)
+        if payloads and not report.problems:
+            _check_state(log, stream, report)
     return report
 
 
-def _check_one(path: Path, stream: str, row: dict, report: IntegrityReport) -> bool:
+def _check_one(path: Path, stream: str, row: dict, report: IntegrityReport,
+               cache: dict[str, trust.Entry] | None = None) -> bool:
+    """`cache` given (a trusted check): skip the hash of a file unchanged since it matched,
+    and record each file whose hash matches now."""
     expected_sha, expected_bytes = row.get("file_sha256"), row.get("file_bytes")
     if not expected_sha:
         report.no_checksum.append(str(path))
         return _check_readable(path, stream, int(row["upserted"]) + int(row["deleted"]), report,
                                batch_id=row["batch_id"])
-    size = path.stat().st_size
+    stat = path.stat()
+    size = stat.st_size
+    if (cache is not None and size == expected_bytes
+            and trust.trusted(cache, path, size, stat.st_mtime_ns, expected_sha)):
+        report.files_trusted += 1
+        return True
     report.bytes_checked += size
     if expected_bytes is not None and size != expected_bytes:
         kind = "truncated" if size < expected_bytes else "checksum"
@@ -146,7 +169,24 @@ def _check_one(path: Path, stream: str, row: dict, report: IntegrityReport) -> b
                                        f"{expected_sha[:12]}… (the file was changed)",
                                        row["batch_id"]))
         return False
+    if cache is not None:
+        cache[path.name] = (size, stat.st_mtime_ns, expected_sha)
     return True
+
+
+def _check_state(log: EventLog, stream: str, report: IntegrityReport) -> None:
+    """A current-state file that claims to match the log must equal a recomputation from it
+    (a stale one is not a problem: the next writer rebuilds it)."""
+    current = state.fresh(log, stream)
+    if current is None:
+        return
+    differing = state.differences(log, stream, current)
+    if differing:
+        report.problems.append(Problem(
+            stream, str(current.path), "state",
+            "the current-state file does not match the log "
+            + ("(unreadable)" if differing < 0 else f"({differing:,} rows differ)")
+            + "; `verify --repair` drops it and the next ingest rebuilds it"))
 
 
 def _check_readable(path: Path, stream: str, expected_rows: int | None, report: IntegrityReport,
@@ -192,6 +232,9 @@ def quarantine(log: EventLog, problems: Iterable[Problem]) -> list[Path]:
     """
     moved = []
     for problem in problems:
+        # the stream's history changes (or its state was wrong): its derived files go
+        state.invalidate(log, problem.stream)
+        trust.forget(log, problem.stream)
         if problem.batch_id is None:
             continue
         source = Path(problem.path)

@@ -10,6 +10,10 @@ already in the log (DuckDB over Arrow, never a Python loop per row):
   forward must not delete the older years).
 
 Identical data therefore appends zero events; the batch ledger still records the check.
+
+"The latest event per key" is the stream's current-state file (state.py), advanced after each
+committed batch, so a re-ingest does not rank the whole history; the history is read only
+to rebuild that file when it does not match the log.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pipelines.eventlog import state, trust
 from pipelines.eventlog.checksums import file_digest
 from pipelines.eventlog.crash import crash_point
 from pipelines.eventlog.ledger import LEDGER_SCHEMA, LedgerEntry
@@ -192,7 +197,7 @@ class EventLog:
     def events(self, stream: Stream, *, as_of: datetime | None = None) -> pa.Table:
         self.ensure_layout()
         self.ensure_intact([self.spec(stream).name])
-        with self._connect() as con:
+        with self._connect() as con:  # as of a moment: the log itself, never the state
             sql = f"select * from read_parquet('{self.glob(stream)}')"
             params: list[Any] = []
             if as_of is not None:
@@ -231,7 +236,8 @@ class EventLog:
         """
         from pipelines.eventlog.integrity import CorruptEventLog, check_files
 
-        problems = check_files(self, streams).problems
+        # trusted: files unchanged (size, mtime) since they last matched are not re-hashed
+        problems = check_files(self, streams, trusted=True).problems
         if problems:
             raise CorruptEventLog(problems)
 
@@ -249,9 +255,10 @@ class EventLog:
 
     def live_key_count(self, stream: Stream, scope: SnapshotScope | AnyOf) -> int:
         """How many live keys the log holds inside `scope` (used by the empty-answer guard)."""
+        name = self.spec(stream).name
         with self._connect() as con:
             where, params = _scope_predicate(scope, self.spec(stream), "c.entity_key")
-            sql = _CURRENT_SQL.format(glob=self.glob(stream)) + f"""
+            sql = _current_cte(self, name, state.fresh(self, name)) + f"""
                 select count(*) from current_state c where c.event_type = '{UPSERTED}' and {where}"""
             return con.execute(sql, params).fetchone()[0]
 
@@ -277,8 +284,15 @@ class EventLog:
         with stream_lock(self.lock_dir, stream):
             self._recover(stream)
             self.ensure_intact([stream])  # a diff against damaged history would be wrong
-            recorded_at = self._next_recorded_at(stream)
-            events = self._diff(stream, incoming, snapshot, scope_source, recorded_at, batch_id)
+            current = state.ensure_current(self, stream)  # rebuilt from the log if stale
+            recorded_at = self._next_recorded_at(current)
+            try:
+                events = self._diff(stream, incoming, snapshot, scope_source, recorded_at,
+                                    batch_id, current)
+            except duckdb.Error as exc:  # a state whose footer reads but whose data does not
+                current = state.rebuild(self, stream, f"the current-state file is unreadable: {exc}")
+                events = self._diff(stream, incoming, snapshot, scope_source, recorded_at,
+                                    batch_id, current)
             upserted = int(pc.sum(pc.equal(events["event_type"], UPSERTED)).as_py() or 0)
             deleted = events.num_rows - upserted
             target: Path | None = None
@@ -288,6 +302,7 @@ class EventLog:
                 if target.exists():
                     raise FileExistsError(f"batch {batch_id} already exists for {stream}; batch ids must be unique")
                 digest = self._write_atomically(events, target, crash_prefix="eventlog")
+                trust.record(self, stream, target, digest[0])  # hashed just now: trust it
             crash_point("eventlog.after_rename")
             result = BatchResult(
                 stream=stream,
@@ -303,16 +318,24 @@ class EventLog:
                 result, seconds=time.monotonic() - started, status="committed", **dict(ledger or {})
             )
             entry.file_sha256, entry.file_bytes = digest
+            if current.rebuilt:  # say so where an operator looks for what a batch did
+                rebuilt = f"current state rebuilt from the log: {current.rebuilt}"
+                entry.note = f"{entry.note}; {rebuilt}" if entry.note else rebuilt
             self._write_atomically(entry.to_table(), self.ledger_dir / f"{batch_id}--{stream}.parquet",
                                    crash_prefix="ledger")
             crash_point("ledger.after_rename")
+            if events.num_rows:
+                # derived, after the batch is committed: a kill before the state's rename leaves
+                # a state that no longer matches the batch files, and the next writer rebuilds it
+                state.advance(self, stream, current, events)
             return result
 
-    def _next_recorded_at(self, stream: Stream) -> datetime:
-        """Transaction time, strictly after every event already in the stream (clocks step back)."""
+    def _next_recorded_at(self, current: state.CurrentState) -> datetime:
+        """Transaction time, strictly after every event already in the stream (clocks step back).
+
+        The latest event of the stream is the latest of its key, so the state knows it."""
         now = datetime.now(UTC)
-        with self._connect() as con:
-            latest = con.execute(f"select max(recorded_at) from read_parquet('{self.glob(stream)}')").fetchone()[0]
+        latest = current.max_recorded_at
         if latest is not None and latest >= now:
             now = latest + timedelta(microseconds=1)
         return now
@@ -325,6 +348,7 @@ class EventLog:
         scope_source: str,
         recorded_at: datetime,
         batch_id: str,
+        current: state.CurrentState,
     ) -> pa.Table:
         with self._connect() as con:
             con.register("incoming", incoming)
@@ -340,7 +364,7 @@ class EventLog:
                 anti join incoming i on i.entity_key = c.entity_key
                 where c.event_type = '{UPSERTED}' and {where}"""
                 params = [scope_source, *params]
-            sql = _CURRENT_SQL.format(glob=self.glob(stream)) + f"""
+            sql = _current_cte(self, stream, current) + f"""
                 , changes as (
                     select i.entity_key, '{UPSERTED}' as event_type, i.payload, i.payload_hash, i.source
                     from incoming i left join current_state c on c.entity_key = i.entity_key
@@ -395,7 +419,8 @@ class EventLog:
     def _recover(self, stream: str) -> None:
         """Finish what a killed writer left: drop its temp files, ledger its committed batches."""
         # its batch files' temp files, and its ledger rows' (`_ledger--<batch>--<stream>...`)
-        for pattern in (f"{stream}--*.tmp", f"{self.ledger_dir.name}--*--{stream}.parquet.*.tmp"):
+        for pattern in (f"{stream}--*.tmp", f"{self.ledger_dir.name}--*--{stream}.parquet.*.tmp",
+                        f"{state.STATE_DIR}--{stream}.parquet.*.tmp"):
             for tmp in self.tmp_dir.glob(pattern):
                 tmp.unlink(missing_ok=True)
         ledgered = {p.name.split("--")[0] for p in self.ledger_dir.glob(f"*--{stream}.parquet")}
@@ -439,6 +464,18 @@ _CURRENT_SQL = """
 """
 
 
+def _current_cte(log: EventLog, stream: str, current: state.CurrentState | None) -> str:
+    """`current_state` (entity_key, event_type, payload_hash): the state file when it matches
+    the log (one row per key, no ranking), else the latest event per key over the history."""
+    if current is not None:
+        return f"""
+    with current_state as (
+        select entity_key, event_type, payload_hash from read_parquet('{current.path}')
+    )
+"""
+    return _CURRENT_SQL.format(glob=log.glob(stream))
+
+
 def _scope_predicate(
     scope: SnapshotScope | AnyOf, spec: StreamSpec, column: str
 ) -> tuple[str, list[Any]]:
@@ -458,9 +495,30 @@ def _scope_predicate(
 
 
 def current_payloads(log: EventLog, stream: Stream) -> dict[str, dict[str, Any]]:
-    """Live keys of a (small, metadata) stream with their latest payload, decoded."""
+    """Live keys of a (small, metadata) stream with their latest payload, decoded.
+
+    With a current-state file that matches the log, only the batch files holding a live key's
+    latest event are read; otherwise the whole history is ranked."""
     log.ensure_layout()
+    name = log.spec(stream).name
+    current = state.fresh(log, name)
     with log._connect() as con:
+        if current is not None:
+            live = [batch for (batch,) in con.execute(
+                f"select distinct batch_id from read_parquet('{current.path}') "
+                f"where event_type = '{UPSERTED}'").fetchall()]
+            if not live:
+                return {}
+            files = [str(log.stream_dir(name) / f"{batch}.parquet") for batch in sorted(live)]
+            rows = con.execute(
+                f"""
+                select e.entity_key, e.event_type, e.payload from read_parquet(?) e
+                semi join read_parquet('{current.path}') s
+                  on s.entity_key = e.entity_key and s.batch_id = e.batch_id
+                 and s.event_type = '{UPSERTED}'
+                """, [files]).fetchall()
+            return {key: json.loads(payload) for key, kind, payload in rows
+                    if kind == UPSERTED and payload}
         rows = con.execute(
             f"""
             select entity_key, event_type, payload from read_parquet('{log.glob(stream)}')
