@@ -22,6 +22,7 @@ from pipelines.sources.kolada.values_arrow import (
     incoming_from_records,
     last_wins,
     read_page,
+    within,
 )
 from tests.conftest import REFERENCE_DIR
 
@@ -215,3 +216,12 @@ def test_record_path_pages_take_the_bulk_shape() -> None:
     table = incoming_from_records(value_records(rows, URL))
     assert table.schema == incoming_from_pages([]).schema
     assert by_key(table) == by_key(records_to_table(value_records(rows, URL)))
+
+
+def test_within_tells_whether_an_answer_stayed_inside_its_request() -> None:
+    read = read_page(body([{"kpi": "N00001", "municipality": "0180", "period": 2020,
+                            "values": [{"gender": "T", "value": 1.0}]}]))
+    assert within(read.values, ("N00001",), ("0180", "1280"), (2020,))
+    assert not within(read.values, ("N00002",), ("0180",), (2020,))
+    assert not within(read.values, ("N00001",), ("1280",), (2020,))
+    assert not within(read.values, ("N00001",), ("0180",), (2021,))

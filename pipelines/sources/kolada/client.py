@@ -37,6 +37,7 @@ from pipelines.sources.kolada.values_arrow import (
     incoming_from_records,
     last_wins,
     read_page,
+    within,
 )
 
 MAX_IDS_PER_SEGMENT = 25
@@ -76,6 +77,7 @@ class ValueChunk:
     url: str
     pages: int
     table: pa.Table
+    in_scope: bool = True  # every value inside kpis x municipalities x years (see values_arrow)
 
     @property
     def rows(self) -> int:
@@ -342,19 +344,25 @@ class KoladaClient:
         # record path; runs of bulk pages are hashed together.
         parts: list[pa.Table] = []
         run: list[tuple[str, pa.Table]] = []
+        in_scope = True
         for page_url, values in bodies:
             if isinstance(values, ArrowPage):
                 run.append((page_url, values.values))
+                in_scope = in_scope and within(values.values, kpis, munis, years)
                 continue
             if run:
                 parts.append(incoming_from_pages(run))
                 run = []
             # a page the bulk reader would not vouch for: checked value by value
-            parts.append(incoming_from_records(value_records(values, page_url)))
+            records = value_records(values, page_url)
+            in_scope = in_scope and all(
+                r.payload["kpi"] in kpis and r.payload["municipality"] in munis
+                and r.payload["period"] in years for r in records)
+            parts.append(incoming_from_records(records))
         if run or not parts:
             parts.append(incoming_from_pages(run))
         table = last_wins(pa.concat_tables(parts) if len(parts) > 1 else parts[0])
-        return ValueChunk(kpis, munis, years, url, pages, table)
+        return ValueChunk(kpis, munis, years, url, pages, table, in_scope)
 
     def values(
         self,

@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import duckdb
@@ -134,6 +135,17 @@ def _flatten(rows: pa.StructArray) -> pa.Table | None:
         "status": pc.fill_null(items.field("status"), ""),
         "deleted": deleted,
     })
+
+
+def within(flat: pa.Table, kpis: Sequence[str], municipalities: Sequence[str],
+           years: Sequence[int]) -> bool:
+    """Whether every value lies inside the request's scope. The client's requests cover
+    disjoint scopes, so when every answer stays inside its own, no key can come in two
+    answers and the ingest can skip a key-wise dedupe over millions of values."""
+    return (_all(pc.is_in(flat["kpi"], value_set=pa.array(list(kpis), pa.string())))
+            and _all(pc.is_in(flat["municipality"],
+                              value_set=pa.array(list(municipalities), pa.string())))
+            and _all(pc.is_in(flat["period"], value_set=pa.array(list(years), pa.int64()))))
 
 
 def _value_text(value: pa.Array) -> pa.Array:
