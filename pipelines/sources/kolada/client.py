@@ -9,6 +9,7 @@ returns an empty list without complaint.
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 import time
@@ -22,6 +23,7 @@ from typing import Any, Self, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import httpx
+import pyarrow as pa
 
 from pipelines import progress
 from pipelines.sources.base_url import check_base_url, redact
@@ -29,6 +31,14 @@ from pipelines.sources.http_errors import SourceUnavailable
 from pipelines.sources.kolada.records import SourceRecord, metadata_records, value_records
 from pipelines.sources.kolada.streams import KPI_VALUE, METADATA_STREAMS, KoladaStream
 from pipelines.sources.kolada.throttle import TokenBucket
+from pipelines.sources.kolada.values_arrow import (
+    ArrowPage,
+    incoming_from_pages,
+    incoming_from_records,
+    last_wins,
+    read_page,
+    within,
+)
 
 MAX_IDS_PER_SEGMENT = 25
 MAX_PAGES = 10_000  # guards against a next_url loop on a misbehaving server
@@ -59,12 +69,26 @@ class _Retry(Exception):
 
 @dataclass
 class ValueChunk:
+    """One request's values as the event log's incoming table (values_arrow), hashed."""
+
     kpis: tuple[str, ...]
     municipalities: tuple[str, ...]
     years: tuple[int, ...]
     url: str
     pages: int
-    records: list[SourceRecord] = field(default_factory=list)
+    table: pa.Table
+    in_scope: bool = True  # every value inside kpis x municipalities x years (see values_arrow)
+
+    @property
+    def rows(self) -> int:
+        return self.table.num_rows
+
+    @property
+    def records(self) -> list[SourceRecord]:
+        """The values as records, for callers that inspect a few (tests); the ingest itself
+        never builds these."""
+        return [SourceRecord(r["entity_key"], json.loads(r["payload"]), r["deleted"], r["source"])
+                for r in self.table.to_pylist()]
 
 
 @dataclass
@@ -195,7 +219,7 @@ class KoladaClient:
         with self._rng_lock:
             return self._rng.uniform(0, ceiling)  # full jitter
 
-    def _try_once(self, url: str) -> dict[str, Any]:
+    def _try_once(self, url: str, bulk: bool = False) -> dict[str, Any] | ArrowPage:
         self._throttle.acquire()
         with self._count_lock:
             self.requests += 1
@@ -212,6 +236,8 @@ class KoladaClient:
             raise _Retry(f"HTTP {status}", _retry_after(resp.headers.get("Retry-After")))
         if status >= 400:
             raise KoladaError(f"HTTP {status} for {redact(url)}: {resp.text[:300]}")
+        if bulk and (page := read_page(resp.content)) is not None:
+            return page  # anything read_page is unsure of takes the Python path below
         try:
             doc = resp.json()
         except ValueError as exc:  # truncated or not JSON (e.g. a proxy's HTML page)
@@ -220,12 +246,15 @@ class KoladaClient:
             raise _Retry(f"unexpected envelope: {str(doc)[:200]}")
         return doc
 
-    def get_page(self, url: str) -> dict[str, Any]:
-        """GET one page with retries; raises KoladaUnavailable after the last attempt."""
+    def get_page(self, url: str, bulk: bool = False) -> dict[str, Any] | ArrowPage:
+        """GET one page with retries; raises KoladaUnavailable after the last attempt.
+
+        `bulk` (data pages): an ArrowPage when values_arrow.read_page can vouch for the page,
+        else the parsed document as for any other page."""
         last = "no attempt"
         for attempt in range(1, self.max_attempts + 1):
             try:
-                return self._try_once(url)
+                return self._try_once(url, bulk)
             except _Retry as retry:
                 last = retry.reason
                 if attempt == self.max_attempts:
@@ -241,21 +270,30 @@ class KoladaClient:
                 self._sleep(delay)
         raise KoladaUnavailable(redact(url), last, self.max_attempts)
 
-    def fetch_all(self, url: str) -> tuple[int, list[tuple[str, list[Any]]]]:
-        """Follow next_url to the end; returns (pages, [(page_url, values), ...])."""
-        pages: list[tuple[str, list[Any]]] = []
+    def fetch_all(
+        self, url: str, bulk: bool = False
+    ) -> tuple[int, list[tuple[str, list[Any] | ArrowPage]]]:
+        """Follow next_url to the end; returns (pages, [(page_url, values), ...]); with `bulk`
+        a page's values may come as an ArrowPage (see get_page)."""
+        pages: list[tuple[str, list[Any] | ArrowPage]] = []
         counts: list[tuple[str, int, int]] = []  # (page url, its count, values on it)
+        total = 0
         seen: set[str] = set()
         next_url: str | None = url
         while next_url:
             if next_url in seen or len(pages) >= MAX_PAGES:
                 raise KoladaError(f"paging loop at {redact(next_url)} (first page {redact(url)})")
             seen.add(next_url)
-            doc = self.get_page(next_url)
-            pages.append((next_url, doc["values"]))
-            if isinstance(doc.get("count"), int) and not isinstance(doc["count"], bool):
-                counts.append((next_url, doc["count"], len(doc["values"])))
-            nxt = doc.get("next_url")
+            doc = self.get_page(next_url, bulk)
+            if isinstance(doc, ArrowPage):
+                pages.append((next_url, doc))
+                count, on_page, nxt = doc.count, doc.rows, doc.next_url
+            else:
+                pages.append((next_url, doc["values"]))
+                count, on_page, nxt = doc.get("count"), len(doc["values"]), doc.get("next_url")
+            if isinstance(count, int) and not isinstance(count, bool):
+                counts.append((next_url, count, on_page))
+            total += on_page
             next_url = urljoin(next_url, nxt.strip()) if isinstance(nxt, str) and nxt.strip() \
                 else None
             if next_url is not None and not same_base(next_url, self.base_url):
@@ -263,7 +301,7 @@ class KoladaClient:
                 raise KoladaError(f"next_url {redact(next_url)} leaves the configured base "
                                   f"{redact(self.base_url)} (on page {redact(pages[-1][0])}); "
                                   "not followed")
-        _check_counts(url, counts, sum(len(values) for _, values in pages))
+        _check_counts(url, counts, total)
         return len(pages), pages
 
     def _url(self, path: str, params: dict[str, str] | None = None) -> str:
@@ -301,11 +339,30 @@ class KoladaClient:
         path = (f"data/kpi/{','.join(kpis)}/municipality/{','.join(munis)}"
                 f"/year/{','.join(str(y) for y in years)}")
         url = self._url(path, params)
-        pages, bodies = self.fetch_all(url)
-        records: list[SourceRecord] = []
+        pages, bodies = self.fetch_all(url, bulk=True)
+        # Parts in page order, so that the last page's value of a key wins as it did on the
+        # record path; runs of bulk pages are hashed together.
+        parts: list[pa.Table] = []
+        run: list[tuple[str, pa.Table]] = []
+        in_scope = True
         for page_url, values in bodies:
-            records.extend(value_records(values, page_url))
-        return ValueChunk(kpis, munis, years, url, pages, records)
+            if isinstance(values, ArrowPage):
+                run.append((page_url, values.values))
+                in_scope = in_scope and within(values.values, kpis, munis, years)
+                continue
+            if run:
+                parts.append(incoming_from_pages(run))
+                run = []
+            # a page the bulk reader would not vouch for: checked value by value
+            records = value_records(values, page_url)
+            in_scope = in_scope and all(
+                r.payload["kpi"] in kpis and r.payload["municipality"] in munis
+                and r.payload["period"] in years for r in records)
+            parts.append(incoming_from_records(records))
+        if run or not parts:
+            parts.append(incoming_from_pages(run))
+        table = last_wins(pa.concat_tables(parts) if len(parts) > 1 else parts[0])
+        return ValueChunk(kpis, munis, years, url, pages, table, in_scope)
 
     def values(
         self,
@@ -342,7 +399,7 @@ class KoladaClient:
                     chunk = fut.result()
                     done += 1
                     total_pages += chunk.pages
-                    total_rows += len(chunk.records)
+                    total_rows += chunk.rows
                     urls.append(chunk.url)
                     progress.advance(done, len(plan), "chunks",
                                      f"{total_pages} pages, {total_rows:,} rows")

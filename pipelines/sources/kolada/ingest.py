@@ -27,6 +27,7 @@ from pipelines.scope import IngestScope
 from pipelines.sources.failures import ledger_failure
 from pipelines.sources.kolada.client import KoladaClient, SuspiciousEmptyAnswer
 from pipelines.sources.kolada.streams import KPI_GROUP, KPI_VALUE, MUNICIPALITY, KoladaStream
+from pipelines.sources.kolada.values_arrow import BULK_INCOMING_SCHEMA, last_wins
 
 Progress = Callable[[str], None]
 
@@ -198,16 +199,24 @@ def _ingest_values(
         f"{len(years)} years" + (f" changed since {from_date}" if from_date else "")
     )
 
-    records = []
+    tables = []  # Arrow per chunk, never a Python object per value (values_arrow)
     pages = requests = 0
+    disjoint = True
     for chunk in client.values(kpis, units, years, from_date=from_date):
         pages += chunk.pages
         requests += chunk.pages
-        if not chunk.records and from_date is None:
+        if not chunk.rows and from_date is None:
             _guard_empty_chunk(log, chunk.url, chunk.kpis, chunk.municipalities, chunk.years)
-        records.extend(chunk.records)
+        tables.append(chunk.table)
+        disjoint = disjoint and chunk.in_scope
 
-    incoming = records_to_table(records)
+    # Each chunk is deduplicated already; across chunks a key can only repeat when an answer
+    # strayed outside its request's scope (the scopes are disjoint), and only then is the
+    # key-wise pass over every value paid.
+    incoming = pa.concat_tables(tables) if tables else BULK_INCOMING_SCHEMA.empty_table()
+    del tables
+    if not disjoint:
+        incoming = last_wins(incoming)
     snapshot = None if from_date else _value_scope(kpis, units, years)
     seconds = (datetime.now(UTC) - started).total_seconds()
     result = log.append(
