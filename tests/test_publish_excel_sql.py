@@ -134,3 +134,17 @@ def test_the_publisher_tests_warehouse_gives_the_reference_bytes(tmp_path: Path)
     kpis = kpi_decimals(tables)
     for mart, table in tables.items():
         _assert_same(mart, table, tmp_path, kpis)
+
+
+def test_rows_keep_their_order_across_duckdb_threads(tmp_path: Path) -> None:
+    # many Arrow chunks (as read_marts returns them), not aligned with the writer's slices,
+    # which DuckDB's threads scan in no fixed order: the lines must keep the table's order
+    rows = 400_000
+    whole = pa.table({
+        "kpi_id": pa.array(["N1", "N2", "N9", "N4"] * (rows // 4)),
+        "value": pa.array([i / 7 for i in range(rows)]),
+        "municipality_id": pa.array([f"{i:06d}" for i in range(rows)]),
+    })
+    table = pa.concat_tables([whole.slice(i, 30_000) for i in range(0, rows, 30_000)])
+    assert table.column("value").num_chunks > 10
+    _assert_same("mart_kkik_scorecard", table, tmp_path, KPIS)

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipelines.publish.excel_csv import FORMULA_PREFIXES, neutralise
 from pipelines.publish.presentation import (
@@ -28,7 +29,7 @@ from pipelines.publish.presentation import (
 )
 
 ROW_NUMBER = "__kk_row"
-KPI_DECIMALS = "__kk_kpi_decimals"
+KPI_DECIMALS = "__kk_kpi_decimals"  # the row's KPI decimals, a column added before the query
 BATCH_ROWS = 100_000
 
 
@@ -146,7 +147,7 @@ def _field(index: int, layout: ExcelLayout, dtype: pa.DataType) -> Stages:
             return {}, {}, f"coalesce(cast({value} as varchar), '')"
         decimals = None
         if layout.decimals == "kpi":
-            decimals = f"(k.decimals + {layout.extra})"
+            decimals = f"(t.{KPI_DECIMALS} + {layout.extra})"
         elif layout.decimals is not None:
             decimals = str(int(layout.decimals))
         return _number(name, value, decimals, percent=layout.kind == "percent")
@@ -168,16 +169,17 @@ def _header(layouts: list[ExcelLayout]) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def excel_csv_sql(layouts: list[ExcelLayout], schema: pa.Schema, with_kpis: bool) -> str:
-    """The query that turns the registered table `t` into the CSV's lines, CRLF included."""
+def excel_csv_sql(layouts: list[ExcelLayout], schema: pa.Schema) -> str:
+    """The query that turns the registered table `t` into the CSV's lines, CRLF included.
+
+    Ordered by the row number the writer adds (`ROW_NUMBER`): the rows' order is the mart's
+    key order (writers.read_marts), which a replay must reproduce byte for byte.
+    """
     stages = [_field(i, c, schema.field(c.source).type) for i, c in enumerate(layouts)]
     fields = [last for _first, _second, last in stages]
     if len(fields) == 1:  # the csv module quotes a lone empty field, or the row would vanish
         fields = [f"(case when {fields[0]} = '' then '\"\"' else {fields[0]} end)"]
     line = " || ';' || ".join(fields) + " || chr(13) || chr(10)"
-    join = (
-        f" left join {KPI_DECIMALS} k on k.kpi_id = cast(t.kpi_id as varchar)" if with_kpis else ""
-    )
 
     def named(exprs: dict[str, str]) -> str:
         return "".join(f", {expr} as {alias}" for alias, expr in exprs.items())
@@ -185,7 +187,7 @@ def excel_csv_sql(layouts: list[ExcelLayout], schema: pa.Schema, with_kpis: bool
     first = "".join(named(f) for f, _s, _l in stages)
     second = "".join(named(s) for _f, s, _l in stages)
     # t.* travels through every stage: the last one still reads some columns as they are
-    inner = f"select t.*{first} from t{join}"
+    inner = f"select t.*{first} from t"
     middle = f"select *{second} from ({inner}) t"
     return f"select {line} as line from ({middle}) t order by t.{ROW_NUMBER}"
 
@@ -203,29 +205,33 @@ def _write_lines(batch: pa.RecordBatch, fh) -> None:
     fh.write(memoryview(data)[int(bounds[0]) : int(bounds[-1])])
 
 
+def _kpi_decimals(kpi_ids: pa.ChunkedArray, kpis: Mapping[str, int]) -> pa.ChunkedArray:
+    """Each row's KPI decimals (null: a KPI dim_kpi does not know), looked up by Arrow."""
+    keys = pa.array(list(kpis), pa.string())
+    positions = pc.index_in(kpi_ids.cast(pa.string()), value_set=keys)
+    return pc.take(pa.array(list(kpis.values()), pa.int64()), positions)
+
+
 def write_excel_view(
     mart: str, table: pa.Table, path: Path, kpis: Mapping[str, int] | None = None
 ) -> Path:
     """Write the mart's Excel view (pipelines.publish.presentation) as Swedish-Excel CSV."""
     layouts = excel_layout(mart, table.schema)
-    with_kpis = any(c.decimals == "kpi" for c in layouts)
-    numbered = table.append_column(ROW_NUMBER, pa.array(np.arange(table.num_rows, dtype=np.int64)))
+    if any(c.decimals == "kpi" for c in layouts):
+        table = table.append_column(KPI_DECIMALS, _kpi_decimals(table.column("kpi_id"), kpis or {}))
     con = duckdb.connect()
     try:
-        con.register("t", numbered)
-        if with_kpis:
-            kpi_table = pa.table({
-                "kpi_id": pa.array(list((kpis or {}).keys()), pa.string()),
-                "decimals": pa.array(list((kpis or {}).values()), pa.int64()),
-            })
-            con.register(KPI_DECIMALS, kpi_table)
-        reader = con.sql(excel_csv_sql(layouts, table.schema, with_kpis)).to_arrow_reader(
-            BATCH_ROWS
-        )
+        sql = excel_csv_sql(layouts, table.schema)
         with open(path, "wb") as fh:
             fh.write(_header(layouts))
-            for batch in reader:
-                _write_lines(batch, fh)
+            # a slice at a time, so memory holds one slice's lines; ordered by row number,
+            # because DuckDB's threads scan the Arrow table's chunks in no fixed order
+            for start in range(0, table.num_rows, BATCH_ROWS):
+                part = table.slice(start, BATCH_ROWS)
+                rows = pa.array(np.arange(start, start + part.num_rows, dtype=np.int64))
+                con.register("t", part.append_column(ROW_NUMBER, rows))
+                for batch in con.sql(sql).to_arrow_table().to_batches():
+                    _write_lines(batch, fh)
     finally:
         con.close()
     return path
