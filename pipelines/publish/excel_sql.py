@@ -3,9 +3,11 @@
 The same conventions as pipelines.publish.excel_csv (UTF-8 with BOM, `;`, CRLF, decimal comma,
 the KPI's decimals, percents, Swedish labels, Stockholm time, the formula guard, csv-module
 minimal quoting), byte for byte: tests/test_publish_excel_sql.py compares this writer with the
-per-cell Python reference it replaced, on the edge values and on the sample's marts. DuckDB
-builds every line (fields already quoted and joined); Python only writes the lines' bytes, a
-batch at a time, so no Python code runs per cell or per row.
+per-cell Python reference it replaced (tests/excel_csv_reference.py), on edge values, on the
+publisher tests' warehouse and on a multi-chunk table (the sample's 18 marts, 1.69M rows, were
+byte-identical too when it was written). DuckDB builds every line (fields already quoted and
+joined); Python only writes the lines' bytes, a slice of rows at a time, so no Python code runs
+per cell or per row.
 """
 
 from __future__ import annotations
