@@ -5,7 +5,10 @@ the file starts with a BOM. Cells starting with = + - @ (or tab / CR) would be r
 (CSV injection), so text cells get a leading apostrophe; numeric columns are written as numbers,
 so negative numbers stay numbers. A mart's CSV is written from its Excel view
 (pipelines.publish.presentation: Swedish headers and labels, the KPI's precision, percents,
-Stockholm time); `write_excel_csv` writes any table as it is (the data dictionary).
+Stockholm time), formatted by DuckDB in pipelines.publish.excel_sql; the functions here are the
+conventions' Python statement (`format_rounded` is what the SQL reproduces, and the tests'
+reference writer uses it), and `write_excel_csv` writes any small table as it is (the data
+dictionary).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.types as pat
 
-from pipelines.publish.presentation import ExcelColumn, denoise
+from pipelines.publish.presentation import denoise
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -102,30 +105,3 @@ def format_rounded(value: object, decimals: int | None, *, percent: bool = False
     if text.startswith("-") and not text.strip("-0."):
         text = text[1:]  # -0,0 -> 0,0
     return text.replace(".", ",")
-
-
-def _cell_text(column: ExcelColumn, row: int) -> str:
-    value = column.values[row]
-    if value is None:
-        return ""
-    if column.kind in ("number", "percent"):
-        decimals = column.decimals[row] if column.decimals is not None else None
-        return format_rounded(value, decimals, percent=column.kind == "percent")
-    if column.kind == "boolean":
-        return "sant" if value else "falskt"
-    if column.kind == "timestamp" and isinstance(value, dt.datetime):
-        # Europe/Stockholm with its offset shown (+01:00 winter, +02:00 summer)
-        return value.isoformat(sep=" ", timespec="seconds")
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    return neutralise(str(value))
-
-
-def write_excel_columns(columns: list[ExcelColumn], path: Path) -> None:
-    """Write a mart's Excel view (pipelines.publish.presentation) as Swedish-Excel CSV."""
-    rows = len(columns[0].values) if columns else 0
-    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-        writer.writerow([neutralise(c.header) for c in columns])
-        for row in range(rows):
-            writer.writerow([_cell_text(c, row) for c in columns])

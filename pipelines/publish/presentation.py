@@ -109,20 +109,70 @@ def _kind(dtype: pa.DataType, unit: str) -> Kind:
     return "text"
 
 
-def _row_decimals(
-    dtype: pa.DataType, kind: Kind, unit: str, kpi_ids: list[Any] | None, kpis: Mapping[str, int],
-    rows: int,
-) -> list[int | None] | None:
+@dataclass(frozen=True)
+class ExcelLayout:
+    """One column of a mart's Excel view, without its values: what both writers need to know.
+
+    `decimals`: "kpi" (each row takes its KPI's decimals from dim_kpi, plus `extra`), an int
+    (every row), or None (no known precision). `labels`: code -> Swedish label for a label
+    column (`source` is the coded column it is read from), else None.
+    """
+
+    name: str
+    source: str
+    header: str
+    kind: Kind
+    decimals: int | Literal["kpi"] | None = None
+    extra: int = 0
+    labels: dict[str, str] | None = None
+
+
+def _decimals_rule(
+    dtype: pa.DataType, kind: Kind, unit: str, has_kpi_id: bool
+) -> tuple[int | Literal["kpi"] | None, int]:
     if kind == "percent":
-        return [PERCENT_DECIMALS] * rows
-    if kind != "number":
+        return PERCENT_DECIMALS, 0
+    if kind != "number" or pat.is_integer(dtype):
+        return None, 0
+    if KPI_UNIT in unit and has_kpi_id:
+        return "kpi", 1 if PER_YEAR in unit else 0
+    return None, 0
+
+
+def excel_layout(mart: str, schema: pa.Schema) -> list[ExcelLayout]:
+    """The mart's Excel view as column descriptions (see the module docstring)."""
+    has_kpi_id = "kpi_id" in schema.names
+    labels = labels_sv()
+    out: list[ExcelLayout] = []
+    for field in schema:
+        spec = _spec(mart, field.name)
+        header = spec.header_sv if spec else field.name
+        unit = spec.unit if spec else ""
+        kind = _kind(field.type, unit)
+        if kind == "percent":
+            header += PERCENT_HEADER_SUFFIX
+        decimals, extra = _decimals_rule(field.type, kind, unit, has_kpi_id)
+        out.append(ExcelLayout(field.name, field.name, header, kind, decimals, extra))
+        codes = labels.for_column(field.name)
+        if codes is not None:
+            out.append(
+                ExcelLayout(
+                    field.name + LABEL_SUFFIX, field.name, header + LABEL_HEADER_SUFFIX, "text",
+                    labels=codes,
+                )
+            )
+    return out
+
+
+def _row_decimals(
+    layout: ExcelLayout, kpi_ids: list[Any] | None, kpis: Mapping[str, int], rows: int
+) -> list[int | None] | None:
+    if layout.kind not in ("number", "percent"):
         return None
-    if pat.is_integer(dtype):
-        return [None] * rows
-    if KPI_UNIT in unit and kpi_ids is not None:
-        extra = 1 if PER_YEAR in unit else 0
-        return [kpis[k] + extra if k in kpis else None for k in kpi_ids]
-    return [None] * rows
+    if layout.decimals == "kpi":
+        assert kpi_ids is not None
+        return [kpis[k] + layout.extra if k in kpis else None for k in kpi_ids]
+    return [layout.decimals] * rows
 
 
 def denoise(value: float) -> float:
@@ -140,31 +190,21 @@ def _timestamps(values: list[Any]) -> list[Any]:
 def excel_columns(
     mart: str, table: pa.Table, kpis: Mapping[str, int] | None = None
 ) -> list[ExcelColumn]:
-    """The mart's columns as the Excel files show them (see the module docstring)."""
+    """The mart's columns as the Excel files show them, values included (the xlsx writer)."""
     kpis = kpis or {}
     kpi_ids = table.column("kpi_id").to_pylist() if "kpi_id" in table.column_names else None
-    labels = labels_sv()
+    values: dict[str, list[Any]] = {}
     out: list[ExcelColumn] = []
-    for field, column in zip(table.schema, table.columns):
-        spec = _spec(mart, field.name)
-        header = spec.header_sv if spec else field.name
-        unit = spec.unit if spec else ""
-        kind = _kind(field.type, unit)
-        values = column.to_pylist()
-        if kind == "timestamp":
-            values = _timestamps(values)
-        if kind == "percent":
-            header += PERCENT_HEADER_SUFFIX
-        decimals = _row_decimals(field.type, kind, unit, kpi_ids, kpis, table.num_rows)
-        out.append(ExcelColumn(field.name, header, kind, values, decimals))
-        codes = labels.for_column(field.name)
-        if codes is not None:
-            out.append(
-                ExcelColumn(
-                    field.name + LABEL_SUFFIX,
-                    header + LABEL_HEADER_SUFFIX,
-                    "text",
-                    [None if v is None else codes.get(str(v), str(v)) for v in values],
-                )
-            )
+    for layout in excel_layout(mart, table.schema):
+        if layout.labels is not None:
+            codes = layout.labels
+            column = [None if v is None else codes.get(str(v), str(v)) for v in values[layout.source]]
+            out.append(ExcelColumn(layout.name, layout.header, "text", column))
+            continue
+        column = table.column(layout.source).to_pylist()
+        if layout.kind == "timestamp":
+            column = _timestamps(column)
+        values[layout.source] = column
+        decimals = _row_decimals(layout, kpi_ids, kpis, table.num_rows)
+        out.append(ExcelColumn(layout.name, layout.header, layout.kind, column, decimals))
     return out

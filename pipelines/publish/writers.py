@@ -17,7 +17,7 @@ import pyarrow.types as pat
 
 from pipelines.marts import mart_contracts
 from pipelines.publish import xlsx
-from pipelines.publish.excel_csv import write_excel_columns
+from pipelines.publish.excel_sql import write_excel_view
 from pipelines.publish.presentation import excel_columns
 
 
@@ -90,14 +90,13 @@ def write_parquet(mart: str, table: pa.Table, folder: Path) -> Path:
 def write_csv(
     mart: str, table: pa.Table, folder: Path, kpis: Mapping[str, int] | None = None
 ) -> Path:
-    """Swedish-Excel CSV of the mart's Excel view (pipelines/publish/presentation.py).
+    """Swedish-Excel CSV of the mart's Excel view (pipelines/publish/presentation.py),
+    formatted by DuckDB (pipelines/publish/excel_sql.py).
 
     `kpis`: kpi_id -> the decimals Kolada publishes (presentation.kpi_decimals).
     """
     (folder / "csv").mkdir(exist_ok=True)
-    path = folder / "csv" / f"{mart}.csv"
-    write_excel_columns(excel_columns(mart, table, kpis), path)
-    return path
+    return write_excel_view(mart, table, folder / "csv" / f"{mart}.csv", kpis)
 
 
 def write_xlsx(
