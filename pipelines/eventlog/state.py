@@ -139,15 +139,16 @@ def rebuild(log: EventLog, stream: str, reason: str | None) -> CurrentState:
     return CurrentState(state_path(log, stream), header, rebuilt=reason)
 
 
-def advance(log: EventLog, stream: str, current: CurrentState, events: pa.Table) -> CurrentState:
-    """Old state + one committed batch's events (at most one per key, all later than any)."""
+def advance(log: EventLog, stream: str, current: CurrentState, batch_file: Path) -> CurrentState:
+    """Old state + one committed batch's events (at most one per key, all later than any),
+    read from the batch file just committed (not from memory: a batch can be millions)."""
     source = f"""
+        with batch as (select {COLUMNS} from read_parquet('{batch_file}'))
         select {COLUMNS} from read_parquet('{current.path}') s
         anti join batch b on b.entity_key = s.entity_key
         union all
         select {COLUMNS} from batch"""
-    header = _write(log, stream, source, {"batch": events.select(COLUMNS.split(", "))},
-                    batch_files(log, stream))
+    header = _write(log, stream, source, {}, batch_files(log, stream))
     return CurrentState(current.path, header)
 
 

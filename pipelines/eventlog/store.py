@@ -190,8 +190,14 @@ class EventLog:
 
     # -- reading ----------------------------------------------------------------------------
     def _connect(self) -> duckdb.DuckDBPyConnection:
+        """An in-memory DuckDB that spills to `_tmp/duckdb` past `KK_EVENTLOG_MEMORY` (default
+        2GB): a full batch of millions of values is joined, sorted and written without the
+        whole of it ever being in memory at once."""
         con = duckdb.connect(":memory:")
         con.execute("set threads to 2")
+        con.execute("set memory_limit = ?", [os.environ.get("KK_EVENTLOG_MEMORY", "2GB")])
+        spill = self.tmp_dir / "duckdb"
+        con.execute("set temp_directory = ?", [str(spill)])
         return con
 
     def events(self, stream: Stream, *, as_of: datetime | None = None) -> pa.Table:
@@ -286,23 +292,26 @@ class EventLog:
             self.ensure_intact([stream])  # a diff against damaged history would be wrong
             current = state.ensure_current(self, stream)  # rebuilt from the log if stale
             recorded_at = self._next_recorded_at(current)
-            try:
-                events = self._diff(stream, incoming, snapshot, scope_source, recorded_at,
-                                    batch_id, current)
-            except duckdb.Error as exc:  # a state whose footer reads but whose data does not
-                current = state.rebuild(self, stream, f"the current-state file is unreadable: {exc}")
-                events = self._diff(stream, incoming, snapshot, scope_source, recorded_at,
-                                    batch_id, current)
-            upserted = int(pc.sum(pc.equal(events["event_type"], UPSERTED)).as_py() or 0)
-            deleted = events.num_rows - upserted
-            target: Path | None = None
-            digest: tuple[str | None, int | None] = (None, None)
-            if events.num_rows:
-                target = self.stream_dir(stream) / f"{batch_id}.parquet"
-                if target.exists():
-                    raise FileExistsError(f"batch {batch_id} already exists for {stream}; batch ids must be unique")
-                digest = self._write_atomically(events, target, crash_prefix="eventlog")
-                trust.record(self, stream, target, digest[0])  # hashed just now: trust it
+            with self._connect() as con:
+                try:
+                    counts = self._diff(con, stream, incoming, snapshot, scope_source, recorded_at,
+                                        batch_id, current)
+                except duckdb.Error as exc:  # a state whose footer reads but whose data does not
+                    current = state.rebuild(
+                        self, stream, f"the current-state file is unreadable: {exc}")
+                    counts = self._diff(con, stream, incoming, snapshot, scope_source,
+                                        recorded_at, batch_id, current)
+                upserted, deleted, touched = counts
+                appended = upserted + deleted
+                target: Path | None = None
+                digest: tuple[str | None, int | None] = (None, None)
+                if appended:
+                    target = self.stream_dir(stream) / f"{batch_id}.parquet"
+                    if target.exists():
+                        raise FileExistsError(f"batch {batch_id} already exists for {stream}; batch ids must be unique")
+                    batches = con.sql("select * from batch_events order by entity_key")
+                    digest = self._write_atomically(batches, target, crash_prefix="eventlog")
+                    trust.record(self, stream, target, digest[0])  # hashed just now: trust it
             crash_point("eventlog.after_rename")
             result = BatchResult(
                 stream=stream,
@@ -311,7 +320,7 @@ class EventLog:
                 received=incoming.num_rows,
                 upserted=upserted,
                 deleted=deleted,
-                unchanged=_unchanged(incoming.num_rows, events),
+                unchanged=max(incoming.num_rows - touched, 0),
                 event_file=target,
             )
             entry = LedgerEntry.from_result(
@@ -324,10 +333,10 @@ class EventLog:
             self._write_atomically(entry.to_table(), self.ledger_dir / f"{batch_id}--{stream}.parquet",
                                    crash_prefix="ledger")
             crash_point("ledger.after_rename")
-            if events.num_rows:
+            if target is not None:
                 # derived, after the batch is committed: a kill before the state's rename leaves
                 # a state that no longer matches the batch files, and the next writer rebuilds it
-                state.advance(self, stream, current, events)
+                state.advance(self, stream, current, target)
             return result
 
     def _next_recorded_at(self, current: state.CurrentState) -> datetime:
@@ -342,6 +351,7 @@ class EventLog:
 
     def _diff(
         self,
+        con: duckdb.DuckDBPyConnection,
         stream: str,
         incoming: pa.Table,
         snapshot: SnapshotScope | AnyOf | None,
@@ -349,44 +359,53 @@ class EventLog:
         recorded_at: datetime,
         batch_id: str,
         current: state.CurrentState,
-    ) -> pa.Table:
-        with self._connect() as con:
-            con.register("incoming", incoming)
-            tombstones = ""
-            params: list[Any] = []
-            if snapshot is not None:
-                where, params = _scope_predicate(snapshot, self.spec(stream), "c.entity_key")
-                tombstones = f"""
+    ) -> tuple[int, int, int]:
+        """The batch's events into the temp table `batch_events` (DuckDB spills it past its
+        memory limit); returns (upserted, deleted, events that came from an incoming record:
+        absence tombstones carry no payload)."""
+        con.register("incoming", incoming)
+        tombstones = ""
+        params: list[Any] = []
+        if snapshot is not None:
+            where, params = _scope_predicate(snapshot, self.spec(stream), "c.entity_key")
+            tombstones = f"""
+            union all
+            select c.entity_key, '{DELETED}' as event_type, null as payload, null as payload_hash,
+                   ? as source
+            from current_state c
+            anti join incoming i on i.entity_key = c.entity_key
+            where c.event_type = '{UPSERTED}' and {where}"""
+            params = [scope_source, *params]
+        sql = _current_cte(self, stream, current) + f"""
+            , changes as (
+                select i.entity_key, '{UPSERTED}' as event_type, i.payload, i.payload_hash, i.source
+                from incoming i left join current_state c on c.entity_key = i.entity_key
+                where not i.deleted
+                  and (c.entity_key is null or c.event_type = '{DELETED}'
+                       or c.payload_hash is distinct from i.payload_hash)
                 union all
-                select c.entity_key, '{DELETED}' as event_type, null as payload, null as payload_hash,
-                       ? as source
-                from current_state c
-                anti join incoming i on i.entity_key = c.entity_key
-                where c.event_type = '{UPSERTED}' and {where}"""
-                params = [scope_source, *params]
-            sql = _current_cte(self, stream, current) + f"""
-                , changes as (
-                    select i.entity_key, '{UPSERTED}' as event_type, i.payload, i.payload_hash, i.source
-                    from incoming i left join current_state c on c.entity_key = i.entity_key
-                    where not i.deleted
-                      and (c.entity_key is null or c.event_type = '{DELETED}'
-                           or c.payload_hash is distinct from i.payload_hash)
-                    union all
-                    select i.entity_key, '{DELETED}', i.payload, i.payload_hash, i.source
-                    from incoming i join current_state c on c.entity_key = i.entity_key
-                    where i.deleted and c.event_type = '{UPSERTED}'
-                    {tombstones}
-                )
-                select ? as stream, entity_key, event_type, payload, payload_hash,
-                       ?::timestamptz as recorded_at, ? as batch_id, source,
-                       {SCHEMA_VERSION}::integer as schema_version
-                from changes order by entity_key
-            """
-            table = con.sql(sql, params=[*params, stream, recorded_at, batch_id]).to_arrow_table()
-        return table.cast(EVENT_SCHEMA)
+                select i.entity_key, '{DELETED}', i.payload, i.payload_hash, i.source
+                from incoming i join current_state c on c.entity_key = i.entity_key
+                where i.deleted and c.event_type = '{UPSERTED}'
+                {tombstones}
+            )
+            select ? as stream, entity_key, event_type, payload, payload_hash,
+                   ?::timestamptz as recorded_at, ? as batch_id, source::varchar as source,
+                   {SCHEMA_VERSION}::integer as schema_version
+            from changes
+        """
+        con.execute("create or replace temp table batch_events as " + sql,
+                    [*params, stream, recorded_at, batch_id])
+        upserted, deleted, touched = con.execute(f"""
+            select count(*) filter (where event_type = '{UPSERTED}'),
+                   count(*) filter (where event_type = '{DELETED}'),
+                   count(payload)
+            from batch_events""").fetchall()[0]
+        return int(upserted), int(deleted), int(touched)
 
     def _write_atomically(
-        self, table: pa.Table, target: Path, crash_prefix: str | None = None
+        self, table: pa.Table | duckdb.DuckDBPyRelation, target: Path,
+        crash_prefix: str | None = None,
     ) -> tuple[str, int]:
         """Temp file outside every reader glob, fsync, rename, fsync the folder.
 
@@ -401,7 +420,10 @@ class EventLog:
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
         tmp = self.tmp_dir / f"{target.parent.name}--{target.name}.{os.getpid()}.tmp"
         crash("before_write")
-        pq.write_table(table, tmp, compression="zstd")
+        if isinstance(table, pa.Table):
+            pq.write_table(table, tmp, compression="zstd")
+        else:  # a batch's events, streamed from DuckDB: never all in memory at once
+            _stream_events(table, tmp)
         crash("before_fsync")
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
@@ -447,10 +469,20 @@ class EventLog:
             self._write_atomically(entry.to_table(), self.ledger_dir / f"{batch_id}--{stream}.parquet")
 
 
-def _unchanged(received: int, events: pa.Table) -> int:
-    # Events that came from an incoming record carry its payload; absence tombstones do not.
-    touched = int(pc.sum(pc.is_valid(events["payload"])).as_py() or 0)
-    return max(received - touched, 0)
+def _stream_events(relation: duckdb.DuckDBPyRelation, path: Path) -> None:
+    """Write a query's events to Parquet in the event schema, in row groups of ~1M rows."""
+    reader = relation.to_arrow_reader(batch_size=1 << 17)
+    with pq.ParquetWriter(path, EVENT_SCHEMA, compression="zstd") as writer:
+        pending: list[pa.RecordBatch] = []
+        rows = 0
+        for batch in reader:
+            pending.append(batch)
+            rows += batch.num_rows
+            if rows >= 1 << 20:
+                writer.write_table(pa.Table.from_batches(pending).cast(EVENT_SCHEMA))
+                pending, rows = [], 0
+        if pending:
+            writer.write_table(pa.Table.from_batches(pending).cast(EVENT_SCHEMA))
 
 
 _CURRENT_SQL = """
