@@ -11,6 +11,7 @@ time and cannot resolve it from a string.
 
 import json
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -24,8 +25,10 @@ from pipelines.dbt_metadata import ModelFigures, model_figures, relations
 from pipelines.dbt_output import concise_dbt_output
 from pipelines.dbt_project import dbt_project
 from pipelines.eventlog.crash import crash_point
+from pipelines.fingerprint import build_fingerprint
 from pipelines.instance import WAREHOUSE_POOL
 from pipelines.marts import mart_contracts
+from pipelines.operations.nights import forget_build, record_build
 from pipelines.published_state import current_mart_file, current_watermark
 from pipelines.resources import PlatformResource
 
@@ -95,6 +98,11 @@ def warehouse_models(
     # warehouse without a second process opening it beside dbt's writer (dbt_metadata).
     events: list[Any] = []
     failure: Exception | None = None
+    # What this build depends on, taken before dbt starts (a night with the same one skips
+    # stage 2: pipelines.operations.nights); the warehouse matches no fingerprint while it runs.
+    fingerprint = build_fingerprint(layout, Path(platform.config_path),
+                                    as_of_requested=recorded["as_of"] if config.as_of else None)
+    forget_build(layout)
     crash_point("build.before_dbt")
     with concise_dbt_output(log_file, context.log.info, context.log.warning,
                             verbose=run_is_verbose(context.run.run_config)):
@@ -115,6 +123,7 @@ def warehouse_models(
         yield event
     if failure is not None:
         raise failure
+    record_build(layout, fingerprint, as_of=recorded["as_of"], run_id=context.run.run_id)
 
 
 def _build_vars(platform: PlatformResource, as_of: Any) -> dict[str, Any]:
