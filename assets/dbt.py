@@ -18,7 +18,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
-from pipelines.build_vars import dbt_vars, iso, parse_as_of
+from pipelines.build_vars import dbt_cli_vars, dbt_vars, iso, parse_as_of
 from pipelines.console import run_is_verbose
 from pipelines.dbt_checks import test_description
 from pipelines.dbt_metadata import ModelFigures, model_figures, relations
@@ -85,7 +85,7 @@ def warehouse_models(
     as_of = parse_as_of(config.as_of) if config.as_of else platform.event_log().watermark()
     build_vars = _build_vars(platform, as_of)
     context.log.info(f"dbt build as of {iso(as_of) or '(empty event log)'}; vars {build_vars}")
-    args = ["build", "--vars", json.dumps(build_vars)]
+    args = ["build", "--vars", json.dumps(dbt_cli_vars(build_vars, _vars_file(layout)))]
     if config.full_refresh:
         args.append("--full-refresh")
     recorded = {
@@ -126,6 +126,11 @@ def warehouse_models(
     record_build(layout, fingerprint, as_of=recorded["as_of"], run_id=context.run.run_id)
 
 
+def _vars_file(layout: Any) -> Path:
+    # beside dbt's target folder, whose partial parse it keeps valid (pipelines.build_vars)
+    return layout.data_dir / "dbt" / "build_vars.json"
+
+
 def _build_vars(platform: PlatformResource, as_of: Any) -> dict[str, Any]:
     layout, scope = platform.layout, platform.scope()
     return dbt_vars(
@@ -149,7 +154,8 @@ def dbt_docs_site(context: dg.OpExecutionContext, dbt: DbtCliResource,
     layout = platform.layout
     target = layout.data_dir / "dbt" / "docs"
     args = ["docs", "generate", "--static",
-            "--vars", json.dumps(_build_vars(platform, platform.event_log().watermark()))]
+            "--vars", json.dumps(dbt_cli_vars(
+                _build_vars(platform, platform.event_log().watermark()), _vars_file(layout)))]
     if not layout.warehouse_path.exists():
         args.append("--empty-catalog")  # nothing built yet: the models without row figures
     log_file = layout.data_dir / "logs" / "dbt" / f"{context.run.run_id}.log"
