@@ -15,13 +15,15 @@ import pytest
 from pipelines.fingerprint import build_fingerprint, code_digest, events_digest
 from pipelines.operations import nights
 from pipelines.settings import REPO_ROOT, Layout
+from pipelines.sources.kolada.streams import KPI_VALUE
+from pipelines.sources.scb.streams import POPULATION
 
 
 @pytest.fixture
 def world(tmp_path: Path) -> tuple[Layout, Path, Path]:
     """A data dir with one batch file and a publication `v1`, a scope file and a code root."""
     layout = Layout(tmp_path / "data")
-    batch = layout.events_dir / "kolada.kpi_value" / "b1.parquet"
+    batch = layout.events_dir / KPI_VALUE.name / "b1.parquet"
     batch.parent.mkdir(parents=True)
     batch.write_bytes(b"PAR1 one batch")
     (layout.events_dir / "_ledger").mkdir()
@@ -59,7 +61,7 @@ def test_a_new_batch_file_or_a_quarantined_one_runs_again(
     ledger = layout.events_dir / "_ledger" / "l2.parquet"
     ledger.write_bytes(b"a ledger row of an ingest with nothing new")
     assert nights.decide(layout, scope, root=root).skip  # the ledger alone is not an event
-    extra = layout.events_dir / "scb.population" / "b2.parquet"
+    extra = layout.events_dir / POPULATION.name / "b2.parquet"
     extra.parent.mkdir()
     extra.write_bytes(b"PAR1 new")
     decision = nights.decide(layout, scope, root=root)
@@ -69,7 +71,7 @@ def test_a_new_batch_file_or_a_quarantined_one_runs_again(
     assert nights.decide(layout, scope, root=root).skip
     quarantine = layout.events_dir / "_quarantine"
     quarantine.mkdir()
-    (layout.events_dir / "kolada.kpi_value" / "b1.parquet").rename(quarantine / "b1.parquet")
+    (layout.events_dir / KPI_VALUE.name / "b1.parquet").rename(quarantine / "b1.parquet")
     assert nights.decide(layout, scope, root=root).changed == ["events"]
 
 
