@@ -11,21 +11,24 @@ time and cannot resolve it from a string.
 
 import json
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
-from pipelines.build_vars import dbt_vars, iso, parse_as_of
+from pipelines.build_vars import dbt_cli_vars, dbt_vars, iso, parse_as_of
 from pipelines.console import run_is_verbose
 from pipelines.dbt_checks import test_description
 from pipelines.dbt_metadata import ModelFigures, model_figures, relations
 from pipelines.dbt_output import concise_dbt_output
 from pipelines.dbt_project import dbt_project
 from pipelines.eventlog.crash import crash_point
+from pipelines.fingerprint import build_fingerprint
 from pipelines.instance import WAREHOUSE_POOL
 from pipelines.marts import mart_contracts
+from pipelines.operations.nights import forget_build, record_build
 from pipelines.published_state import current_mart_file, current_watermark
 from pipelines.resources import PlatformResource
 
@@ -82,7 +85,7 @@ def warehouse_models(
     as_of = parse_as_of(config.as_of) if config.as_of else platform.event_log().watermark()
     build_vars = _build_vars(platform, as_of)
     context.log.info(f"dbt build as of {iso(as_of) or '(empty event log)'}; vars {build_vars}")
-    args = ["build", "--vars", json.dumps(build_vars)]
+    args = ["build", "--vars", json.dumps(dbt_cli_vars(build_vars, _vars_file(layout)))]
     if config.full_refresh:
         args.append("--full-refresh")
     recorded = {
@@ -95,6 +98,11 @@ def warehouse_models(
     # warehouse without a second process opening it beside dbt's writer (dbt_metadata).
     events: list[Any] = []
     failure: Exception | None = None
+    # What this build depends on, taken before dbt starts (a night with the same one skips
+    # stage 2: pipelines.operations.nights); the warehouse matches no fingerprint while it runs.
+    fingerprint = build_fingerprint(layout, Path(platform.config_path),
+                                    as_of_requested=recorded["as_of"] if config.as_of else None)
+    forget_build(layout)
     crash_point("build.before_dbt")
     with concise_dbt_output(log_file, context.log.info, context.log.warning,
                             verbose=run_is_verbose(context.run.run_config)):
@@ -115,6 +123,12 @@ def warehouse_models(
         yield event
     if failure is not None:
         raise failure
+    record_build(layout, fingerprint, as_of=recorded["as_of"], run_id=context.run.run_id)
+
+
+def _vars_file(layout: Any) -> Path:
+    # beside dbt's target folder, whose partial parse it keeps valid (pipelines.build_vars)
+    return layout.data_dir / "dbt" / "build_vars.json"
 
 
 def _build_vars(platform: PlatformResource, as_of: Any) -> dict[str, Any]:
@@ -140,7 +154,8 @@ def dbt_docs_site(context: dg.OpExecutionContext, dbt: DbtCliResource,
     layout = platform.layout
     target = layout.data_dir / "dbt" / "docs"
     args = ["docs", "generate", "--static",
-            "--vars", json.dumps(_build_vars(platform, platform.event_log().watermark()))]
+            "--vars", json.dumps(dbt_cli_vars(
+                _build_vars(platform, platform.event_log().watermark()), _vars_file(layout)))]
     if not layout.warehouse_path.exists():
         args.append("--empty-catalog")  # nothing built yet: the models without row figures
     log_file = layout.data_dir / "logs" / "dbt" / f"{context.run.run_id}.log"

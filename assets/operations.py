@@ -15,6 +15,7 @@ import dagster as dg
 from pipelines.jobs import ORIGIN_TAG, full_refresh, nightly_publish, nightly_refresh
 from pipelines.operations.alerts import alert_for_run, record_alert
 from pipelines.operations.freshness import kpi_freshness
+from pipelines.operations.nights import STAGE2_TAG, decide, record_night
 from pipelines.resources import PlatformResource
 from pipelines.settings import load_settings
 from pipelines.sources.kolada.streams import KPI_VALUE
@@ -85,10 +86,21 @@ AFTER_TAG = "kommunkvalitet/after"
     "nightly_publish: build, blocking checks, publish. Runs the CLI started are chained by "
     "the CLI itself.",
 )
-def nightly_publish_sensor(context: dg.RunStatusSensorContext) -> dg.RunRequest | None:
+def nightly_publish_sensor(
+    context: dg.RunStatusSensorContext,
+) -> dg.RunRequest | dg.SkipReason | None:
     run = context.dagster_run
     if run.tags.get(ORIGIN_TAG) == "cli":
         return None
+    # Nothing the build depends on changed since the current publication's build: no dbt, no
+    # checks, no publish; recorded for `status` and tagged on the ingest run for the UI.
+    settings = load_settings()
+    decision = decide(settings.layout, settings.config_path)
+    record_night(settings.data_dir, decision, trigger="sensor", after_run_id=run.run_id)
+    context.instance.add_run_tags(run.run_id, {STAGE2_TAG: "skipped" if decision.skip else "run"})
+    if decision.skip:
+        context.log.info(decision.message)
+        return dg.SkipReason(decision.message)
     return dg.RunRequest(run_key=f"after-{run.run_id}", tags={AFTER_TAG: run.run_id})
 
 

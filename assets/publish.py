@@ -18,6 +18,7 @@ from assets.dbt import warehouse_models
 from pipelines.checks.gate import evaluate_gate, require_gate
 from pipelines.instance import WAREHOUSE_POOL
 from pipelines.marts import PUBLISHED_MARTS
+from pipelines.operations.nights import record_publication
 from pipelines.publish.provenance import built_watermark, code_version
 from pipelines.publish.publisher import publish as publish_marts
 from pipelines.publish.versions import current_version
@@ -72,6 +73,9 @@ def publication(
         allow_older=config.allow_older_reason,
     )
     context.log.info(result.message)
+    # Stage 2 ended well (published, or nothing new to publish): a night with this build's
+    # fingerprint and this `current` has nothing to do (pipelines.operations.nights).
+    record_publication(layout, run_id=context.run.run_id)
     return dg.MaterializeResult(
         metadata={
             "published": result.published,

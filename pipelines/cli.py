@@ -490,7 +490,7 @@ def run_job(job_name: str, config: dict[str, Any], settings: Settings, *,
     from pipelines.terminal import wants_live_display
 
     instance = shared_instance(settings)
-    from pipelines.definitions import defs
+    defs = _definitions(job_name)
     from pipelines.instance import WAREHOUSE_POOL
     from pipelines.operations.orphans import fail_orphaned_runs, process_tags, warehouse_holders
 
@@ -523,6 +523,19 @@ def run_job(job_name: str, config: dict[str, Any], settings: Settings, *,
     if not result.success:
         _alert(result, settings)
     return exit_code(result)
+
+
+def _definitions(job_name: str) -> Any:
+    """The ingest-only composition for an ingest job (no dbt, no GX imported), else all."""
+    from pipelines.jobs import INGEST_JOBS
+
+    if job_name in {job.name for job in INGEST_JOBS}:
+        from pipelines.ingest_definitions import ingest_defs
+
+        return ingest_defs
+    from pipelines.definitions import defs
+
+    return defs
 
 
 def _step_figures(result: Any) -> dict[str, dict[str, Any]]:
@@ -742,9 +755,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = run_job(job, run_config(job, args, settings), settings,
                        quiet=args.quiet, verbose=args.verbose)
         if job in NEXT_STAGE and code == EXIT_OK:  # a night is two runs (pipelines.jobs)
-            job = NEXT_STAGE[job]
-            code = run_job(job, run_config(job, args, settings), settings,
-                           quiet=args.quiet, verbose=args.verbose)
+            stage1, job = job, NEXT_STAGE[job]
+            if _stage2_needed(stage1, args, settings):
+                code = run_job(job, run_config(job, args, settings), settings,
+                               quiet=args.quiet, verbose=args.verbose)
         elif job in NEXT_STAGE:
             print("  the build, checks and publish were not run: the marts and the current "
                   "publication are unchanged", file=sys.stderr)
@@ -759,6 +773,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"kommunkvalitet: {exc}", file=sys.stderr)
         return EXIT_FAILED
     return code
+
+
+def _stage2_needed(stage1: str, args: argparse.Namespace, settings: Settings) -> bool:
+    """Whether the night's stage 2 has anything to do (pipelines.operations.nights); the
+    decision goes to nights.jsonl and onto the stage-1 run as a tag, for `status` and the UI."""
+    from pipelines.operations.nights import Decision, decide, record_night
+
+    if getattr(args, "force", False):
+        decision = Decision(False, "forced (--force)")
+    else:
+        decision = decide(settings.layout, settings.config_path)
+    after = _tag_last_run(settings, stage1, decision)
+    record_night(settings.data_dir, decision, trigger="cli", after_run_id=after)
+    if decision.skip:
+        print(f"  {decision.message}")
+        _print_report_path(settings)
+    return not decision.skip
+
+
+def _tag_last_run(settings: Settings, job: str, decision: Any) -> str | None:
+    """Tag the last run of `job` (the stage 1 that just ended) with the stage-2 decision."""
+    from dagster import RunsFilter
+
+    from pipelines.instance import shared_instance
+    from pipelines.operations.nights import STAGE2_TAG
+
+    instance = shared_instance(settings)
+    records = instance.get_run_records(filters=RunsFilter(job_name=job), limit=1)
+    if not records:
+        return None
+    run_id = records[0].dagster_run.run_id
+    instance.add_run_tags(run_id, {STAGE2_TAG: "skipped" if decision.skip else "run"})
+    return run_id
 
 
 # damaged data on disk (named by the exception) or an OS error such as a full disk

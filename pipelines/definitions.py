@@ -1,7 +1,8 @@
 """The single entry point Dagster loads (workspace.yaml, `make dev`, the CLI, the tests).
 
-The composition root: the only module of the library (`pipelines/`) that imports `assets/`;
-everything else in `pipelines/` is plain library code that the asset bodies call.
+The composition root: with pipelines.ingest_definitions (the ingest jobs alone, which the CLI
+runs without importing dbt or GX), the only module of the library (`pipelines/`) that imports
+`assets/`; everything else in `pipelines/` is plain library code that the asset bodies call.
 """
 
 from __future__ import annotations

@@ -103,3 +103,26 @@ def test_every_check_says_what_it_checks() -> None:
                  for k in graph.asset_check_keys}
     assert described["mart_kkik_scorecard:not_null_mart_kkik_scorecard_direction"] == (
         "direction always has a value (dbt test, blocks publishing when it fails)")
+
+
+def test_the_ingest_only_definitions_plan_the_same_ingest_jobs() -> None:
+    from pipelines.definitions import defs
+    from pipelines.ingest_definitions import ingest_defs
+    from pipelines.jobs import INGEST_JOBS
+
+    for name in (job.name for job in INGEST_JOBS):
+        full, alone = defs.resolve_job_def(name), ingest_defs.resolve_job_def(name)
+        assert alone.asset_layer.selected_asset_keys == full.asset_layer.selected_asset_keys
+        # the ops of the plan, the freshness check's among them
+        assert {n.name for n in alone.graph.node_defs} == {n.name for n in full.graph.node_defs}
+        assert any(n.name.endswith("kpi_freshness") for n in alone.graph.node_defs)
+        assert alone.tags == full.tags
+
+
+def test_an_ingest_only_run_imports_neither_dbt_nor_gx() -> None:
+    code = ("import sys; from pipelines import cli; cli._definitions('nightly_refresh'); "
+            "print(sorted(m for m in ('dagster_dbt', 'dbt', 'great_expectations') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
+                         check=True, env={**os.environ, "PYTHONPATH": str(REPO)}).stdout
+    assert out.strip() == "[]"

@@ -255,7 +255,7 @@ def test_a_night_is_two_runs_so_a_failed_ingest_plans_no_mart() -> None:
     assert full == ingest
 
 
-def test_the_daemon_starts_stage_two_after_a_successful_ingest() -> None:
+def test_the_daemon_starts_stage_two_after_a_successful_ingest(data_dir: Path) -> None:
     from pipelines.jobs import ORIGIN_TAG
 
     with dg.instance_for_test() as instance:
@@ -270,6 +270,23 @@ def test_the_daemon_starts_stage_two_after_a_successful_ingest() -> None:
 
     sensor_def = defs.resolve_sensor_def("nightly_publish_sensor")
     assert sensor_def.job_name == "nightly_publish"
+    assert json.loads((data_dir / "nights.jsonl").read_text(encoding="utf-8"))["trigger"] == (
+        "sensor")  # its decision is recorded for `status` (nothing published yet: run)
+
+
+def test_the_daemon_skips_stage_two_when_nothing_is_new(
+        data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipelines.operations import nights
+
+    monkeypatch.setattr("assets.operations.decide", lambda layout, config_path: nights.Decision(
+        True, "same events, code and config", since_version="v1"))
+    with dg.instance_for_test() as instance:
+        sensor, context, result = _success_context(instance)
+        skipped = sensor(context)
+        assert isinstance(skipped, dg.SkipReason)
+        assert skipped.skip_message.startswith("nothing new since v1")
+        assert instance.get_run_by_id(result.run_id).tags[nights.STAGE2_TAG] == "skipped"
+    assert nights.last_night(data_dir)["stage2"] == "skipped"
 
 
 @pytest.mark.parametrize(("ingest_code", "expected_jobs", "code"), [

@@ -240,15 +240,54 @@ def test_platform_import_cli_revises_one_assessment_and_publishes(
     assert corrected.exists()  # a file named to the CLI is read where it is, never moved
 
 
-def test_platform_second_refresh_appends_nothing_and_publishes_nothing(data_dir: Path) -> None:
+def dbt_builds(data: Path) -> int:
+    """How many dbt invocations ran (each writes logs/dbt/<run id>.log)."""
+    return len(list((data / "logs" / "dbt").glob("*.log")))
+
+
+def test_platform_second_refresh_appends_nothing_and_publishes_nothing(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     before_events, before_version = value_events(data_dir), current(data_dir)
+    builds = dbt_builds(data_dir)
+    capsys.readouterr()
     assert main(["refresh", "--source", "sample"]) == 0
+    out = capsys.readouterr().out
     assert value_events(data_dir) == before_events
     assert current(data_dir) == before_version
     ledger = EventLog(data_dir / "events").ledger().to_pylist()
     last_run = [r for r in ledger if r["run_id"] == ledger[-1]["run_id"]]
     assert {r["stream"] for r in last_run} >= {KPI_VALUE.name, KPI.name}
     assert all(r["upserted"] == 0 and r["deleted"] == 0 for r in last_run)
+    # same events, code and config: no dbt, no checks, no publish, and it says so
+    assert (f"nothing new since {before_version.name}: build, checks and publish skipped"
+            in out)
+    assert dbt_builds(data_dir) == builds
+    assert main(["status", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["last_night"]["stage2"] == "skipped"
+    assert status["last_night"]["since_version"] == before_version.name
+
+
+def test_platform_a_changed_model_runs_the_build_again(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    model = Path(__file__).resolve().parents[1] / "dbt_project" / "models" / "marts" / (
+        "mart_kkik_board.sql")
+    original = model.read_text(encoding="utf-8")
+    builds, before_version = dbt_builds(data_dir), current(data_dir)
+    capsys.readouterr()
+    try:
+        model.write_text(original + "\n-- a comment is a change of the code\n", encoding="utf-8")
+        assert main(["refresh", "--source", "sample"]) == 0
+    finally:
+        model.write_text(original, encoding="utf-8")
+    out = capsys.readouterr().out
+    assert "skipped" not in out and dbt_builds(data_dir) == builds + 1
+    assert "nothing new to publish" in out  # the same watermark: the publisher still refuses
+    assert current(data_dir) == before_version
+    assert json.loads((data_dir / "nights.jsonl").read_text(encoding="utf-8").splitlines()[-1])[
+        "changed"] == ["code"]
 
 
 def test_platform_day_two_revisions_surface_in_marts(data_dir: Path) -> None:

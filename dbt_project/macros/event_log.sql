@@ -23,34 +23,57 @@
 
 
 {#
+    A value that changes with every build (as_of, from_watermark, to_watermark,
+    previous_scorecard): a var when one is set (a unit test's `vars`, or `--vars` by hand),
+    else the build's vars file, var('build_vars_file'), which the Python side writes before
+    each dbt call (pipelines.build_vars). Read when a model is compiled, never while parsing:
+    dbt discards its whole partial parse when --vars change, and these change every build.
+    The compiled SQL is the same as with --vars.
+#}
+{% macro build_var(name) %}
+    {%- set value = var(name, none) -%}
+    {%- if not is_unset(value) or not execute -%}
+        {{ return(value) }}
+    {%- endif -%}
+    {%- set path = var('build_vars_file', none) -%}
+    {%- if is_unset(path) -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set found = run_query(
+        "select content from read_text('" ~ (path | replace("'", "''")) ~ "')") -%}
+    {{ return(fromjson(found.columns[0].values()[0]).get(name)) }}
+{% endmacro %}
+
+
+{#
     The as_of moment of this build, as a SQL expression. Unset means the log's watermark, and
     "recorded_at <= max(recorded_at)" keeps every event, so it is written as an unbounded
     moment: the same result, and each model then depends only on its own source (a watermark
     computed in SQL would make every model read every stream).
 #}
 {% macro as_of_timestamp() %}
-    {%- if is_unset(var('as_of', none)) -%}
+    {%- if is_unset(build_var('as_of')) -%}
         {{ unbounded_timestamp() }}
     {%- else -%}
-        {{ timestamp_literal(var('as_of')) }}
+        {{ timestamp_literal(build_var('as_of')) }}
     {%- endif -%}
 {%- endmacro %}
 
 
 {# mart_revisions window: (from, to]. from null = nothing before; to null = as_of. #}
 {% macro from_watermark_timestamp() %}
-    {%- if is_unset(var('from_watermark', none)) -%}
+    {%- if is_unset(build_var('from_watermark')) -%}
         cast(null as timestamp with time zone)
     {%- else -%}
-        {{ timestamp_literal(var('from_watermark')) }}
+        {{ timestamp_literal(build_var('from_watermark')) }}
     {%- endif -%}
 {%- endmacro %}
 
 {% macro to_watermark_timestamp() %}
-    {%- if is_unset(var('to_watermark', none)) -%}
+    {%- if is_unset(build_var('to_watermark')) -%}
         {{ as_of_timestamp() }}
     {%- else -%}
-        {{ timestamp_literal(var('to_watermark')) }}
+        {{ timestamp_literal(build_var('to_watermark')) }}
     {%- endif -%}
 {%- endmacro %}
 

@@ -18,6 +18,7 @@ from pipelines.eventlog.ledger import BATCH_STATUSES
 from pipelines.eventlog.store import UPSERTED, EventLog
 from pipelines.operations.alerts import read_alerts
 from pipelines.operations.freshness import kpi_freshness
+from pipelines.operations.nights import last_night
 from pipelines.operations.verify import verify_platform
 from pipelines.publish.versions import list_versions
 from pipelines.settings import Settings
@@ -38,6 +39,8 @@ class Status:
     freshness: dict[str, int] = field(default_factory=dict)
     open_alerts: list[dict[str, Any]] = field(default_factory=list)
     integrity: dict[str, Any] | None = None
+    # the last night's stage-2 decision (pipelines.operations.nights): run, or skipped and why
+    last_night: dict[str, Any] | None = None
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -50,7 +53,7 @@ class Status:
             "streams": self.streams, "jobs": self.jobs, "publication": self.publication,
             "versions_kept": self.versions_kept, "freshness": self.freshness,
             "stale_kpis": self.stale_kpis, "open_alerts": self.open_alerts,
-            "integrity": self.integrity,
+            "integrity": self.integrity, "last_night": self.last_night,
         }
 
 
@@ -140,6 +143,7 @@ def collect_status(settings: Settings, *, now: datetime | None = None,
     damaged = frozenset(p.stream for p in report.events.problems)
     status.streams = stream_rows(log, damaged)
     status.jobs = job_rows(settings)
+    status.last_night = last_night(settings.data_dir)
     manifest = report.manifest
     status.versions_kept = len(list_versions(layout.published_dir)) if (
         layout.published_dir.exists()) else 0
@@ -211,6 +215,14 @@ def render(status: Status) -> str:
     for job, run in status.jobs.items():
         lines.append(f"  {job:28s} " + (f"{run['status']:8s} {run['started_at']}  {run['run_id']}"
                                          if run else "never ran"))
+    night = status.last_night
+    if night:
+        if night["stage2"] == "skipped":
+            lines.append(f"last night ({night['at']}): build, checks and publish skipped: "
+                         f"nothing new since {night['since_version']} ({night['reason']})")
+        else:
+            lines.append(f"last night ({night['at']}): build, checks and publish run "
+                         f"({night['reason']})")
     p = status.publication
     if p:
         lines += [

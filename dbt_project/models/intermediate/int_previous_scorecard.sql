@@ -3,7 +3,7 @@
     file (var previous_scorecard, set by the build from published/current), empty before the
     first publication or when rebuilding a moment older than it.
 */
-{%- set previous_path = var('previous_scorecard', none) %}
+{%- set previous_path = build_var('previous_scorecard') %}
 {%- if is_unset(previous_path) %}
 -- Typed and empty, without a ref: the model's dependencies must not change with the var, or
 -- the build order Dagster expects from the manifest would not be the one dbt runs.
