@@ -497,11 +497,14 @@ def run_job(job_name: str, config: dict[str, Any], settings: Settings, *,
     for run_id in fail_orphaned_runs(instance):
         print(f"kommunkvalitet: run {run_id} was left STARTED by a process that is gone; "
               "marked failed and its warehouse slot released", file=sys.stderr)
-    for holder in warehouse_holders(instance, WAREHOUSE_POOL):
+    job = defs.resolve_job_def(job_name)
+    # an ingest has no warehouse step: it runs beside a build and has nothing to wait for
+    uses_warehouse = any(getattr(node.definition, "pool", None) == WAREHOUSE_POOL
+                         for node in job.graph.nodes)
+    for holder in warehouse_holders(instance, WAREHOUSE_POOL) if uses_warehouse else []:
         # DuckDB has one writer: this run's warehouse steps wait until that one is done
         print(f"kommunkvalitet: the warehouse is in use by {holder}; this run's warehouse "
               "steps wait for it", file=sys.stderr)
-    job = defs.resolve_job_def(job_name)
     started = time.monotonic()
     with _live_display(wants_live_display(quiet=quiet, verbose=verbose)) as display:
         result = job.execute_in_process(

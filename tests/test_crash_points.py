@@ -118,6 +118,8 @@ def state(data: Path) -> dict[str, Any]:
             "files": {k: v["sha256"] for k, v in manifest["files"].items()
                       if k.endswith((".parquet", ".csv"))},
             "history": [(e["action"], e.get("as_of")) for e in read_history(layout.published_dir)],
+            # a rerun finishes the interrupted publication, it does not add a second copy
+            "versions": list_versions(layout.published_dir), "current": version,
         }
     archive = layout.assessment_archive_dir
     return {

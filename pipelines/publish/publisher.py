@@ -28,7 +28,7 @@ from pipelines.build_vars import parse_as_of
 from pipelines.checks.results import CheckResult
 from pipelines.eventlog.crash import crash_point
 from pipelines.eventlog.lock import stream_lock
-from pipelines.publish import versions, writers, xlsx
+from pipelines.publish import interrupted, versions, writers, xlsx
 from pipelines.publish.dictionary import dictionary_records, write_dictionary
 from pipelines.publish.integrity import file_hashes
 from pipelines.publish.manifest import blocking_failures, build_manifest
@@ -114,6 +114,7 @@ def publish(
         _reconcile_history(published_dir)
         previous = versions.current_manifest(published_dir)
         if previous and previous.get("as_of") == as_of and not force:
+            interrupted.finish_or_discard(published_dir, None)  # nothing to finish: discard
             return PublishResult(
                 published=False,
                 version=previous["version"],
@@ -125,22 +126,35 @@ def publish(
         _refuse_failed_checks(check_results)
         _refuse_older(as_of, previous, allow_older)
         now = now or datetime.now(UTC)
-        version = versions.new_version_id(published_dir, now)
         tables = writers.read_marts(Path(warehouse_path), marts)
-        manifest = build_manifest(
-            version=version,
-            now=now,
-            as_of=as_of,
-            previous=previous,
-            tables=tables,
-            check_results=check_results,
-            code_version=code_version,
-            synthetic=synthetic,
-            override_reason=override_reason,
-            allow_older_reason=allow_older,
-            xlsx_row_cap=xlsx_row_cap,
-        )
-        final = _write_version(published_dir, version, tables, manifest)
+
+        def manifest_for(version: str, at: datetime) -> dict:
+            return build_manifest(
+                version=version,
+                now=at,
+                as_of=as_of,
+                previous=previous,
+                tables=tables,
+                check_results=check_results,
+                code_version=code_version,
+                synthetic=synthetic,
+                override_reason=override_reason,
+                allow_older_reason=allow_older,
+                xlsx_row_cap=xlsx_row_cap,
+            )
+
+        # a publisher killed after its folder rename left this very publication unpointed
+        finished = interrupted.finish_or_discard(published_dir, manifest_for("", now))
+        if finished is not None:
+            version, manifest = finished["version"], finished
+            final = published_dir / version
+            message = f"published {version} (finished a publication interrupted before " \
+                "`current` moved)"
+        else:
+            version = versions.new_version_id(published_dir, now)
+            manifest = manifest_for(version, now)
+            final = _write_version(published_dir, version, tables, manifest)
+            message = f"published {version}"
         versions.point_current_to(published_dir, version)
         crash_point("publish.before_history")
         versions.append_history(
@@ -153,12 +167,13 @@ def publish(
                 "previous_version": manifest["previous_version"],
                 "previous_as_of": manifest["previous_as_of"],
                 **({"allow_older_reason": allow_older} if allow_older else {}),
+                **({"recovered": True} if finished is not None else {}),
             },
         )
         crash_point("publish.before_prune")
         pruned = versions.prune(published_dir, keep)
         crash_point("publish.after_prune")
-    return PublishResult(True, version, f"published {version}", final, manifest, pruned)
+    return PublishResult(True, version, message, final, manifest, pruned)
 
 
 def _write_version(

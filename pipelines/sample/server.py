@@ -11,6 +11,7 @@ Run it for manual use:  python -m pipelines.sample.server --day 2 --port 8765
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import re
 import socket
@@ -357,6 +358,18 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
 
 
+def refuse_non_loopback(host: str, name: str) -> None:
+    """The local servers answer anyone without authentication (synthetic data, fault plans),
+    so they bind to a loopback address only (127.0.0.0/8 or ::1); 0.0.0.0 is refused."""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise ValueError(f"{name} server: host {host!r} is not a loopback address; the local "
+                         "servers bind to 127.0.0.1 only (nothing to serve to other machines)")
+
+
 class LocalServer:
     """Start/stop of a sample server on 127.0.0.1 in a daemon thread; a context manager.
     Subclasses set `host`, `port`, `name` and return their handler class from `handler()`."""
@@ -373,6 +386,7 @@ class LocalServer:
     def start(self) -> Self:
         if self._httpd is not None:
             return self
+        refuse_non_loopback(self.host, self.name)
         handler = type("Handler", (self.handler(),), {"owner": self})
         self._httpd = _Server((self.host, self.port), handler)
         self.port = self._httpd.server_address[1]
