@@ -41,7 +41,20 @@ ALLOWED: dict[str, dict[str, str]] = {
         "log.glob(stream)": GLOB,
         "UPSERTED": CONSTANT, "DELETED": CONSTANT, "SCHEMA_VERSION": CONSTANT,
         "where": "_scope_predicate's text: placeholders only, its values go in as params",
-        "tombstones": "SQL text of this function, built from the same constants and params"},
+        "tombstones": "SQL text of this function, built from the same constants and params",
+        "current.path": "the stream's current-state file under KK_DATA_DIR: " + GLOB},
+    "pipelines/eventlog/state.py": {
+        "COLUMNS": CONSTANT, "log.glob(stream)": GLOB,
+        "current.path": "the stream's current-state file under KK_DATA_DIR: " + GLOB,
+        "state.path": "the stream's current-state file under KK_DATA_DIR: " + GLOB,
+        "batch_file": "the batch file just committed under KK_DATA_DIR: " + GLOB,
+        "recomputed": "SQL text of this function, built from COLUMNS and the glob"},
+    "pipelines/publish/excel_sql.py": {
+        "first": "column expressions built by this module from the contract's columns, "
+                 "double-quoted, and generated aliases",
+        "second": "the same, second stage", "inner": "SQL text of this function",
+        "middle": "SQL text of this function", "line": "the same column expressions, joined",
+        "ROW_NUMBER": CONSTANT},
     "pipelines/operations/freshness.py": {"log.glob(KPI_VALUE)": GLOB, "UPSERTED": CONSTANT},
     "pipelines/operations/status.py": {"log.glob(name)": GLOB, "UPSERTED": CONSTANT},
     "pipelines/operations/history.py": {
