@@ -115,9 +115,13 @@ def random_rows(rng: random.Random, kpis: list[str], units: list[str], n: int
 
 def test_real_reference_ids_with_random_edge_values_are_identical() -> None:
     """Ids from the real Kolada captures; values and statuses from the awkward corners."""
-    units = [m["id"] for m in json.loads((REFERENCE_DIR / "municipality.json").read_text())]
-    kpis = sorted({m["member_id"] for g in json.loads(
-        (REFERENCE_DIR / "kpi_groups.json").read_text()) for m in g["members"]})
+    captures = [REFERENCE_DIR / "municipality.json", REFERENCE_DIR / "kpi_groups.json"]
+    missing = [str(path) for path in captures if not path.exists()]
+    if missing:  # the captures live beside the repository (../shared), not in a clone
+        pytest.skip(f"reference captures not available: {', '.join(missing)}")
+    units = [m["id"] for m in json.loads(captures[0].read_text())]
+    kpis = sorted({m["member_id"] for g in json.loads(captures[1].read_text())
+                   for m in g["members"]})
     assert len(units) > 300 and len(kpis) > 100
     rng = random.Random(13)
     rows = random_rows(rng, kpis, units, 20_000)
