@@ -18,16 +18,9 @@ from pipelines.eventlog import integrity, state, trust
 from pipelines.eventlog.integrity import CorruptEventLog, check_files, quarantine
 from pipelines.eventlog.schema import UPSERTED
 from pipelines.eventlog.store import EventLog, SnapshotScope, current_payloads, records_to_table
-from pipelines.sources.kolada.streams import KPI, KPI_VALUE
+from pipelines.sources.kolada.streams import KPI
 from tests.eventlog_helpers import Rec, grid, value
-from tests.test_eventlog import _CRASH_SCRIPT, KPIS, UNITS, YEARS, full_scope
-
-STREAM = KPI_VALUE.name
-
-
-def append(log: EventLog, records, batch: str, snapshot: SnapshotScope | None = None):
-    return log.append(STREAM, records_to_table(records), batch_id=batch, snapshot=snapshot,
-                      scope_source="http://127.0.0.1/v3/data/scope")
+from tests.test_eventlog import _CRASH_SCRIPT, KPIS, STREAM, UNITS, YEARS, append, full_scope
 
 
 @pytest.fixture

@@ -33,6 +33,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipelines.durable import fsync_path, replace_durably
 from pipelines.eventlog.crash import crash_point
 
 if TYPE_CHECKING:
@@ -175,16 +176,9 @@ def _write(log: EventLog, stream: str, source: str, tables: dict[str, pa.Table],
         con.execute(f"copy new_state to '{tmp}' (format parquet, compression zstd, "
                     f"kv_metadata {{kk_state: '{text}'}})")
     crash_point("state.before_fsync")
-    with open(tmp, "rb") as handle:
-        os.fsync(handle.fileno())
+    fsync_path(tmp)
     crash_point("state.before_rename")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(tmp, target)
-    dir_fd = os.open(target.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    replace_durably(tmp, target)
     crash_point("state.after_rename")
     return header
 

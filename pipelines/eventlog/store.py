@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pipelines.durable import fsync_path, replace_durably
 from pipelines.eventlog import state, trust
 from pipelines.eventlog.checksums import file_digest
 from pipelines.eventlog.crash import crash_point
@@ -425,17 +426,10 @@ class EventLog:
         else:  # a batch's events, streamed from DuckDB: never all in memory at once
             _stream_events(table, tmp)
         crash("before_fsync")
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
+        fsync_path(tmp)
         digest = file_digest(tmp)
         crash("before_rename")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp, target)
-        dir_fd = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        replace_durably(tmp, target)
         return digest
 
     def _recover(self, stream: str) -> None:

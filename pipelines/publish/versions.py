@@ -20,6 +20,9 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pipelines.durable import (
+    fsync_path as fsync_dir,  # re-exported: the publisher calls versions.fsync_dir
+)
 from pipelines.eventlog.crash import crash_point
 from pipelines.eventlog.lock import stream_lock
 
@@ -127,14 +130,6 @@ def point_current_to(published_dir: Path, version: str) -> None:
     os.replace(tmp, published_dir / CURRENT)
     crash_point("publish.after_symlink_switch")
     fsync_dir(published_dir)
-
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def append_history(published_dir: Path, entry: dict) -> None:

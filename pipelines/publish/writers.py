@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pyarrow.types as pat
 
+from pipelines.durable import fsync_path
 from pipelines.marts import mart_contracts
 from pipelines.publish import xlsx
 from pipelines.publish.excel_sql import write_excel_view
@@ -149,13 +150,5 @@ def fsync_tree(folder: Path) -> None:
     """Flush every file and folder under `folder` to disk before it is renamed into place."""
     for root, _dirs, files in os.walk(folder):
         for name in files:
-            fd = os.open(os.path.join(root, name), os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        fd = os.open(root, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+            fsync_path(Path(root, name))
+        fsync_path(Path(root))
