@@ -215,3 +215,40 @@ def test_eventlog_any_of_scopes_tombstone_only_inside_one_of_them(tmp_path: Path
     nothing = log.append(KPI_VALUE, records_to_table([]), batch_id="b3", snapshot=AnyOf(()),
                          scope_source="test")
     assert nothing.appended == 0
+
+
+def test_eventlog_batch_file_holds_events_in_received_order_then_absence_tombstones_by_key(
+        log: EventLog) -> None:
+    """The batch is gathered from the incoming table (payloads never pass through SQL): each
+    event carries its own record's payload, hash and source, in the order received, and the
+    tombstones of absence follow, by key, with the query as their source."""
+    first = grid(KPIS, UNITS, YEARS)
+    append(log, first, "b1", full_scope())
+    gone = {"N15428|0180|2021|T", "N11008|1784|2022|T", "N11008|0000|2023|T"}
+    revised = {"N11008|0180|2023|T": 41.5, "N15428|0000|2022|T": 7.25}
+    answer = [value(*r.entity_key.split("|")[:2], int(r.entity_key.split("|")[2]),
+                    revised[r.entity_key]) if r.entity_key in revised else r
+              for r in first if r.entity_key not in gone]
+    answer.append(value("N15428", "1784", 2021, None, deleted=True))  # a source deletion
+    result = append(log, answer, "b2", full_scope())
+    assert (result.upserted, result.deleted, result.unchanged) == (2, 4, 12)
+    events = pq.read_table(result.event_file).to_pylist()
+    received = records_to_table(answer).to_pylist()  # a key's last record, at its first place
+    expected_from_records = [r["entity_key"] for r in received
+                             if r["entity_key"] in revised or r["deleted"]]
+    assert expected_from_records[0] != min(expected_from_records)  # not sorted by key
+    assert [e["entity_key"] for e in events] == expected_from_records + sorted(gone)
+    incoming = {r["entity_key"]: r for r in received}
+    for event in events[:3]:
+        record = incoming[event["entity_key"]]
+        assert (event["payload"], event["payload_hash"], event["source"]) == (
+            record["payload"], record["payload_hash"], record["source"])
+        assert event["event_type"] == ("deleted" if record["deleted"] else "upserted")
+    for event in events[3:]:
+        assert (event["event_type"], event["payload"], event["payload_hash"], event["source"]) == (
+            "deleted", None, None, "http://127.0.0.1/v3/data/scope")
+    assert {(e["stream"], e["batch_id"], e["schema_version"]) for e in events} == {
+        (STREAM, "b2", 1)}
+    assert len({e["recorded_at"] for e in events}) == 1
+    assert pq.read_schema(result.event_file).equals(
+        pq.read_schema(next(p for p in log.event_files(STREAM) if p.name == EMPTY_FILE_NAME)))

@@ -39,23 +39,28 @@ ALLOWED: dict[str, dict[str, str]] = {
     "pipelines/eventlog/store.py": {
         "self.glob(stream)": GLOB, "globs": GLOB, "self.ledger_dir": GLOB,
         "log.glob(stream)": GLOB,
-        "UPSERTED": CONSTANT, "DELETED": CONSTANT, "SCHEMA_VERSION": CONSTANT,
+        "UPSERTED": CONSTANT, "DELETED": CONSTANT,
         "where": "_scope_predicate's text: placeholders only, its values go in as params",
-        "tombstones": "SQL text of this function, built from the same constants and params",
+        "join": "the literal `left` or `full`, chosen by this function",
+        "absent": "SQL text of this function: constants and _scope_predicate's placeholders",
         "current.path": "the stream's current-state file under KK_DATA_DIR: " + GLOB},
     "pipelines/eventlog/state.py": {
         "COLUMNS": CONSTANT, "log.glob(stream)": GLOB,
         "current.path": "the stream's current-state file under KK_DATA_DIR: " + GLOB,
         "state.path": "the stream's current-state file under KK_DATA_DIR: " + GLOB,
         "batch_file": "the batch file just committed under KK_DATA_DIR: " + GLOB,
-        "recomputed": "SQL text of this function, built from COLUMNS and the glob"},
+        "recomputed": "SQL text of this function, built from COLUMNS and the glob",
+        "table": "the literal temp table name new_state, from this module"},
     "pipelines/publish/excel_sql.py": {
         "first": "column expressions built by this module from the contract's columns, "
                  "double-quoted, and generated aliases",
         "second": "the same, second stage", "inner": "SQL text of this function",
         "middle": "SQL text of this function", "line": "the same column expressions, joined",
         "ROW_NUMBER": CONSTANT},
-    "pipelines/operations/freshness.py": {"log.glob(KPI_VALUE)": GLOB, "UPSERTED": CONSTANT},
+    "pipelines/operations/freshness.py": {
+        "log.glob(KPI_VALUE)": GLOB, "UPSERTED": CONSTANT,
+        "current.path": "the stream's current-state file under KK_DATA_DIR: " + GLOB,
+        "latest": "SQL text of this function, built from the two paths above"},
     "pipelines/operations/status.py": {"log.glob(name)": GLOB, "UPSERTED": CONSTANT},
     "pipelines/operations/history.py": {
         "log.glob(stream)": GLOB,

@@ -140,16 +140,23 @@ def rebuild(log: EventLog, stream: str, reason: str | None) -> CurrentState:
     return CurrentState(state_path(log, stream), header, rebuilt=reason)
 
 
-def advance(log: EventLog, stream: str, current: CurrentState, batch_file: Path) -> CurrentState:
+def advance(log: EventLog, stream: str, current: CurrentState, batch_file: Path, *,
+            new_keys: int, recorded_at: datetime) -> CurrentState:
     """Old state + one committed batch's events (at most one per key, all later than any),
-    read from the batch file just committed (not from memory: a batch can be millions)."""
+    read from the batch file just committed (not from memory: a batch can be millions).
+
+    The header is known before the write (the old rows plus the keys the batch added; its
+    `recorded_at` is the latest), so the rows stream from the query to the file and are
+    never held in a table."""
     source = f"""
         with batch as (select {COLUMNS} from read_parquet('{batch_file}'))
         select {COLUMNS} from read_parquet('{current.path}') s
         anti join batch b on b.entity_key = s.entity_key
         union all
         select {COLUMNS} from batch"""
-    header = _write(log, stream, source, {}, batch_files(log, stream))
+    known = {"rows": int(current.header.get("rows") or 0) + new_keys,
+             "max_recorded_at": recorded_at.isoformat()}
+    header = _write(log, stream, source, {}, batch_files(log, stream), known=known)
     return CurrentState(current.path, header)
 
 
@@ -159,7 +166,11 @@ def invalidate(log: EventLog, stream: str) -> None:
 
 
 def _write(log: EventLog, stream: str, source: str, tables: dict[str, pa.Table],
-           files: list[Path]) -> dict[str, Any]:
+           files: list[Path], known: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Write the state `source` selects; `known` (rows, max_recorded_at) lets the rows stream
+    straight to the file, else they are counted in a temp table first. A streamed file whose
+    row count is not the one expected is written again the counting way (and logged): the
+    header must be right, or every later append would rebuild the state."""
     target = state_path(log, stream)
     log.tmp_dir.mkdir(parents=True, exist_ok=True)
     tmp = log.tmp_dir / f"{STATE_DIR}--{target.name}.{os.getpid()}.tmp"
@@ -167,19 +178,37 @@ def _write(log: EventLog, stream: str, source: str, tables: dict[str, pa.Table],
     with log._connect() as con:
         for name, table in tables.items():
             con.register(name, table)
-        con.execute(f"create temp table new_state as {source}")
-        rows, latest = con.execute(
-            "select count(*), max(recorded_at) from new_state").fetchone()
-        header = {"version": STATE_VERSION, "stream": stream, **fingerprint(files), "rows": rows,
-                  "max_recorded_at": latest.isoformat() if latest else None}
-        text = json.dumps(header).replace("'", "''")
-        con.execute(f"copy new_state to '{tmp}' (format parquet, compression zstd, "
-                    f"kv_metadata {{kk_state: '{text}'}})")
+        relation = f"({source})"
+        if known is None:
+            con.execute(f"create temp table new_state as {source}")
+            known = _counted(con, "new_state")
+            relation = "new_state"
+        header = _copy(con, relation, tmp, stream, files, known)
+        if header["rows"] != pq.read_metadata(tmp).num_rows:
+            log_output.warning("%s: the state's expected row count %s was wrong; recounted",
+                               stream, header["rows"])
+            con.execute(f"create temp table new_state as {source}")
+            header = _copy(con, "new_state", tmp, stream, files, _counted(con, "new_state"))
     crash_point("state.before_fsync")
     fsync_path(tmp)
     crash_point("state.before_rename")
     replace_durably(tmp, target)
     crash_point("state.after_rename")
+    return header
+
+
+def _counted(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, Any]:
+    rows, latest = con.execute(f"select count(*), max(recorded_at) from {table}").fetchall()[0]
+    return {"rows": rows, "max_recorded_at": latest.isoformat() if latest else None}
+
+
+def _copy(con: duckdb.DuckDBPyConnection, relation: str, tmp: Path, stream: str,
+          files: list[Path], known: dict[str, Any]) -> dict[str, Any]:
+    header = {"version": STATE_VERSION, "stream": stream, **fingerprint(files),
+              "rows": known["rows"], "max_recorded_at": known["max_recorded_at"]}
+    text = json.dumps(header).replace("'", "''")
+    con.execute(f"copy {relation} to '{tmp}' (format parquet, compression zstd, "
+                f"kv_metadata {{kk_state: '{text}'}})")
     return header
 
 

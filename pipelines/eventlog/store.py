@@ -21,13 +21,14 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -295,23 +296,21 @@ class EventLog:
             recorded_at = self._next_recorded_at(current)
             with self._connect() as con:
                 try:
-                    counts = self._diff(con, stream, incoming, snapshot, scope_source, recorded_at,
-                                        batch_id, current)
+                    diff = self._diff(con, stream, incoming, snapshot, current)
                 except duckdb.Error as exc:  # a state whose footer reads but whose data does not
                     current = state.rebuild(
                         self, stream, f"the current-state file is unreadable: {exc}")
-                    counts = self._diff(con, stream, incoming, snapshot, scope_source,
-                                        recorded_at, batch_id, current)
-                upserted, deleted, touched = counts
-                appended = upserted + deleted
+                    diff = self._diff(con, stream, incoming, snapshot, current)
                 target: Path | None = None
                 digest: tuple[str | None, int | None] = (None, None)
-                if appended:
+                if diff.appended:
                     target = self.stream_dir(stream) / f"{batch_id}.parquet"
                     if target.exists():
                         raise FileExistsError(f"batch {batch_id} already exists for {stream}; batch ids must be unique")
-                    batches = con.sql("select * from batch_events order by entity_key")
-                    digest = self._write_atomically(batches, target, crash_prefix="eventlog")
+                    constants = _Constants(stream, recorded_at, batch_id, scope_source)
+                    digest = self._write_atomically(
+                        lambda path: _write_batch(con, incoming, constants, path), target,
+                        crash_prefix="eventlog")
                     trust.record(self, stream, target, digest[0])  # hashed just now: trust it
             crash_point("eventlog.after_rename")
             result = BatchResult(
@@ -319,9 +318,9 @@ class EventLog:
                 batch_id=batch_id,
                 recorded_at=recorded_at,
                 received=incoming.num_rows,
-                upserted=upserted,
-                deleted=deleted,
-                unchanged=max(incoming.num_rows - touched, 0),
+                upserted=diff.upserted,
+                deleted=diff.deleted,
+                unchanged=max(incoming.num_rows - diff.touched, 0),
                 event_file=target,
             )
             entry = LedgerEntry.from_result(
@@ -337,7 +336,8 @@ class EventLog:
             if target is not None:
                 # derived, after the batch is committed: a kill before the state's rename leaves
                 # a state that no longer matches the batch files, and the next writer rebuilds it
-                state.advance(self, stream, current, target)
+                state.advance(self, stream, current, target, new_keys=diff.new_keys,
+                              recorded_at=recorded_at)
             return result
 
     def _next_recorded_at(self, current: state.CurrentState) -> datetime:
@@ -356,56 +356,44 @@ class EventLog:
         stream: str,
         incoming: pa.Table,
         snapshot: SnapshotScope | AnyOf | None,
-        scope_source: str,
-        recorded_at: datetime,
-        batch_id: str,
         current: state.CurrentState,
-    ) -> tuple[int, int, int]:
-        """The batch's events into the temp table `batch_events` (DuckDB spills it past its
-        memory limit); returns (upserted, deleted, events that came from an incoming record:
-        absence tombstones carry no payload)."""
-        con.register("incoming", incoming)
-        tombstones = ""
-        params: list[Any] = []
+    ) -> _Diff:
+        """The batch's events, narrow, as the temp table `batch_changes`: the incoming row each
+        upsert or explicit delete comes from, and its event type, or the live key a full
+        snapshot no longer has (`absent_key`). Payloads stay in the Arrow table: DuckDB joins
+        and sorts keys, hashes and row numbers only, so a batch of millions never copies its
+        payloads through SQL (`_write_batch` takes them from `incoming`)."""
+        numbered = incoming.select(["entity_key", "payload_hash", "deleted"]).append_column(
+            "row", pa.array(np.arange(incoming.num_rows, dtype=np.int64)))
+        con.register("incoming", numbered)
+        # one join for both kinds: a full snapshot joins `full`, and the state's unmatched
+        # live keys inside its scope are its absence tombstones (the scope test runs on those
+        # only); a partial answer says nothing about absent keys and joins `left`
+        absent, join, params = "false", "left", []
         if snapshot is not None:
             where, params = _scope_predicate(snapshot, self.spec(stream), "c.entity_key")
-            tombstones = f"""
-            union all
-            select c.entity_key, '{DELETED}' as event_type, null as payload, null as payload_hash,
-                   ? as source
-            from current_state c
-            anti join incoming i on i.entity_key = c.entity_key
-            where c.event_type = '{UPSERTED}' and {where}"""
-            params = [scope_source, *params]
-        sql = _current_cte(self, stream, current) + f"""
-            , changes as (
-                select i.entity_key, '{UPSERTED}' as event_type, i.payload, i.payload_hash, i.source
-                from incoming i left join current_state c on c.entity_key = i.entity_key
-                where not i.deleted
-                  and (c.entity_key is null or c.event_type = '{DELETED}'
-                       or c.payload_hash is distinct from i.payload_hash)
-                union all
-                select i.entity_key, '{DELETED}', i.payload, i.payload_hash, i.source
-                from incoming i join current_state c on c.entity_key = i.entity_key
-                where i.deleted and c.event_type = '{UPSERTED}'
-                {tombstones}
-            )
-            select ? as stream, entity_key, event_type, payload, payload_hash,
-                   ?::timestamptz as recorded_at, ? as batch_id, source::varchar as source,
-                   {SCHEMA_VERSION}::integer as schema_version
-            from changes
-        """
-        con.execute("create or replace temp table batch_events as " + sql,
-                    [*params, stream, recorded_at, batch_id])
-        upserted, deleted, touched = con.execute(f"""
+            absent, join = f"i.row is null and c.event_type = '{UPSERTED}' and {where}", "full"
+        con.execute("create or replace temp table batch_changes as " + _current_cte(
+            self, stream, current) + f"""
+            select i.row, case when i.row is null then c.entity_key end as absent_key,
+                   case when i.row is null or i.deleted then '{DELETED}'
+                        else '{UPSERTED}' end as event_type,
+                   i.row is not null and c.entity_key is null as new_key
+            from incoming i {join} join current_state c on c.entity_key = i.entity_key
+            where (i.row is not null and not i.deleted
+                   and (c.entity_key is null or c.event_type = '{DELETED}'
+                        or c.payload_hash is distinct from i.payload_hash))
+               or (i.row is not null and i.deleted and c.event_type = '{UPSERTED}')
+               or ({absent})""", params)
+        upserted, deleted, new_keys, touched = con.execute(f"""
             select count(*) filter (where event_type = '{UPSERTED}'),
                    count(*) filter (where event_type = '{DELETED}'),
-                   count(payload)
-            from batch_events""").fetchall()[0]
-        return int(upserted), int(deleted), int(touched)
+                   count(*) filter (where new_key), count(row)
+            from batch_changes""").fetchall()[0]
+        return _Diff(int(upserted), int(deleted), int(touched), int(new_keys))
 
     def _write_atomically(
-        self, table: pa.Table | duckdb.DuckDBPyRelation, target: Path,
+        self, table: pa.Table | Callable[[Path], None], target: Path,
         crash_prefix: str | None = None,
     ) -> tuple[str, int]:
         """Temp file outside every reader glob, fsync, rename, fsync the folder.
@@ -423,8 +411,8 @@ class EventLog:
         crash("before_write")
         if isinstance(table, pa.Table):
             pq.write_table(table, tmp, compression="zstd")
-        else:  # a batch's events, streamed from DuckDB: never all in memory at once
-            _stream_events(table, tmp)
+        else:  # a writer of its own (a batch's events, in row groups)
+            table(tmp)
         crash("before_fsync")
         fsync_path(tmp)
         digest = file_digest(tmp)
@@ -463,20 +451,100 @@ class EventLog:
             self._write_atomically(entry.to_table(), self.ledger_dir / f"{batch_id}--{stream}.parquet")
 
 
-def _stream_events(relation: duckdb.DuckDBPyRelation, path: Path) -> None:
-    """Write a query's events to Parquet in the event schema, in row groups of ~1M rows."""
-    reader = relation.to_arrow_reader(batch_size=1 << 17)
+@dataclass(frozen=True)
+class _Diff:
+    upserted: int
+    deleted: int
+    touched: int  # events that came from an incoming record (absence tombstones did not)
+    new_keys: int  # upserts of keys the stream never had (the state file grows by these)
+
+    @property
+    def appended(self) -> int:
+        return self.upserted + self.deleted
+
+
+@dataclass(frozen=True)
+class _Constants:
+    """What every event of one batch shares."""
+
+    stream: str
+    recorded_at: datetime
+    batch_id: str
+    scope_source: str  # the source of an absence tombstone: the query that no longer had it
+
+
+ROW_GROUP = 1 << 20
+
+
+def _write_batch(con: duckdb.DuckDBPyConnection, incoming: pa.Table, constants: _Constants,
+                 path: Path) -> None:
+    """The batch file: the events that come from incoming records, in the order received,
+    then the absence tombstones by key; ~1M rows per row group. Rows are gathered from
+    `incoming` chunk by chunk (`batch_rows` sorted by row number), so only one row group of
+    events is ever built at a time."""
+    picked = con.sql("select row, event_type from batch_changes where row is not null "
+                     "order by row").to_arrow_table()
+    rows = picked.column("row").to_numpy()
+    kinds = picked.column("event_type").combine_chunks()
     with pq.ParquetWriter(path, EVENT_SCHEMA, compression="zstd") as writer:
-        pending: list[pa.RecordBatch] = []
-        rows = 0
-        for batch in reader:
-            pending.append(batch)
-            rows += batch.num_rows
-            if rows >= 1 << 20:
-                writer.write_table(pa.Table.from_batches(pending).cast(EVENT_SCHEMA))
-                pending, rows = [], 0
+        pending: list[pa.Table] = []
+        size = 0
+
+        def add(events: pa.Table) -> None:
+            nonlocal pending, size
+            pending.append(events)
+            size += events.num_rows
+            if size >= ROW_GROUP:
+                _flush(writer, pending)
+                pending, size = [], 0
+
+        start = 0
+        for chunk in incoming.to_batches():
+            end = start + chunk.num_rows
+            lo, hi = np.searchsorted(rows, [start, end])
+            if hi > lo:
+                part = chunk if hi - lo == chunk.num_rows else chunk.take(
+                    pa.array(rows[lo:hi] - start))
+                add(_events(constants, part.column("entity_key"), kinds.slice(lo, hi - lo),
+                            part.column("payload"), part.column("payload_hash"),
+                            part.column("source")))
+            start = end
+        absent = con.sql("select absent_key from batch_changes where row is null "
+                     "order by absent_key")
+        for batch in absent.to_arrow_reader(batch_size=ROW_GROUP):
+            keys = batch.column(0)
+            n = len(keys)
+            add(_events(constants, keys, _repeat(DELETED, n, pa.string()),
+                        pa.nulls(n, pa.string()), pa.nulls(n, pa.string()),
+                        _repeat(constants.scope_source, n, pa.string())))
         if pending:
-            writer.write_table(pa.Table.from_batches(pending).cast(EVENT_SCHEMA))
+            _flush(writer, pending)
+
+
+def _flush(writer: pq.ParquetWriter, tables: list[pa.Table]) -> None:
+    table = pa.concat_tables(tables)
+    writer.write_table(table, row_group_size=max(table.num_rows, 1))
+
+
+def _repeat(value: Any, n: int, type_: pa.DataType) -> pa.Array:
+    return pc.fill_null(pa.nulls(n, type_), pa.scalar(value, type_))
+
+
+def _events(constants: _Constants, keys: pa.Array, kinds: pa.Array, payloads: pa.Array,
+            hashes: pa.Array, sources: pa.Array) -> pa.Table:
+    """One slice of the batch file, in the event schema."""
+    n = len(keys)
+    if pa.types.is_dictionary(sources.type):  # the bulk path stores a page URL once per page
+        sources = sources.dictionary_decode()
+    arrays = [
+        _repeat(constants.stream, n, pa.string()), keys, kinds, payloads, hashes,
+        _repeat(constants.recorded_at, n, EVENT_SCHEMA.field("recorded_at").type),
+        _repeat(constants.batch_id, n, pa.string()), sources,
+        pa.array(np.full(n, SCHEMA_VERSION, dtype=np.int32)),
+    ]
+    return pa.Table.from_arrays(
+        [a.cast(field.type) for a, field in zip(arrays, EVENT_SCHEMA, strict=True)],
+        schema=EVENT_SCHEMA)
 
 
 _CURRENT_SQL = """

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
+from pipelines.eventlog import state
 from pipelines.eventlog.store import UPSERTED, EventLog, current_payloads
 from pipelines.sources.kolada.streams import KPI, KPI_VALUE
 
@@ -33,16 +34,19 @@ class KpiFreshness:
 
 
 def latest_periods(log: EventLog) -> dict[str, int]:
-    """KPI -> the latest period with a live (not deleted) value."""
+    """KPI -> the latest period with a live (not deleted) value: from the stream's current-state
+    file when it matches the log (O(keys)), else by ranking the history."""
     log.ensure_layout()
+    current = state.fresh(log, KPI_VALUE.name)
+    latest = (f"select entity_key, event_type from read_parquet('{current.path}')"
+              if current is not None else f"""
+                select entity_key, event_type from read_parquet('{log.glob(KPI_VALUE)}')
+                qualify row_number() over (
+                    partition by entity_key order by recorded_at desc, batch_id desc) = 1""")
     with log._connect() as con:
         rows = con.execute(
             f"""
-            with latest as (
-                select entity_key, event_type from read_parquet('{log.glob(KPI_VALUE)}')
-                qualify row_number() over (
-                    partition by entity_key order by recorded_at desc, batch_id desc) = 1
-            )
+            with latest as ({latest})
             select split_part(entity_key, '|', 1) as kpi,
                    max(try_cast(split_part(entity_key, '|', 3) as integer))
             from latest where event_type = '{UPSERTED}'

@@ -207,13 +207,16 @@ def _ingest_values(
         requests += chunk.pages
         if not chunk.rows and from_date is None:
             _guard_empty_chunk(log, chunk.url, chunk.kpis, chunk.municipalities, chunk.years)
-        tables.append(chunk.table)
+        tables.append((chunk.url, chunk.table))
         disjoint = disjoint and chunk.in_scope
 
     # Each chunk is deduplicated already; across chunks a key can only repeat when an answer
     # strayed outside its request's scope (the scopes are disjoint), and only then is the
     # key-wise pass over every value paid.
-    incoming = pa.concat_tables(tables) if tables else BULK_INCOMING_SCHEMA.empty_table()
+    # chunks complete in any order; by request URL, the batch file's order is the same each run
+    tables.sort(key=lambda item: item[0])
+    incoming = (pa.concat_tables([table for _, table in tables]) if tables
+                else BULK_INCOMING_SCHEMA.empty_table())
     del tables
     if not disjoint:
         incoming = last_wins(incoming)
