@@ -1107,3 +1107,31 @@ def test_dbt_tests_each_catch_a_bad_row(dbt_runs: dict[str, dict[str, str]]) -> 
         "relationships_fct_kpi_values_kpi_id__kpi_id__ref_dim_kpi_",
         "accepted_values_mart_rank_changes_cause__definition_changed__new_year__own_value_revised__others_revised__peer_set_changed",
     }
+
+
+def test_warehouse_suites_read_only_checked_columns_and_the_key(tmp_path: Path) -> None:
+    """On workload M a `select *` of every mart as pandas took the checks past 5 GiB: each suite
+    reads its checked columns and the contract key, and a suite that checks nothing only counts.
+    The valid samples pass as before, and a failure's sample rows still carry the key."""
+    from pipelines.checks.suites import _read_mart, run_warehouse_suites
+
+    frames = {m: pd.DataFrame(rows) for m, rows in SAMPLES.items()}
+    shares = frames["dim_kpi"].loc[frames["dim_kpi"]["unit"] == "andel (%)", "kpi_id"]
+    bad_fct = frames["fct_kpi_values"].assign(kpi_id=shares.iloc[0], value=250.0)
+    _warehouse(tmp_path / "good.duckdb", frames)
+    _warehouse(tmp_path / "bad.duckdb", {**frames, "fct_kpi_values": bad_fct})
+    with duckdb.connect(str(tmp_path / "good.duckdb"), read_only=True) as con:
+        fct = _read_mart(con, "fct_kpi_values", load_suite("fct_kpi_values", EXPECTATIONS))
+        revisions = _read_mart(con, "mart_revisions", load_suite("mart_revisions", EXPECTATIONS))
+    assert list(fct.columns) == ["kpi_id", "municipality_id", "period", "gender", "value"]
+    assert list(revisions.columns) == [] and len(revisions) == len(frames["mart_revisions"])
+    good = {r.mart: r for r in run_warehouse_suites(
+        tmp_path / "good.duckdb", PUBLISHED_MARTS, previous_manifest=None,
+        expectations_dir=EXPECTATIONS)}
+    assert all(r.passed for r in good.values()), [r.summary() for r in good.values()]
+    assert {m: r.rows for m, r in good.items()} == {m: len(frames[m]) for m in good}
+    (bad,) = run_warehouse_suites(tmp_path / "bad.duckdb", ["fct_kpi_values"],
+                                  previous_manifest=None, expectations_dir=EXPECTATIONS)
+    outcome = next(o for o in bad.outcomes if o.expectation == "shares_within_bounds")
+    assert not outcome.success
+    assert set(outcome.sample[0]) == {"kpi_id", "municipality_id", "period", "gender", "value"}

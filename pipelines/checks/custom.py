@@ -27,11 +27,17 @@ class CustomOutcome:
 
 CustomCheck = Callable[[pd.DataFrame, dict, CheckReference], CustomOutcome]
 REGISTRY: dict[str, CustomCheck] = {}
+# The mart columns each check reads, from its kwargs: the suite runner reads only the columns
+# its checks need (pipelines/checks/suites.py), not the whole mart.
+COLUMNS: dict[str, Callable[[dict], list[str]]] = {}
 
 
-def register(name: str) -> Callable[[CustomCheck], CustomCheck]:
+def register(
+    name: str, columns: Callable[[dict], list[str]]
+) -> Callable[[CustomCheck], CustomCheck]:
     def wrap(fn: CustomCheck) -> CustomCheck:
         REGISTRY[name] = fn
+        COLUMNS[name] = columns
         return fn
 
     return wrap
@@ -41,7 +47,9 @@ def _missing(df: pd.DataFrame, columns: list[str]) -> list[str]:
     return [c for c in columns if c not in df.columns]
 
 
-@register("colour_consistent_with_rank")
+@register("colour_consistent_with_rank", lambda kw: [
+    *kw.get("group_by", ["kpi_id", "year"]), kw.get("rank_column", "rank"),
+    kw.get("colour_column", "colour")])
 def colour_consistent_with_rank(df: pd.DataFrame, kw: dict, ref: CheckReference) -> CustomOutcome:
     """Colours agree with ranks inside each KPI-year.
 
@@ -87,7 +95,8 @@ def colour_consistent_with_rank(df: pd.DataFrame, kw: dict, ref: CheckReference)
     )
 
 
-@register("shares_within_bounds")
+@register("shares_within_bounds", lambda kw: [
+    *kw.get("columns", ["value"]), kw.get("unit_column", "unit"), "kpi_id"])
 def shares_within_bounds(df: pd.DataFrame, kw: dict, ref: CheckReference) -> CustomOutcome:
     """Values whose unit is a share ('andel (%)') lie within [min, max] (default 0-100).
 

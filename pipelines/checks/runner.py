@@ -71,6 +71,19 @@ def available_suites(expectations_dir: Path) -> list[str]:
     return sorted(p.stem for p in Path(expectations_dir).glob("*.json"))
 
 
+def suite_columns(suite: dict) -> set[str]:
+    """The mart columns a suite's expectations and custom checks name (whether or not the mart
+    has them: a missing column must still fail its check)."""
+    names: set[str] = set()
+    for exp in suite["expectations"]:
+        kwargs = exp.get("kwargs", {})
+        names.update(kwargs.get(k) for k in ("column", "column_A", "column_B") if k in kwargs)
+        names.update(kwargs.get("column_list", []))
+    for check in suite["custom_checks"]:
+        names.update(custom.COLUMNS[check["type"]](check.get("kwargs", {})))
+    return names
+
+
 def suite_parameters(suite: dict, reference: CheckReference) -> dict[str, Any]:
     """Values for the `$PARAMETER` placeholders a suite may use."""
     meta = suite.get("meta", {})

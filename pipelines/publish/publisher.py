@@ -30,6 +30,7 @@ from pipelines.eventlog.crash import crash_point
 from pipelines.eventlog.lock import stream_lock
 from pipelines.publish import interrupted, versions, writers, xlsx
 from pipelines.publish.dictionary import dictionary_records, write_dictionary
+from pipelines.publish.hashing import content_hash
 from pipelines.publish.integrity import file_hashes
 from pipelines.publish.manifest import blocking_failures, build_manifest
 from pipelines.publish.presentation import kpi_decimals
@@ -127,9 +128,13 @@ def publish(
         _refuse_older(as_of, previous, allow_older)
         now = now or datetime.now(UTC)
         tables = writers.read_marts(Path(warehouse_path), marts)
+        # once: the manifest is built twice (to compare with an interrupted publication, then
+        # for the new one), and hashing is the dearest part of it
+        hashes = {mart: content_hash(table) for mart, table in tables.items()}
 
         def manifest_for(version: str, at: datetime) -> dict:
             return build_manifest(
+                hashes=hashes,
                 version=version,
                 now=at,
                 as_of=as_of,

@@ -1,15 +1,9 @@
+-- The current value of every key, with when it was first recorded and how often revised: all
+-- from the key's current history row (first_recorded_at is computed in the history's window).
 with
 
 history as (
     select * from {{ ref('int_kpi_values_historized') }}
-),
-
-key_history as (
-    select
-        entity_key,
-        min(recorded_at) as first_recorded_at
-    from history
-    group by entity_key
 ),
 
 current_values as (
@@ -20,21 +14,19 @@ current_values as (
 
 final as (
     select
-        current_values.entity_key,
-        current_values.kpi_id,
-        current_values.municipality_id,
-        current_values.period,
-        current_values.gender,
-        current_values.value,
-        current_values.status,
-        current_values.value_count,
-        key_history.first_recorded_at,
-        current_values.recorded_at as last_revised_at,
-        current_values.revision_number as revision_count,
-        {{ source_id("current_values.source_url") }} as source_id
+        entity_key,
+        kpi_id,
+        municipality_id,
+        period,
+        gender,
+        value,
+        status,
+        value_count,
+        first_recorded_at,
+        recorded_at as last_revised_at,
+        revision_number as revision_count,
+        source_id
     from current_values
-    inner join key_history
-        on current_values.entity_key = key_history.entity_key
 )
 
 select * from final
