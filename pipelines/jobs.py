@@ -15,12 +15,22 @@ ASSESSMENT_SELECTION = dg.AssetSelection.assets(dg.AssetKey(list(KOMMUNKOMPASSEN
 # so `build` runs the dbt tests and the GX suites too.
 BUILD_SELECTION = dg.AssetSelection.groups("reference", "staging", "intermediate", "marts")
 PUBLISH_SELECTION = dg.AssetSelection.groups("publishing")
+# A job with a warehouse step runs all its steps in one process (the CLI's execute_in_process
+# does anyway; this makes the daemon's and the UI's runs do the same): that process takes the
+# run-level warehouse reservation (pipelines.reservation) when it sets up the run's resources,
+# before any step, and holds it until the run ends. Under the multiprocess executor each step
+# process would take it separately, after its pool slot: no run-level hold, and a deadlock
+# when a step waits for the reservation while holding the slot the holder's next step needs.
+WAREHOUSE_EXECUTOR = dg.in_process_executor
+# The ingest jobs open no warehouse: their sources still fetch side by side.
+INGEST_EXECUTOR = dg.multiprocess_executor
 
 ingest_job = dg.define_asset_job(
     "ingest",
     selection=INGEST_SELECTION,
     description="Fetch every source (Kolada, SCB; Kommunkompassen and initiative files "
     "waiting in the landing folder) into the append-only event log.",
+    executor_def=INGEST_EXECUTOR,
 )
 
 build_job = dg.define_asset_job(
@@ -28,12 +38,14 @@ build_job = dg.define_asset_job(
     selection=BUILD_SELECTION,
     description="Rebuild the warehouse from the event log (optionally as of a past moment) and "
     "run every blocking check; publishes nothing.",
+    executor_def=WAREHOUSE_EXECUTOR,
 )
 
 publish_job = dg.define_asset_job(
     "publish",
     selection=PUBLISH_SELECTION,
     description="Publish the current build, after verifying that every blocking check passed.",
+    executor_def=WAREHOUSE_EXECUTOR,
 )
 
 assessment_refresh = dg.define_asset_job(
@@ -42,6 +54,7 @@ assessment_refresh = dg.define_asset_job(
     description="Import Kommunkompassen files (the landing folder, or the files named in its "
     "config), rebuild, check and publish; no Kolada fetch. Launched by the landing sensor and "
     "by `kommunkvalitet import`.",
+    executor_def=WAREHOUSE_EXECUTOR,
 )
 
 # The night runs in two stages, two runs: the ingest first, then, only when it succeeded, the
@@ -56,6 +69,7 @@ nightly_refresh = dg.define_asset_job(
     description="The nightly refresh, stage 1: incremental ingest of every source into the "
     "event log. When it succeeds, stage 2 (nightly_publish) follows: build, blocking checks, "
     "publish.",
+    executor_def=INGEST_EXECUTOR,
 )
 
 nightly_publish = dg.define_asset_job(
@@ -63,6 +77,7 @@ nightly_publish = dg.define_asset_job(
     selection=BUILD_SELECTION | PUBLISH_SELECTION,
     description="The nightly refresh, stage 2, started after a successful nightly_refresh or "
     "full_refresh: dbt build -> blocking checks -> publish.",
+    executor_def=WAREHOUSE_EXECUTOR,
 )
 
 # The same ingest with full snapshots instead of `from_date` (the way to catch deletions an
@@ -75,6 +90,7 @@ full_refresh = dg.define_asset_job(
     description="The refresh with full snapshots of every stream instead of from_date (stage "
     "1); nightly_publish follows when it succeeds.",
     tags={FULL_TAG: "true"},
+    executor_def=INGEST_EXECUTOR,
 )
 
 # The first stage of a night, and the stage that follows each when it succeeds.

@@ -565,9 +565,6 @@ def _values_as_of(data: Path, as_of: str) -> dict[str, float | None]:
     return dict(rows)
 
 
-@pytest.mark.skip(reason="not yet verified: its first run was cut off by the session's "
-                  "deadline on a loaded machine; it may expose the warehouse pool's op granularity "
-                  "(another run's dbt between a refresh's build and its publish)")
 def test_platform_an_ingest_and_an_import_during_a_refresh_all_succeed_and_stay_consistent(
         data_dir: Path, ui: UiWatch, tmp_path: Path) -> None:
     """Issue 15, concurrency: while a refresh's build holds the warehouse, an `ingest` (which
