@@ -75,6 +75,7 @@ def gx_suites(
     context: dg.AssetCheckExecutionContext, platform: PlatformResource, config: CheckConfig,
     warehouse_reservation: dg.ResourceParam[WarehouseReservation],  # the run holds it
 ) -> Iterator[dg.AssetCheckResult]:
+    warehouse_reservation.ensure_held(context.log)
     layout = platform.layout
     selected = [key.asset_key.path[-1] for key in context.selected_asset_check_keys]
     for done, suite in enumerate(run_warehouse_suites(

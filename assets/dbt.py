@@ -80,6 +80,7 @@ def warehouse_models(
     config: BuildConfig,
     warehouse_reservation: dg.ResourceParam[WarehouseReservation],  # the run holds it
 ) -> Iterator[Any]:
+    warehouse_reservation.ensure_held(context.log)
     layout = platform.layout
     # dbt reads every batch file through a glob: a truncated or edited one must stop the build
     # with its path named, not vanish from (or change) the marts. sha256 of the log: ~1 s.
@@ -154,6 +155,7 @@ def _build_vars(platform: PlatformResource, as_of: Any) -> dict[str, Any]:
 def dbt_docs_site(context: dg.OpExecutionContext, dbt: DbtCliResource,
                   platform: PlatformResource,
                   warehouse_reservation: dg.ResourceParam[WarehouseReservation]) -> str:
+    warehouse_reservation.ensure_held(context.log)
     layout = platform.layout
     target = layout.data_dir / "dbt" / "docs"
     args = ["docs", "generate", "--static",

@@ -55,6 +55,7 @@ def publication(
     context: dg.AssetExecutionContext, platform: PlatformResource, config: PublishConfig,
     warehouse_reservation: dg.ResourceParam[WarehouseReservation],  # the run holds it
 ) -> dg.MaterializeResult:
+    warehouse_reservation.ensure_held(context.log)
     gate = evaluate_gate(context.instance, MART_KEYS, blocking_check_keys())
     layout = platform.layout
     if not gate.ok:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from pipelines.reservation import RESERVE_AFTER_TAG
 from pipelines.sources.kommunkompassen.streams import KOMMUNKOMPASSEN
 
 FULL_TAG = "kommunkvalitet/full"
@@ -48,6 +49,18 @@ publish_job = dg.define_asset_job(
     executor_def=WAREHOUSE_EXECUTOR,
 )
 
+# The step of the assessment import (its asset key joined by "__", as Dagster names it).
+ASSESSMENT_STEP = "__".join(KOMMUNKOMPASSEN.asset_key_path)
+
+
+@dg.success_hook(required_resource_keys={"warehouse_reservation"})
+def reserve_warehouse_after_import(context: dg.HookContext) -> None:
+    """The import writes only the event log: it runs even while another run holds the
+    warehouse, and its run waits for the warehouse once it has succeeded (it holds no pool
+    slot then, so the holder's warehouse steps cannot deadlock on it)."""
+    context.resources.warehouse_reservation.after_step(context.step_key, context.log)
+
+
 assessment_refresh = dg.define_asset_job(
     "assessment_refresh",
     selection=ASSESSMENT_SELECTION | BUILD_SELECTION | PUBLISH_SELECTION,
@@ -55,6 +68,8 @@ assessment_refresh = dg.define_asset_job(
     "config), rebuild, check and publish; no Kolada fetch. Launched by the landing sensor and "
     "by `kommunkvalitet import`.",
     executor_def=WAREHOUSE_EXECUTOR,
+    tags={RESERVE_AFTER_TAG: ASSESSMENT_STEP},
+    hooks={reserve_warehouse_after_import},
 )
 
 # The night runs in two stages, two runs: the ingest first, then, only when it succeeded, the

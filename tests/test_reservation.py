@@ -6,6 +6,7 @@ Real processes, real flocks, real Dagster runs on a real instance."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -177,3 +178,41 @@ def test_another_runs_warehouse_steps_wait_for_the_whole_run_and_name_it(data: P
     said = next(line for line in logs.read_text().splitlines()
                 if "the warehouse is in use by a run" in line)
     assert f"(pid {first.pid} on " in said
+
+
+def test_an_import_step_runs_beside_the_holder_and_only_its_warehouse_steps_wait(
+        data: Path) -> None:
+    """Run c is shaped like `assessment_refresh`: c_import (the event log only) first. It runs
+    while run a holds the warehouse; c's warehouse steps wait until a has ended."""
+    logs = data / "c.err"
+    first = helper("run", str(data), "a", "--gate", stderr=subprocess.DEVNULL)
+    order = data / ORDER_FILE
+    until(lambda: order.exists() and "a1" in order.read_text(), "run a's first step starts")
+    with open(logs, "w", encoding="utf-8") as err:
+        second = helper("run", str(data), "c", "--import", stderr=err)
+        until(lambda: "the warehouse is in use by a run" in logs.read_text(), "c says it waits")
+        assert order.read_text().split() == ["a1", "c_import"]  # a still holds it: gated
+        (data / "release-a").touch()
+        assert first.wait(timeout=300) == 0 and second.wait(timeout=300) == 0
+    assert order.read_text().split() == ["a1", "c_import", "a2", "c1", "c2"]
+
+
+def test_a_warehouse_step_never_waits_holding_its_pool_slot(
+        data: Path, holder: subprocess.Popen[str]) -> None:
+    """A step whose run has not reserved the warehouse (a hand-off that did not happen) fails
+    naming the holder rather than wait while it holds the slot the holder needs next."""
+    import logging
+
+    from pipelines.reservation import Reservation
+    from pipelines.resources import WarehouseReservation, WarehouseReserved
+
+    log = logging.getLogger("test")
+    late = WarehouseReservation(Reservation(data, "build run r-7"), None, None)
+    with pytest.raises(WarehouseReserved, match=re.escape(f"reserved by {HOLDER}, since ")):
+        late.ensure_held(log)
+    holder.kill()
+    holder.wait(timeout=60)
+    late.ensure_held(log)  # free now: taken at once
+    assert current_holder(data).startswith("build run r-7")
+    late._reservation.release()
+    assert current_holder(data) is None
