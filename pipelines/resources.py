@@ -126,7 +126,7 @@ def warehouse_reservation(context: dg.InitResourceContext) -> Iterator[Warehouse
     # the holder's later warehouse steps cannot deadlock on it.
     from pipelines.operations.orphans import HOST_TAG, PID_TAG, process_tags
 
-    run, tags = context.dagster_run, process_tags()
+    run, tags = context.run, process_tags()
     job, run_id = (run.job_name, run.run_id) if run is not None else ("a", "without an id")
     reservation = Reservation(Path(context.resources.platform.data_dir),
                               f"{job} run {run_id} (pid {tags[PID_TAG]} on {tags[HOST_TAG]})")
