@@ -18,7 +18,7 @@ from pipelines.checks import GX_CHECK_NAME, SuiteResult
 from pipelines.checks.suites import run_warehouse_suites, suite_marts
 from pipelines.instance import WAREHOUSE_POOL
 from pipelines.publish.versions import current_manifest
-from pipelines.resources import PlatformResource
+from pipelines.resources import PlatformResource, WarehouseReservation
 
 
 class CheckConfig(dg.Config):
@@ -72,8 +72,10 @@ def _result(suite: SuiteResult) -> dg.AssetCheckResult:
     can_subset=True,
 )
 def gx_suites(
-    context: dg.AssetCheckExecutionContext, platform: PlatformResource, config: CheckConfig
+    context: dg.AssetCheckExecutionContext, platform: PlatformResource, config: CheckConfig,
+    warehouse_reservation: dg.ResourceParam[WarehouseReservation],  # the run holds it
 ) -> Iterator[dg.AssetCheckResult]:
+    warehouse_reservation.ensure_held(context.log)
     layout = platform.layout
     selected = [key.asset_key.path[-1] for key in context.selected_asset_check_keys]
     for done, suite in enumerate(run_warehouse_suites(

@@ -27,10 +27,11 @@ from pipelines.dbt_project import dbt_project
 from pipelines.eventlog.crash import crash_point
 from pipelines.fingerprint import build_fingerprint
 from pipelines.instance import WAREHOUSE_POOL
+from pipelines.jobs import WAREHOUSE_EXECUTOR
 from pipelines.marts import mart_contracts
 from pipelines.operations.nights import forget_build, record_build
 from pipelines.published_state import current_mart_file, current_watermark
-from pipelines.resources import PlatformResource
+from pipelines.resources import PlatformResource, WarehouseReservation
 
 _LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "marts": "marts"}
 
@@ -77,7 +78,9 @@ def warehouse_models(
     dbt: DbtCliResource,
     platform: PlatformResource,
     config: BuildConfig,
+    warehouse_reservation: dg.ResourceParam[WarehouseReservation],  # the run holds it
 ) -> Iterator[Any]:
+    warehouse_reservation.ensure_held(context.log)
     layout = platform.layout
     # dbt reads every batch file through a glob: a truncated or edited one must stop the build
     # with its path named, not vanish from (or change) the marts. sha256 of the log: ~1 s.
@@ -150,7 +153,9 @@ def _build_vars(platform: PlatformResource, as_of: Any) -> dict[str, Any]:
     "has been built. In the warehouse pool: dbt reads the warehouse for the catalog.",
 )
 def dbt_docs_site(context: dg.OpExecutionContext, dbt: DbtCliResource,
-                  platform: PlatformResource) -> str:
+                  platform: PlatformResource,
+                  warehouse_reservation: dg.ResourceParam[WarehouseReservation]) -> str:
+    warehouse_reservation.ensure_held(context.log)
     layout = platform.layout
     target = layout.data_dir / "dbt" / "docs"
     args = ["docs", "generate", "--static",
@@ -166,7 +171,8 @@ def dbt_docs_site(context: dg.OpExecutionContext, dbt: DbtCliResource,
     return str(site)
 
 
-@dg.job(name="dbt_docs", description="Build the dbt docs site under $KK_DATA_DIR/dbt/docs/.")
+@dg.job(name="dbt_docs", description="Build the dbt docs site under $KK_DATA_DIR/dbt/docs/.",
+        executor_def=WAREHOUSE_EXECUTOR)  # one process holds the reservation (pipelines.jobs)
 def dbt_docs_job() -> None:
     dbt_docs_site()
 

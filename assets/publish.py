@@ -22,7 +22,7 @@ from pipelines.operations.nights import record_publication
 from pipelines.publish.provenance import built_watermark, code_version
 from pipelines.publish.publisher import publish as publish_marts
 from pipelines.publish.versions import current_version
-from pipelines.resources import PlatformResource
+from pipelines.resources import PlatformResource, WarehouseReservation
 
 MART_KEYS = [dg.AssetKey([mart]) for mart in PUBLISHED_MARTS]
 
@@ -52,8 +52,10 @@ def blocking_check_keys() -> list[dg.AssetCheckKey]:
     "current publication only with config allow_older_reason.",
 )
 def publication(
-    context: dg.AssetExecutionContext, platform: PlatformResource, config: PublishConfig
+    context: dg.AssetExecutionContext, platform: PlatformResource, config: PublishConfig,
+    warehouse_reservation: dg.ResourceParam[WarehouseReservation],  # the run holds it
 ) -> dg.MaterializeResult:
+    warehouse_reservation.ensure_held(context.log)
     gate = evaluate_gate(context.instance, MART_KEYS, blocking_check_keys())
     layout = platform.layout
     if not gate.ok:

@@ -491,20 +491,15 @@ def run_job(job_name: str, config: dict[str, Any], settings: Settings, *,
 
     instance = shared_instance(settings)
     defs = _definitions(job_name)
-    from pipelines.instance import WAREHOUSE_POOL
-    from pipelines.operations.orphans import fail_orphaned_runs, process_tags, warehouse_holders
+    from pipelines.operations.orphans import fail_orphaned_runs, process_tags
 
     for run_id in fail_orphaned_runs(instance):
         print(f"kommunkvalitet: run {run_id} was left STARTED by a process that is gone; "
               "marked failed and its warehouse slot released", file=sys.stderr)
     job = defs.resolve_job_def(job_name)
-    # an ingest has no warehouse step: it runs beside a build and has nothing to wait for
-    uses_warehouse = any(getattr(node.definition, "pool", None) == WAREHOUSE_POOL
-                         for node in job.graph.nodes)
-    for holder in warehouse_holders(instance, WAREHOUSE_POOL) if uses_warehouse else []:
-        # DuckDB has one writer: this run's warehouse steps wait until that one is done
-        print(f"kommunkvalitet: the warehouse is in use by {holder}; this run's warehouse "
-              "steps wait for it", file=sys.stderr)
+    # A job with a warehouse step waits for the warehouse reservation when its resources are
+    # set up, and says what it waits for (pipelines.resources.warehouse_reservation); an
+    # ingest has no warehouse step: it runs beside a build and never waits.
     started = time.monotonic()
     with _live_display(wants_live_display(quiet=quiet, verbose=verbose)) as display:
         result = job.execute_in_process(

@@ -20,7 +20,7 @@ from assets.publish import publish_assets
 from assets.scb import scb_assets
 from pipelines.console import concise_console_logger
 from pipelines.dbt_project import dbt_executable, dbt_project
-from pipelines.jobs import JOBS, SCHEDULES
+from pipelines.jobs import JOBS, SCHEDULES, WAREHOUSE_EXECUTOR
 from pipelines.resources import default_resources
 
 defs = dg.Definitions(
@@ -33,6 +33,9 @@ defs = dg.Definitions(
     schedules=SCHEDULES,
     sensors=[*assessment_sensors, *operations_sensors],
     loggers={"console": concise_console_logger},
+    # every job names its executor (pipelines.jobs); this default is for what the UI runs
+    # ad hoc (materializing a selection of assets), which may include a warehouse step
+    executor=WAREHOUSE_EXECUTOR,
     resources={
         **default_resources(),
         "dbt": DbtCliResource(project_dir=dbt_project(), dbt_executable=dbt_executable()),

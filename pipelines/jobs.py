@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from pipelines.reservation import RESERVE_AFTER_TAG
 from pipelines.sources.kommunkompassen.streams import KOMMUNKOMPASSEN
 
 FULL_TAG = "kommunkvalitet/full"
@@ -15,12 +16,22 @@ ASSESSMENT_SELECTION = dg.AssetSelection.assets(dg.AssetKey(list(KOMMUNKOMPASSEN
 # so `build` runs the dbt tests and the GX suites too.
 BUILD_SELECTION = dg.AssetSelection.groups("reference", "staging", "intermediate", "marts")
 PUBLISH_SELECTION = dg.AssetSelection.groups("publishing")
+# A job with a warehouse step runs all its steps in one process (the CLI's execute_in_process
+# does anyway; this makes the daemon's and the UI's runs do the same): that process takes the
+# run-level warehouse reservation (pipelines.reservation) when it sets up the run's resources,
+# before any step, and holds it until the run ends. Under the multiprocess executor each step
+# process would take it separately, after its pool slot: no run-level hold, and a deadlock
+# when a step waits for the reservation while holding the slot the holder's next step needs.
+WAREHOUSE_EXECUTOR = dg.in_process_executor
+# The ingest jobs open no warehouse: their sources still fetch side by side.
+INGEST_EXECUTOR = dg.multiprocess_executor
 
 ingest_job = dg.define_asset_job(
     "ingest",
     selection=INGEST_SELECTION,
     description="Fetch every source (Kolada, SCB; Kommunkompassen and initiative files "
     "waiting in the landing folder) into the append-only event log.",
+    executor_def=INGEST_EXECUTOR,
 )
 
 build_job = dg.define_asset_job(
@@ -28,13 +39,27 @@ build_job = dg.define_asset_job(
     selection=BUILD_SELECTION,
     description="Rebuild the warehouse from the event log (optionally as of a past moment) and "
     "run every blocking check; publishes nothing.",
+    executor_def=WAREHOUSE_EXECUTOR,
 )
 
 publish_job = dg.define_asset_job(
     "publish",
     selection=PUBLISH_SELECTION,
     description="Publish the current build, after verifying that every blocking check passed.",
+    executor_def=WAREHOUSE_EXECUTOR,
 )
+
+# The step of the assessment import (its asset key joined by "__", as Dagster names it).
+ASSESSMENT_STEP = "__".join(KOMMUNKOMPASSEN.asset_key_path)
+
+
+@dg.success_hook(required_resource_keys={"warehouse_reservation"})
+def reserve_warehouse_after_import(context: dg.HookContext) -> None:
+    """The import writes only the event log: it runs even while another run holds the
+    warehouse, and its run waits for the warehouse once it has succeeded (it holds no pool
+    slot then, so the holder's warehouse steps cannot deadlock on it)."""
+    context.resources.warehouse_reservation.after_step(context.step_key, context.log)
+
 
 assessment_refresh = dg.define_asset_job(
     "assessment_refresh",
@@ -42,6 +67,9 @@ assessment_refresh = dg.define_asset_job(
     description="Import Kommunkompassen files (the landing folder, or the files named in its "
     "config), rebuild, check and publish; no Kolada fetch. Launched by the landing sensor and "
     "by `kommunkvalitet import`.",
+    executor_def=WAREHOUSE_EXECUTOR,
+    tags={RESERVE_AFTER_TAG: ASSESSMENT_STEP},
+    hooks={reserve_warehouse_after_import},
 )
 
 # The night runs in two stages, two runs: the ingest first, then, only when it succeeded, the
@@ -56,6 +84,7 @@ nightly_refresh = dg.define_asset_job(
     description="The nightly refresh, stage 1: incremental ingest of every source into the "
     "event log. When it succeeds, stage 2 (nightly_publish) follows: build, blocking checks, "
     "publish.",
+    executor_def=INGEST_EXECUTOR,
 )
 
 nightly_publish = dg.define_asset_job(
@@ -63,6 +92,7 @@ nightly_publish = dg.define_asset_job(
     selection=BUILD_SELECTION | PUBLISH_SELECTION,
     description="The nightly refresh, stage 2, started after a successful nightly_refresh or "
     "full_refresh: dbt build -> blocking checks -> publish.",
+    executor_def=WAREHOUSE_EXECUTOR,
 )
 
 # The same ingest with full snapshots instead of `from_date` (the way to catch deletions an
@@ -75,6 +105,7 @@ full_refresh = dg.define_asset_job(
     description="The refresh with full snapshots of every stream instead of from_date (stage "
     "1); nightly_publish follows when it succeeds.",
     tags={FULL_TAG: "true"},
+    executor_def=INGEST_EXECUTOR,
 )
 
 # The first stage of a night, and the stage that follows each when it succeeds.

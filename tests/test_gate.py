@@ -107,3 +107,27 @@ def test_a_long_list_of_problems_is_cut_and_counted(instance: dg.DagsterInstance
     assert "15 blocking check(s)" in message and "... and 5 more" in message
     assert message.count("\n  - ") == 10
     assert message.endswith("The last good publication stays current.")
+
+
+def test_a_check_only_planned_by_a_later_run_does_not_hide_the_result_for_this_build(
+        instance: dg.DagsterInstance) -> None:
+    """An import started while a refresh was between its checks and its publish plans the same
+    checks at its start (it then waits for the warehouse): the refresh still publishes."""
+    from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+        AssetCheckEvaluationPlanned,
+    )
+
+    target = build(instance)
+    check(instance, SUITE, target, passed=True)
+    check(instance, DBT_TEST, target, passed=True)
+    later = instance.create_run_for_job(dg.GraphDefinition("later").to_job())
+    for key in (SUITE, DBT_TEST):
+        instance.report_dagster_event(dg.DagsterEvent(
+            dg.DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED.value, job_name="later",
+            event_specific_data=AssetCheckEvaluationPlanned(
+                asset_key=key.asset_key, check_name=key.name)),
+            run_id=later.run_id)
+    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key([SUITE])
+    assert latest[SUITE].run_id == later.run_id  # the planned one is the latest execution
+    report = evaluate_gate(instance, [MART], [SUITE, DBT_TEST])
+    assert report.ok and len(report.passed) == 2

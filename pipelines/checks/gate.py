@@ -52,6 +52,8 @@ def evaluate_gate(
     for check_key in check_keys:
         name = f"{check_key.asset_key.to_user_string()}:{check_key.name}"
         execution = executions.get(check_key)
+        if execution is not None and _evaluation(execution) is None:
+            execution = _latest_evaluated(instance, check_key)
         evaluation = _evaluation(execution)
         if evaluation is None:
             report.problems.append(f"{name} has no result (did the check run?)")
@@ -80,6 +82,20 @@ def _result(key: dg.AssetCheckKey, evaluation: dg.AssetCheckEvaluation) -> Check
         severity=evaluation.severity.value,
         suite=None if suite is None else suite.value,
     )
+
+
+def _latest_evaluated(instance: dg.DagsterInstance, key: dg.AssetCheckKey) -> Any | None:
+    """The latest execution of `key` that has a result. The latest of all can be one only
+    planned: a run that started after this build (an import waiting for the warehouse
+    reservation) plans its checks when it starts, and that says nothing about this build."""
+    from dagster._core.storage.asset_check_execution_record import (
+        AssetCheckExecutionRecordStatus,
+    )
+
+    done = {AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED}
+    history = instance.event_log_storage.get_asset_check_execution_history(
+        key, limit=1, status=done)
+    return history[0] if history else None
 
 
 def _evaluation(execution: Any) -> Any | None:
