@@ -25,12 +25,9 @@ HOLDER = "build run r-1 (pid 1 on somewhere)"
 
 
 @pytest.fixture
-def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    data = tmp_path / "data"
-    data.mkdir()
-    monkeypatch.setenv("KK_DATA_DIR", str(data))
-    monkeypatch.setenv("DAGSTER_HOME", str(data / "dagster"))
-    return data
+def data(data_dir: Path) -> Path:
+    """The scratch data dir (conftest's `data_dir`, KK_DATA_DIR and DAGSTER_HOME set)."""
+    return data_dir
 
 
 def helper(*argv: str, **kwargs: object) -> subprocess.Popen[str]:
