@@ -33,7 +33,7 @@ test: install
 
 dev: install
 	mkdir -p $(DAGSTER_HOME)
-	test -f $(DAGSTER_HOME)/dagster.yaml || cp pipelines/instance/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	test -f $(DAGSTER_HOME)/dagster.yaml || cp pipelines/orchestration/instance/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
 
 # The nightly service: the schedule (02:00 Europe/Stockholm) and the sensors (landing folder,
@@ -41,7 +41,7 @@ dev: install
 # systemd units for running it and the UI as services.
 daemon: install
 	mkdir -p $(DAGSTER_HOME)
-	test -f $(DAGSTER_HOME)/dagster.yaml || cp pipelines/instance/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	test -f $(DAGSTER_HOME)/dagster.yaml || cp pipelines/orchestration/instance/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster schedule start nightly_refresh_schedule -w workspace.yaml || true
 	$(BIN)/dagster-daemon run -w workspace.yaml
 

@@ -16,9 +16,9 @@ import dagster as dg
 from pipelines import progress
 from pipelines.checks import GX_CHECK_NAME, SuiteResult
 from pipelines.checks.suites import run_warehouse_suites, suite_marts
-from pipelines.instance import WAREHOUSE_POOL
+from pipelines.orchestration.instance import WAREHOUSE_POOL
+from pipelines.orchestration.resources import PlatformResource, WarehouseReservation
 from pipelines.publish.versions import current_manifest
-from pipelines.resources import PlatformResource, WarehouseReservation
 
 
 class CheckConfig(dg.Config):

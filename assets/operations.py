@@ -12,11 +12,11 @@ from datetime import date
 
 import dagster as dg
 
-from pipelines.jobs import ORIGIN_TAG, full_refresh, nightly_publish, nightly_refresh
 from pipelines.operations.alerts import alert_for_run, record_alert
 from pipelines.operations.freshness import kpi_freshness
 from pipelines.operations.nights import STAGE2_TAG, decide, record_night
-from pipelines.resources import PlatformResource
+from pipelines.orchestration.jobs import ORIGIN_TAG, full_refresh, nightly_publish, nightly_refresh
+from pipelines.orchestration.resources import PlatformResource
 from pipelines.settings import load_settings
 from pipelines.sources.kolada.streams import KPI_VALUE
 
@@ -71,7 +71,7 @@ def kpi_freshness_check(
     )
 
 
-# The stage-1 run a stage-2 run follows (pipelines.jobs: a night is two runs).
+# The stage-1 run a stage-2 run follows (pipelines.orchestration.jobs: a night is two runs).
 AFTER_TAG = "kommunkvalitet/after"
 
 

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.build_vars import AsOfError, dbt_vars, parse_as_of
-from pipelines.cli import build_parser, main, run_config
+from pipelines.cli import main
+from pipelines.cli.parser import build_parser
+from pipelines.cli.run_config import run_config
 from pipelines.scope import Network
 from pipelines.settings import Layout, SettingsError, load_settings
+from pipelines.warehouse.build_vars import AsOfError, dbt_vars, parse_as_of
 
 LAYOUT = Layout(Path("/tmp/kk-test-data"))
 
@@ -97,7 +99,7 @@ def test_cli_run_config_carries_the_kolada_url_and_rate_from_the_environment() -
 
 
 def test_exit_codes_follow_convention(capsys: pytest.CaptureFixture[str]) -> None:
-    from pipelines.cli import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK, EXIT_USAGE
+    from pipelines.cli.exit_codes import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
     assert (EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BLOCKED) == (0, 1, 2, 3)
     # a contradiction is a usage error before anything runs

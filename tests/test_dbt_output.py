@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.dbt_output import concise_dbt_output
+from pipelines.warehouse.dbt_output import concise_dbt_output
 
 
 def _run(tmp_path: Path, lines: list[str]) -> tuple[list[str], list[str], Path]:

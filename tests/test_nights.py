@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.fingerprint import build_fingerprint, code_digest, events_digest
 from pipelines.operations import nights
 from pipelines.settings import REPO_ROOT, Layout
 from pipelines.sources.kolada.streams import KPI_VALUE
 from pipelines.sources.scb.streams import POPULATION
+from pipelines.warehouse.fingerprint import build_fingerprint, code_digest, events_digest
 
 
 @pytest.fixture
@@ -196,7 +196,7 @@ def test_status_says_the_last_night_was_skipped_and_why(data_dir: Path) -> None:
 def test_the_per_build_vars_go_to_a_file_so_the_dbt_vars_stay_the_same(tmp_path: Path) -> None:
     from datetime import UTC, datetime
 
-    from pipelines.build_vars import PER_BUILD_VARS, dbt_cli_vars, dbt_vars
+    from pipelines.warehouse.build_vars import PER_BUILD_VARS, dbt_cli_vars, dbt_vars
 
     layout = Layout(tmp_path / "data")
     vars_file = layout.data_dir / "dbt" / "build_vars.json"

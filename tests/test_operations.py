@@ -156,7 +156,7 @@ def test_the_failure_sensor_alerts_any_failed_run(tmp_path: Path, webhook: Webho
 def test_the_failure_sensor_leaves_cli_runs_to_the_cli(tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KK_DATA_DIR", str(tmp_path))
-    from pipelines.jobs import ORIGIN_TAG
+    from pipelines.orchestration.jobs import ORIGIN_TAG
 
     with dg.instance_for_test() as instance:
         sensor, context, _ = _failure_context(instance, tags={ORIGIN_TAG: "cli"})
@@ -208,7 +208,7 @@ def test_freshness_reads_each_kpis_own_release_calendar(tmp_path: Path) -> None:
 
 
 def test_the_nightly_schedule_runs_at_two_in_stockholm() -> None:
-    from pipelines.definitions import defs
+    from pipelines.orchestration.definitions import defs
 
     schedule = defs.resolve_schedule_def("nightly_refresh_schedule")
     assert schedule.cron_schedule == "0 2 * * *"
@@ -240,7 +240,7 @@ def _success_context(instance: dg.DagsterInstance, tags: dict[str, str] | None =
 
 
 def test_a_night_is_two_runs_so_a_failed_ingest_plans_no_mart() -> None:
-    from pipelines.definitions import defs
+    from pipelines.orchestration.definitions import defs
 
     graph = defs.resolve_asset_graph()
     ingest = set(defs.resolve_job_def("nightly_refresh").asset_layer.selected_asset_keys)
@@ -256,7 +256,7 @@ def test_a_night_is_two_runs_so_a_failed_ingest_plans_no_mart() -> None:
 
 
 def test_the_daemon_starts_stage_two_after_a_successful_ingest(data_dir: Path) -> None:
-    from pipelines.jobs import ORIGIN_TAG
+    from pipelines.orchestration.jobs import ORIGIN_TAG
 
     with dg.instance_for_test() as instance:
         sensor, context, result = _success_context(instance)
@@ -266,7 +266,7 @@ def test_the_daemon_starts_stage_two_after_a_successful_ingest(data_dir: Path) -
         # the CLI chains its own runs: the sensor must not start a second stage 2
         sensor, context, _ = _success_context(instance, tags={ORIGIN_TAG: "cli"})
         assert sensor(context) is None
-    from pipelines.definitions import defs
+    from pipelines.orchestration.definitions import defs
 
     sensor_def = defs.resolve_sensor_def("nightly_publish_sensor")
     assert sensor_def.job_name == "nightly_publish"

@@ -23,11 +23,11 @@ import pytest
 
 from pipelines.cli import main
 from pipelines.eventlog.store import EventLog, records_to_table
-from pipelines.marts import PUBLISHED_MARTS
 from pipelines.publish import read_history
 from pipelines.publish.hashing import content_hash
 from pipelines.sources.kolada.streams import KPI, KPI_VALUE
 from pipelines.sources.scb.streams import POPULATION
+from pipelines.warehouse.marts import PUBLISHED_MARTS
 from tests.concurrency_helpers import UiWatch, cli_process, finish, wait_for_dbt
 from tests.eventlog_helpers import value
 from tests.net_helpers import is_loopback
@@ -59,7 +59,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def ui(data_dir: Path) -> Iterator[UiWatch]:
     """The UI open on the module's instance through every run below (issue 15, concurrency):
     it must answer, listen on 127.0.0.1 only and never open the warehouse."""
-    from pipelines.instance import prepare_dagster_home
+    from pipelines.orchestration.instance import prepare_dagster_home
     from pipelines.settings import load_settings
 
     prepare_dagster_home(load_settings())
@@ -117,7 +117,7 @@ def test_platform_ui_open_during_the_refresh_answered_and_never_opened_the_wareh
         data_dir: Path, ui: UiWatch) -> None:
     import dagster as dg
 
-    from pipelines.instance import shared_instance
+    from pipelines.orchestration.instance import shared_instance
     from pipelines.settings import load_settings
 
     ui.wait_ready()
@@ -135,7 +135,7 @@ def test_platform_ui_open_during_the_refresh_answered_and_never_opened_the_wareh
 def test_platform_ui_shows_row_counts_previews_and_the_publication(data_dir: Path) -> None:
     import dagster as dg
 
-    from pipelines.instance import shared_instance
+    from pipelines.orchestration.instance import shared_instance
     from pipelines.settings import load_settings
 
     folder = current(data_dir)

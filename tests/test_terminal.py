@@ -12,9 +12,10 @@ import pytest
 from rich.console import Console
 
 from pipelines import progress
-from pipelines.cli import build_parser, main
-from pipelines.console import concise_console_logger
-from pipelines.terminal import LiveDisplay, summary_table
+from pipelines.cli import main
+from pipelines.cli.parser import build_parser
+from pipelines.console.logger import concise_console_logger
+from pipelines.console.terminal import LiveDisplay, summary_table
 
 ANSI = re.compile(r"\x1b\[")
 
@@ -91,7 +92,7 @@ def test_without_a_display_the_run_prints_plain_lines_and_logs_everything(
     assert not ANSI.search(err)
     assert re.search(r"^\d\d:\d\d:\d\d counted\s+counted: 3 pages$", err, re.MULTILINE)
     assert "ERROR: " in err and 'raise RuntimeError' not in err  # an error's first line only
-    from pipelines.cli import _steps_not_run
+    from pipelines.cli.summary import steps_not_run as _steps_not_run
 
     assert _steps_not_run(result) == ["after"]
     log = (tmp_path / "logs" / f"{result.run_id}.log").read_text(encoding="utf-8")
@@ -176,8 +177,8 @@ def test_a_cli_run_names_its_full_log(tmp_path: Path, monkeypatch: pytest.Monkey
 
 def test_verbose_travels_in_the_run_config_not_the_environment(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from pipelines.cli import run_config
-    from pipelines.console import run_is_verbose
+    from pipelines.cli.run_config import run_config
+    from pipelines.console.logger import run_is_verbose
     from pipelines.settings import load_settings
 
     monkeypatch.delenv("KK_VERBOSE", raising=False)

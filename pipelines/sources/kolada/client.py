@@ -26,7 +26,7 @@ import httpx
 import pyarrow as pa
 
 from pipelines import progress
-from pipelines.sources.base_url import check_base_url, redact
+from pipelines.base_url import check_base_url, redact
 from pipelines.sources.http_errors import SourceUnavailable
 from pipelines.sources.kolada.records import SourceRecord, metadata_records, value_records
 from pipelines.sources.kolada.streams import KPI_VALUE, METADATA_STREAMS, KoladaStream

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.reservation import RESERVE_AFTER_TAG
 from pipelines.sources.kommunkompassen.streams import KOMMUNKOMPASSEN
+from pipelines.warehouse.reservation import RESERVE_AFTER_TAG
 
 FULL_TAG = "kommunkvalitet/full"
 # Runs the CLI starts carry ORIGIN_TAG=cli: the CLI alerts for them itself.
@@ -18,7 +18,7 @@ BUILD_SELECTION = dg.AssetSelection.groups("reference", "staging", "intermediate
 PUBLISH_SELECTION = dg.AssetSelection.groups("publishing")
 # A job with a warehouse step runs all its steps in one process (the CLI's execute_in_process
 # does anyway; this makes the daemon's and the UI's runs do the same): that process takes the
-# run-level warehouse reservation (pipelines.reservation) when it sets up the run's resources,
+# run-level warehouse reservation (pipelines.warehouse.reservation) when it sets up the run's resources,
 # before any step, and holds it until the run ends. Under the multiprocess executor each step
 # process would take it separately, after its pool slot: no run-level hold, and a deadlock
 # when a step waits for the reservation while holding the slot the holder's next step needs.
@@ -113,7 +113,7 @@ NEXT_STAGE = {"nightly_refresh": "nightly_publish", "full_refresh": "nightly_pub
 
 JOBS = [ingest_job, build_job, publish_job, assessment_refresh, nightly_refresh,
         nightly_publish, full_refresh]
-# The jobs that only ingest: the CLI runs them from pipelines.ingest_definitions, which imports
+# The jobs that only ingest: the CLI runs them from pipelines.orchestration.ingest_definitions, which imports
 # no dbt and no GX.
 INGEST_JOBS = [ingest_job, nightly_refresh, full_refresh]
 

@@ -2,7 +2,7 @@
 size (Kolada value chunks, dbt nodes, GX suites, published marts), the elapsed time and the
 step's latest message; warnings and errors print above it as they happen. Used only when
 stdout and stderr are both terminals (and not --quiet/--verbose): piped or under cron the run
-prints the concise plain lines of pipelines.console instead.
+prints the concise plain lines of pipelines.console.logger instead.
 
 Built on rich's Progress (a well-kept library the Dagster stack already installs).
 """

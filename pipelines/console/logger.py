@@ -6,7 +6,7 @@ time, the step and the message. Errors keep their first line (the CLI's summary 
 failed step and its root cause; the full trace is in the run's event log, `make dev`).
 KK_VERBOSE=1 (`--verbose`) restores full messages. Every run's whole log, Dagster's DEBUG
 events and failure traces included, also goes to `$KK_DATA_DIR/logs/<run id>.log`; when the
-CLI shows a live display (pipelines.terminal), the lines feed it instead of the terminal.
+CLI shows a live display (pipelines.console.terminal), the lines feed it instead of the terminal.
 """
 
 from __future__ import annotations
