@@ -87,7 +87,8 @@ def warehouse_models(
     platform.event_log().ensure_intact()
     as_of = parse_as_of(config.as_of) if config.as_of else platform.event_log().watermark()
     build_vars = _build_vars(platform, as_of)
-    context.log.info(f"dbt build as of {iso(as_of) or '(empty event log)'}; vars {build_vars}")
+    context.log.info(f"dbt build as of {iso(as_of) or '(empty event log)'}")
+    context.log.debug(f"dbt vars {build_vars}")
     args = ["build", "--vars", json.dumps(dbt_cli_vars(build_vars, _vars_file(layout)))]
     if config.full_refresh:
         args.append("--full-refresh")

@@ -155,18 +155,19 @@ def test_the_cli_skips_stage_two_when_nothing_is_new(
         data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
         skip: bool, argv: list[str], expected_jobs: list[str]) -> None:
     from pipelines import cli
+    from pipelines.cli import jobs as cli_jobs
 
     ran: list[str] = []
 
-    def fake_run_job(job: str, config: dict, settings: object, **_: object) -> int:
+    def fake_execute_job(job: str, config: dict, settings: object, **_: object) -> tuple:
         ran.append(job)
-        return 0
+        return 0, None
 
     def fake_decide(layout: Layout, config_path: Path) -> nights.Decision:
         return nights.Decision(skip, "same events, code and config" if skip else "changed: the code",
                                since_version="v7")
 
-    monkeypatch.setattr(cli, "run_job", fake_run_job)
+    monkeypatch.setattr(cli_jobs, "execute_job", fake_execute_job)
     monkeypatch.setattr(nights, "decide", fake_decide)
     assert cli.main(argv) == 0
     assert ran == expected_jobs

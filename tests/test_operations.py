@@ -172,7 +172,9 @@ def test_a_failed_cli_run_alerts_without_a_daemon(tmp_path: Path, webhook: Webho
     monkeypatch.setenv("KK_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "data" / "dagster"))
     monkeypatch.setenv("KK_ALERT_WEBHOOK_URL", webhook.url)
-    assert main(["publish"]) == 3  # nothing was ever built: the gate blocks
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "warehouse.duckdb").touch()  # a warehouse whose marts never built
+    assert main(["publish"]) == 3  # the gate blocks
     [row] = list(read_alerts(tmp_path / "data"))
     assert row["origin"] == "cli" and row["job"] == "publish" and row["failed_step"]
     assert webhook.received and webhook.received[0]["run_id"] == row["run_id"]
@@ -297,15 +299,16 @@ def test_the_cli_refresh_runs_stage_two_only_after_a_good_ingest(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
         ingest_code: int, expected_jobs: list[str], code: int) -> None:
     from pipelines import cli
+    from pipelines.cli import jobs as cli_jobs
 
     monkeypatch.setenv("KK_DATA_DIR", str(tmp_path))
     ran: list[str] = []
 
-    def fake_run_job(job: str, config: dict, settings: object, **_: object) -> int:
+    def fake_execute_job(job: str, config: dict, settings: object, **_: object) -> tuple:
         ran.append(job)
-        return ingest_code if job == "nightly_refresh" else 0
+        return (ingest_code if job == "nightly_refresh" else 0), None
 
-    monkeypatch.setattr(cli, "run_job", fake_run_job)
+    monkeypatch.setattr(cli_jobs, "execute_job", fake_execute_job)
     assert cli.main(["refresh", "--source", "sample"]) == code
     assert ran == expected_jobs
     if ingest_code:

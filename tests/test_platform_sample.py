@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,12 +27,14 @@ from pipelines.cli import main
 from pipelines.eventlog.store import EventLog, records_to_table
 from pipelines.publish import read_history
 from pipelines.publish.hashing import content_hash
+from pipelines.settings import REPO_ROOT
 from pipelines.sources.kolada.streams import KPI, KPI_VALUE
 from pipelines.sources.scb.streams import POPULATION
 from pipelines.warehouse.marts import PUBLISHED_MARTS
 from tests.concurrency_helpers import UiWatch, cli_process, finish, wait_for_dbt
 from tests.eventlog_helpers import value
 from tests.net_helpers import is_loopback
+from tests.terminal_helpers import run_in_terminal
 
 pytestmark = pytest.mark.slow
 
@@ -254,18 +258,41 @@ def test_platform_readme_analyst_queries_run_on_the_publication(data_dir: Path) 
     assert ranks == sorted(ranks) and ranks[0] == 1 and len(ranks) == 10
 
 
-def test_platform_import_cli_revises_one_assessment_and_publishes(
-    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_platform_import_cli_revises_one_assessment_and_publishes_on_a_live_display(
+    data_dir: Path, tmp_path: Path
 ) -> None:
+    """Run on a real terminal (a pty, read back through a VT100 emulator): the import's
+    quarantine warning prints above the display, the build's frames move while dbt runs, the
+    bar reaches dbt's node count, and the final frame's clock agrees with the table."""
     before = current(data_dir)
     corrected = tmp_path / "karlskoga_rattad.csv"
     rows = [f"1883;2021;{n};{s};515" for n, s in enumerate([65, 62, 68, 64, 63, 66, 61, 66], 1)]
     rows[0] = "1883;2021;1;70;520"
     rows = [r.replace(";515", ";520") for r in rows]
+    rows.append("1883;2021;9;95+;520")  # a bad row: quarantined, the rest lands
     corrected.write_text("kommunkod;år;område_nr;poäng;totalt\n" + "\n".join(rows) + "\n",
                          encoding="utf-8")
-    assert main(["import", str(corrected)]) == 0
-    assert "karlskoga_rattad.csv" in capsys.readouterr().out  # the report's summary is shown
+    run = run_in_terminal([sys.executable, "-m", "pipelines.cli", "import", str(corrected)],
+                          env={**os.environ, "PYTHONPATH": str(REPO_ROOT)}, cwd=str(REPO_ROOT))
+    assert run.exit_code == 0, run.final
+    screen = run.final
+    assert "karlskoga_rattad.csv" in screen  # the report's summary is shown
+    warnings = [line for line in screen.splitlines() if "WARNING" in line]
+    assert warnings and not any("━" in line or "waiting" in line for line in warnings)
+    # the build's frames: dbt's node count moves and reaches its total
+    counts = [tuple(map(int, m.groups())) for frame in run.frames
+              for m in [re.search(r"warehouse_models.*? (\d+)/(\d+) nodes", frame)] if m]
+    totals = {total for _, total in counts}
+    assert len(totals) == 1 and len({done for done, _ in counts}) >= 3, counts
+    total = totals.pop()
+    display = next(line for line in screen.splitlines()
+                   if line.lstrip(" ✓").startswith("warehouse_models") and "━" in line)
+    assert f"{total}/{total} nodes" in display
+    clock = re.search(r"(\d+):(\d\d):(\d\d)", display)
+    shown = int(clock[1]) * 3600 + int(clock[2]) * 60 + int(clock[3])
+    row = next(line for line in screen.splitlines()
+               if line.startswith("warehouse_models") and "│" in line)
+    assert abs(float(row.split("│")[2]) - shown) < 1.0, (display, row)
     after = current(data_dir)
     assert after != before
     wide = {r["municipality_id"] + str(r["assessment_year"]): r

@@ -167,7 +167,9 @@ def test_a_cli_run_names_its_full_log(tmp_path: Path, monkeypatch: pytest.Monkey
                                       capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("KK_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "data" / "dagster"))
-    assert main(["-q", "publish"]) == 3  # nothing built: blocked
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "warehouse.duckdb").touch()  # a warehouse whose marts never built
+    assert main(["-q", "publish"]) == 3  # blocked by the gate
     out = capsys.readouterr()
     assert not ANSI.search(out.out + out.err)  # captured output is not a terminal: plain
     path = Path(re.search(r"full log: (\S+)", out.err).group(1))

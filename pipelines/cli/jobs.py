@@ -35,10 +35,31 @@ def check_config(settings: Settings) -> None:
         raise SettingsError(f"KK_CONFIG: {exc}") from exc
 
 
+def require_kolada_data(settings: Settings) -> str | None:
+    """Why a build cannot make marts yet (no Kolada municipalities or values in the event
+    log: every mart joins them), or None. Said in one line instead of a dbt build that fails
+    its relationship tests minutes later."""
+    from pipelines.eventlog.store import EventLog
+    from pipelines.sources.kolada.streams import KPI_VALUE, MUNICIPALITY
+
+    log = EventLog(settings.layout.events_dir)
+    missing = [s.name for s in (MUNICIPALITY, KPI_VALUE) if not log.holds_batches(s.name)]
+    if not missing:
+        return None
+    return (f"the event log holds no Kolada data yet ({', '.join(missing)} empty), so there "
+            "is nothing to build: run `kommunkvalitet refresh` (or `ingest`) first")
+
+
 def run_command_job(job: str, args: argparse.Namespace, settings: Settings) -> int:
     """Run `job` with the command's flags as run config; its exit code."""
-    return run_job(job, run_config(job, args, settings), settings,
-                   quiet=args.quiet, verbose=args.verbose)
+    return execute_command_job(job, args, settings)[0]
+
+
+def execute_command_job(job: str, args: argparse.Namespace,
+                        settings: Settings) -> tuple[int, Any]:
+    """The same, with the run's result (for a command that reads what a step did)."""
+    return execute_job(job, run_config(job, args, settings), settings,
+                       quiet=args.quiet, verbose=args.verbose)
 
 
 @contextlib.contextmanager
@@ -56,6 +77,11 @@ def _live_display(enabled: bool) -> Iterator[Any]:
 
 def run_job(job_name: str, config: dict[str, Any], settings: Settings, *,
             quiet: bool = False, verbose: bool = False) -> int:
+    return execute_job(job_name, config, settings, quiet=quiet, verbose=verbose)[0]
+
+
+def execute_job(job_name: str, config: dict[str, Any], settings: Settings, *,
+                quiet: bool = False, verbose: bool = False) -> tuple[int, Any]:
     from pipelines.console.logger import run_log_path
     from pipelines.console.terminal import wants_live_display
     from pipelines.orchestration.instance import shared_instance
@@ -91,7 +117,16 @@ def run_job(job_name: str, config: dict[str, Any], settings: Settings, *,
         print_report_path(settings)  # the very last line: open this in a browser
     if not result.success:
         _alert(result, settings)
-    return exit_code(result)
+    return exit_code(result), result
+
+
+def materialized(result: Any, asset: str) -> dict[str, Any]:
+    """The metadata of `asset`'s materialization in a finished run ({} when none)."""
+    for event in result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        if materialization.asset_key.to_user_string() == asset:
+            return {k: v.value for k, v in materialization.metadata.items()}
+    return {}
 
 
 def definitions_for(job_name: str) -> Any:
@@ -117,6 +152,7 @@ def _alert(result: Any, settings: Settings) -> None:
         run_failure_message=failure.message if failure is not None else None,
         ui_url=settings.ui_url, origin="cli",
     )
-    recorded = record_alert(settings.data_dir, alert, webhook_url=settings.alert_webhook_url)
+    recorded = record_alert(settings.data_dir, alert, webhook_url=settings.alert_webhook_url,
+                            log=False)
     print(f"  alert recorded in {settings.data_dir / 'alerts.jsonl'} ({recorded.delivered})",
           file=sys.stderr)

@@ -18,6 +18,7 @@ _JOB_OPS = {
     "build": ("warehouse_models", "gx_suites"),
     "publish": ("publication",),
     "assessment_refresh": (ASSESSMENT_OP, "warehouse_models", "gx_suites", "publication"),
+    "assessment_import": (ASSESSMENT_OP,),
     "nightly_refresh": (),
     "full_refresh": (),
     "nightly_publish": ("warehouse_models", "gx_suites", "publication"),

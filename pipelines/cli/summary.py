@@ -6,12 +6,11 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from pipelines.base_url import elide_urls
+from pipelines.checks.results import check_outcome, count_outcomes
 from pipelines.settings import Settings
+from pipelines.warehouse.marts import PUBLISHED_MARTS
 
-_SUMMARY_KEYS = (
-    "mode", "events_appended", "upserted", "deleted", "unchanged", "pages", "seconds",
-    "files", "rejected_rows", "rejected_files", "warnings", "version", "message",
-)
 # the live display's table is narrower: a few figures per step
 _TABLE_KEYS = ("mode", "events_appended", "pages", "files", "rejected_rows", "version",
                "dagster/row_count")
@@ -79,14 +78,14 @@ def print_summary(result: Any, seconds: float, *, quiet: bool = False,
         if "as_of" in meta:  # a dbt model: one summary line for all of them
             built_as_of[str(meta["as_of"])] = built_as_of.get(str(meta["as_of"]), 0) + 1
             continue
-        shown = {k: v for k, v in meta.items() if k in _SUMMARY_KEYS}
-        if shown and figures:
-            details = ", ".join(f"{k}={v}" for k, v in shown.items())
-            print(f"  {materialization.asset_key.to_user_string():28s} {details}")
-        if meta.get("files"):  # an assessment import: each file's quarantine report
-            report = str(meta.get("reports", "")).replace("```", "")
-            for line in (line for line in report.splitlines() if line.strip()):
-                print(f"    {line}")
+        # Each step's own last line said what it did (piped), or the table shows it (a
+        # terminal); an import's quarantine report printed as its warning. Only the figures
+        # a reader acts on come here: what a step refused.
+        rejected = {k: meta[k] for k in ("rejected_rows", "rejected_files") if meta.get(k)}
+        if rejected and figures:
+            details = ", ".join(f"{k}={v}" for k, v in rejected.items())
+            print(f"  {materialization.asset_key.to_user_string():28s} {details} (see its "
+                  "report above)")
     for as_of, count in built_as_of.items():
         print(f"  dbt: {count} models and seeds built as of {as_of}")
     checks = [
@@ -94,14 +93,17 @@ def print_summary(result: Any, seconds: float, *, quiet: bool = False,
         if e.event_type == DagsterEventType.ASSET_CHECK_EVALUATION
     ]
     if checks:
-        failed = [c for c in checks if not c.passed and c.severity.value == "ERROR"]
-        warned = [c for c in checks if not c.passed and c.severity.value != "ERROR"]
+        outcomes = [_outcome(c) for c in checks]
+        failed = [c for c, o in zip(checks, outcomes, strict=True) if o == "failed"]
+        warned = [c for c, o in zip(checks, outcomes, strict=True) if o == "warned"]
         if not quiet:
-            print(f"  checks: {len(checks) - len(failed) - len(warned)} passed, {len(failed)} "
-                  f"failed, {len(warned)} warned")
+            gating = [o for c, o in zip(checks, outcomes, strict=True)
+                      if c.asset_key.path[-1] in PUBLISHED_MARTS]
+            print(f"  checks: {count_outcomes(outcomes)}; on the published marts (the "
+                  f"publication's gate): {count_outcomes(gating)}")
         for check in warned:  # a warning never blocks: one line, with what it found
             print(f"  warning {check.asset_key.to_user_string()}:{check.check_name}: "
-                  f"{check.description or 'see the check in the UI'}")
+                  f"{check.description or _first_line(check) or 'see the check in the UI'}")
         for check in failed:
             print(f"  FAILED check {check.asset_key.to_user_string()}:{check.check_name} "
                   f"({check.severity.value})", file=sys.stderr)
@@ -111,12 +113,23 @@ def print_summary(result: Any, seconds: float, *, quiet: bool = False,
                 print("    " + text.replace("\n", "\n    "), file=sys.stderr)
     for event in result.all_events:
         if event.is_step_failure:
-            print(f"  FAILED step {event.step_key}: {root_cause(event.step_failure_data.error)}",
-                  file=sys.stderr)
+            cause = elide_urls(root_cause(event.step_failure_data.error))
+            print(f"  FAILED step {event.step_key}: {cause}", file=sys.stderr)
     not_run = steps_not_run(result)
     if not_run and not quiet:
         print(f"  not run (an upstream step or blocking check failed): {', '.join(not_run)}",
               file=sys.stderr)
+
+
+def _outcome(check: Any) -> str:
+    warnings = check.metadata.get("warnings")
+    return check_outcome(check.passed, check.severity.value,
+                         int(warnings.value) if warnings is not None else 0)
+
+
+def _first_line(check: Any) -> str:
+    summary = check.metadata.get("summary")
+    return str(summary.value).strip("`\n").splitlines()[0] if summary is not None else ""
 
 
 def steps_not_run(result: Any) -> list[str]:

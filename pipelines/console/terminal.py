@@ -9,10 +9,11 @@ Built on rich's Progress (a well-kept library the Dagster stack already installs
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import Any, Self, TextIO
 
 from rich.console import Console
 from rich.progress import (
@@ -23,7 +24,6 @@ from rich.progress import (
     Task,
     TaskID,
     TextColumn,
-    TimeElapsedColumn,
 )
 from rich.table import Column, Table
 from rich.text import Text
@@ -33,6 +33,17 @@ _GLYPHS = {"succeeded": ("✓", "green"), "failed": ("✗", "bold red"), "skippe
 
 def wants_live_display(*, quiet: bool, verbose: bool) -> bool:
     return not quiet and not verbose and sys.stdout.isatty() and sys.stderr.isatty()
+
+
+def terminal_handle() -> TextIO:
+    """Our own handle on the terminal behind stderr, taken before the run starts.
+
+    While a step runs, Dagster captures the process's stdout and stderr (file descriptors 1
+    and 2) into the run's compute logs. A display drawing on `sys.stderr` then draws into
+    that file, and the screen shows one stale frame for the whole step; a duplicate of the
+    descriptor still points at the terminal whatever is done to fd 2 later.
+    """
+    return os.fdopen(os.dup(sys.__stderr__.fileno()), "w", encoding="utf-8", buffering=1)
 
 
 @dataclass
@@ -45,6 +56,27 @@ class StepLine:
 
     def seconds(self) -> float:
         return (self.finished or time.monotonic()) - self.started
+
+
+class _StepTimeColumn(ProgressColumn):
+    """The step's time so far, to the second, and once it ended its whole time: the same
+    figure the final table shows (rich's own column stops the clock when the bar is full,
+    though the step goes on: dbt's last node is done before the step has ended)."""
+
+    def render(self, task: Task) -> Text:
+        if task.start_time is None:
+            return Text("-:--:--", style="progress.elapsed")
+        return Text(_clock(step_seconds(task)), style="progress.elapsed")
+
+
+def step_seconds(task: Task) -> float:
+    """Seconds from the step's start to its end (or to now, while it runs)."""
+    return task.elapsed or 0.0
+
+
+def _clock(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
 
 
 class _CountColumn(ProgressColumn):
@@ -61,11 +93,15 @@ class _CountColumn(ProgressColumn):
 class LiveDisplay:
     """A ProgressListener (pipelines.progress) drawing on stderr; use as a context manager."""
 
-    console: Console = field(default_factory=lambda: Console(stderr=True))
+    console: Console | None = None  # default: a console on terminal_handle()
     steps: dict[str, StepLine] = field(default_factory=dict)
     _current: str | None = None
+    _handle: TextIO | None = None
 
     def __post_init__(self) -> None:
+        if self.console is None:
+            self._handle = terminal_handle()
+            self.console = Console(file=self._handle)
         self.progress = Progress(
             SpinnerColumn(finished_text=" "),
             TextColumn("{task.fields[glyph]}"),
@@ -73,7 +109,7 @@ class LiveDisplay:
                        table_column=Column(no_wrap=True, min_width=28, max_width=34)),
             BarColumn(bar_width=20),
             _CountColumn(table_column=Column(no_wrap=True)),
-            TimeElapsedColumn(),
+            _StepTimeColumn(),
             TextColumn("[dim]{task.fields[detail]}",
                        table_column=Column(no_wrap=True, overflow="ellipsis", ratio=1)),
             console=self.console,
@@ -95,6 +131,8 @@ class LiveDisplay:
                                      "failed")
                 self._finish(name, "skipped")
         self.progress.stop()
+        if self._handle is not None:  # the table and summary print on stdout, after it
+            self._handle.close()
 
     # -- ProgressListener ------------------------------------------------------------------
     def step_event(self, step: str, kind: str) -> None:
@@ -162,6 +200,6 @@ def summary_table(display: LiveDisplay, figures: dict[str, dict[str, Any]]) -> T
         glyph, style = _GLYPHS.get(line.outcome, ("?", ""))
         shown = figures.get(name, {})
         table.add_row(name, Text(f"{glyph} {line.outcome}", style=style),
-                      f"{line.seconds():.1f}",
+                      f"{step_seconds(display.progress.tasks[line.task]):.1f}",
                       ", ".join(f"{k}={v}" for k, v in shown.items()))
     return table

@@ -70,6 +70,10 @@ class LogLayout:
     def event_files(self, stream: Stream) -> list[Path]:
         return sorted(self.stream_dir(stream).glob("*.parquet"))
 
+    def holds_batches(self, stream: Stream) -> bool:
+        """Whether any batch was ever committed to `stream` (its empty typed file aside)."""
+        return any(p.name != EMPTY_FILE_NAME for p in self.event_files(stream))
+
     def _connect(self) -> duckdb.DuckDBPyConnection:
         """An in-memory DuckDB that spills to `_tmp/duckdb` past `KK_EVENTLOG_MEMORY` (default
         2GB): a full batch of millions of values is joined, sorted and written without the

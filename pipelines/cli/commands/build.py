@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
-from pipelines.cli.jobs import check_config, run_command_job
+from pipelines.cli.exit_codes import EXIT_FAILED
+from pipelines.cli.jobs import check_config, require_kolada_data, run_command_job
 from pipelines.cli.options import RUN_ENV, build_options
 from pipelines.settings import Settings
 
@@ -26,4 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     check_config(settings)
+    reason = require_kolada_data(settings)
+    if reason:
+        print(f"kommunkvalitet: {reason}", file=sys.stderr)
+        return EXIT_FAILED
     return run_command_job("build", args, settings)
