@@ -81,6 +81,7 @@ def gx_suites(
     layout = platform.layout
     selected = [key.asset_key.path[-1] for key in context.selected_asset_check_keys]
     tally = {"passed": 0, "failed": 0, "warned": 0, "expectations": 0}
+    context.log.info(f"GX: running {len(selected)} suites on the warehouse")
     for done, suite in enumerate(run_warehouse_suites(
         layout.warehouse_path,
         selected,

@@ -62,6 +62,8 @@ def publication(
         # all of them, in the run's log (the error message lists the first few)
         context.log.error(f"{len(gate.problems)} blocking problem(s):\n" + "\n".join(gate.problems))
     require_gate(gate, has_publication=current_version(layout.published_dir) is not None)
+    context.log.info(f"gate passed ({len(gate.results)} checks); publishing "
+                     f"{len(PUBLISHED_MARTS)} marts: Parquet, DuckDB, CSV, xlsx and the report")
     result = publish_marts(
         layout.warehouse_path,
         layout.published_dir,

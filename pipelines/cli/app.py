@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from pipelines.cli.commands import BY_NAME
-from pipelines.cli.exit_codes import DATA_ERRORS, EXIT_FAILED, EXIT_USAGE
+from pipelines.cli.exit_codes import EXIT_FAILED, EXIT_USAGE, is_data_error
 from pipelines.cli.parser import build_parser
 from pipelines.settings import SettingsError, check_data_dir, load_settings
 
@@ -35,7 +35,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"kommunkvalitet: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except DATA_ERRORS as exc:
-        # damaged data on disk or a failing disk: one line naming the file, not a traceback
+    except Exception as exc:
+        if not is_data_error(exc):
+            raise
         print(f"kommunkvalitet: {exc}", file=sys.stderr)
         return EXIT_FAILED

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipelines.eventlog.integrity import CorruptEventLog
-from pipelines.publish.versions import InvalidManifest
-
 # Exit codes: 0 ok, 1 failed, 2 usage or settings error, 3 blocked by a check (a failing
 # blocking check in a build, or the publishing gate refusing).
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BLOCKED = 0, 1, 2, 3
 
-# damaged data on disk (named by the exception) or an OS error such as a full disk
-DATA_ERRORS = (InvalidManifest, CorruptEventLog, OSError)
+
+def is_data_error(exc: BaseException) -> bool:
+    """Damaged data on disk (named by the exception) or an OS error such as a full disk: one
+    line naming the file, not a traceback. The exception classes are imported here, when one
+    is raised, not at start: their modules pull in the publisher and pyarrow, which `status`
+    or `--help` do not need."""
+    from pipelines.eventlog.integrity import CorruptEventLog
+    from pipelines.publish.versions import InvalidManifest
+
+    return isinstance(exc, InvalidManifest | CorruptEventLog | OSError)
 
 
 def exit_code(result: Any) -> int:

@@ -18,7 +18,6 @@ from pipelines.cli.summary import (
     print_step_table,
     print_summary,
 )
-from pipelines.orchestration.jobs import ORIGIN_TAG
 from pipelines.settings import Settings, SettingsError
 
 # The jobs whose last line is the current report's path.
@@ -82,10 +81,16 @@ def run_job(job_name: str, config: dict[str, Any], settings: Settings, *,
 
 def execute_job(job_name: str, config: dict[str, Any], settings: Settings, *,
                 quiet: bool = False, verbose: bool = False) -> tuple[int, Any]:
+    # Dagster and the definitions load when a run starts, not when the CLI does: a reader
+    # (`status`, `history`, `--help`) never needs them.
     from pipelines.console.logger import run_log_path
     from pipelines.console.terminal import wants_live_display
     from pipelines.orchestration.instance import shared_instance
+    from pipelines.orchestration.jobs import ORIGIN_TAG
 
+    if not quiet:  # the silent seconds before a run's first step, said
+        print(f"{time.strftime('%H:%M:%S')} {job_name:28s} loading the definitions and "
+              "starting the run", file=sys.stderr, flush=True)
     instance = shared_instance(settings)
     defs = definitions_for(job_name)
     from pipelines.operations.orphans import fail_orphaned_runs, process_tags

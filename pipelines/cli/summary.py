@@ -7,9 +7,7 @@ import sys
 from typing import Any
 
 from pipelines.base_url import elide_urls
-from pipelines.checks.results import check_outcome, count_outcomes
 from pipelines.settings import Settings
-from pipelines.warehouse.marts import PUBLISHED_MARTS
 
 # the live display's table is narrower: a few figures per step
 _TABLE_KEYS = ("mode", "events_appended", "pages", "files", "rejected_rows", "version",
@@ -63,9 +61,12 @@ def print_summary(result: Any, seconds: float, *, quiet: bool = False,
     """The plain summary: the result, each asset's figures (unless a table showed them), the
     dbt build, the checks; failed steps with their root cause. --quiet: the result, warnings
     and failures only."""
+    # imported when a run has ended, not when the CLI starts (pipelines.checks loads GX)
     from dagster import DagsterEventType
 
+    from pipelines.checks.results import count_outcomes
     from pipelines.operations.alerts import root_cause
+    from pipelines.warehouse.marts import PUBLISHED_MARTS
 
     if not quiet:
         print()
@@ -99,8 +100,9 @@ def print_summary(result: Any, seconds: float, *, quiet: bool = False,
         if not quiet:
             gating = [o for c, o in zip(checks, outcomes, strict=True)
                       if c.asset_key.path[-1] in PUBLISHED_MARTS]
-            print(f"  checks: {count_outcomes(outcomes)}; on the published marts (the "
-                  f"publication's gate): {count_outcomes(gating)}")
+            gate = (f"; on the published marts (the publication's gate): "
+                    f"{count_outcomes(gating)}" if gating else "")
+            print(f"  checks: {count_outcomes(outcomes)}{gate}")
         for check in warned:  # a warning never blocks: one line, with what it found
             print(f"  warning {check.asset_key.to_user_string()}:{check.check_name}: "
                   f"{check.description or _first_line(check) or 'see the check in the UI'}")
@@ -122,6 +124,8 @@ def print_summary(result: Any, seconds: float, *, quiet: bool = False,
 
 
 def _outcome(check: Any) -> str:
+    from pipelines.checks.results import check_outcome
+
     warnings = check.metadata.get("warnings")
     return check_outcome(check.passed, check.severity.value,
                          int(warnings.value) if warnings is not None else 0)

@@ -18,7 +18,6 @@ from pipelines.cli.options import (
     source_options,
 )
 from pipelines.cli.summary import print_report_path
-from pipelines.orchestration.jobs import NEXT_STAGE
 from pipelines.settings import Settings
 
 NAME = "refresh"
@@ -38,6 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from pipelines.orchestration.jobs import NEXT_STAGE  # Dagster loads when a run starts
+
     check_config(settings)
     code = run_command_job(STAGE1, args, settings)
     if code != EXIT_OK:
