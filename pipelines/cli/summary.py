@@ -80,13 +80,17 @@ def print_summary(result: Any, seconds: float, *, quiet: bool = False,
             built_as_of[str(meta["as_of"])] = built_as_of.get(str(meta["as_of"]), 0) + 1
             continue
         # Each step's own last line said what it did (piped), or the table shows it (a
-        # terminal); an import's quarantine report printed as its warning. Only the figures
-        # a reader acts on come here: what a step refused.
+        # terminal). Piped, an import's quarantine report was printed as it ran; a live display
+        # shows only a step's latest line, so there the reports follow the table.
         rejected = {k: meta[k] for k in ("rejected_rows", "rejected_files") if meta.get(k)}
         if rejected and figures:
             details = ", ".join(f"{k}={v}" for k, v in rejected.items())
             print(f"  {materialization.asset_key.to_user_string():28s} {details} (see its "
                   "report above)")
+        if meta.get("files") and not figures:
+            report = str(meta.get("reports", "")).replace("```", "")
+            for line in (line for line in report.splitlines() if line.strip()):
+                print(f"    {line}")
     for as_of, count in built_as_of.items():
         print(f"  dbt: {count} models and seeds built as of {as_of}")
     checks = [
