@@ -464,6 +464,7 @@ SAMPLES: dict[str, dict[str, list]] = {
         "unit": ["andel (%)", "andel (%)", "kr/inv"],
         "direction": ["higher_better", "higher_better", "not_ranked"],
         "change_direction": ["higher_better", "higher_better", "lower_better"],
+        "is_compared": [True, True, False],
         "year": [2025, 2025, 2025],
         "value": [82.5, 71.0, -1200.5],
         "value_y1": [80.0, 72.0, None],
@@ -474,6 +475,7 @@ SAMPLES: dict[str, dict[str, list]] = {
         "colour": ["green", "red", None],
         "change": ["Upp", "Ned", "Ingen"],
         "y1_across_series_break": [False, False, False],
+        "series_start_year": pd.array([None, None, None], dtype="Int64"),
         "riket_value": [75.0, 75.0, None],
         "kommungrupp_name": ["A1 Storstäder (indelning 2023)"] * 2 + [None],
         "kommungrupp_later_edition": [False, False, False],
@@ -526,6 +528,8 @@ SAMPLES: dict[str, dict[str, list]] = {
         "value_y1": [80.0, 72.0, None],
         "value_y2": [79.0, None, None],
         "change": ["Upp", "Ned", "Ingen"],
+        "series_start_year": pd.array([None, None, 2024], dtype="Int64"),
+        "across_series_break": [False, False, True],
         "colour": ["green", "red", None],
         "comparison": ["Bästa gruppen", "Sämsta gruppen", "Ej jämförbart"],
         "riket_value": [75.0, 75.0, None],
@@ -747,9 +751,10 @@ BAD_ROWS: dict[str, list[dict]] = {
     ],
     "mart_kkik_scorecard": [
         # duplicate key; unknown area, colour and change; ranked but not_ranked (and coloured);
-        # rank 0 above a negative ranked_count; percentile above 1
+        # compared by its edition but not_ranked; rank 0 above a negative ranked_count;
+        # percentile above 1
         {"municipality_id": "0180", "kpi_id": "N15428", "year": 2025, "kkik_area": "Fritid",
-         "direction": "not_ranked", "rank": 0, "ranked_count": -1, "percentile": 1.5,
+         "direction": "not_ranked", "is_compared": True, "rank": 0, "ranked_count": -1, "percentile": 1.5,
          "colour": "blue", "change": "Sideways"},
         {"municipality_id": None, "kpi_id": None, "year": None, "kkik_area": None,
          "direction": None, "change": None},
@@ -781,10 +786,12 @@ BAD_ROWS: dict[str, list[dict]] = {
     ],
     "mart_kkik_board": [
         # duplicate key; unknown area, direction, change, colour, comparison and group code;
-        # not a year; malformed peer list; a liknande mean its members do not give
+        # not a year; malformed peer list; a liknande mean its members do not give; a
+        # kommungrupp mean without the group's name
         {"municipality_id": "0180", "kpi_id": "N15428", "year": 1800, "kkik_area": "Fritid",
          "direction": "sideways", "change": "Sideways", "colour": "blue", "comparison": "Bäst",
-         "kommungrupp_code": "Z9", "liknande_ids": "0180;1280", "liknande_mean": 99.0},
+         "kommungrupp_code": "Z9", "liknande_ids": "0180;1280", "liknande_mean": 99.0,
+         "kommungrupp_mean": 70.0},
         {"municipality_id": None, "kpi_id": None, "year": None, "kkik_area": None,
          "change": None, "comparison": None},
         # ids in no dim; a grey value said to be compared
@@ -909,7 +916,8 @@ def _quality_profile_samples() -> None:
     profile.update(
         municipality_id=["0180", "1280"], municipality_name=["Stockholm", "Malmö"],
         kommungrupp_name=["Storstäder", "Storstäder"], year=[2024, 2023],
-        is_latest_year=[True, False], share_65_plus=[17.0, 18.5], share_80_plus=[4.0, 4.6],
+        is_latest_year=[True, False], kkik_kpis_published=[34, 34],
+        is_complete_year=[True, True], share_65_plus=[17.0, 18.5], share_80_plus=[4.0, 4.6],
         green=[10, 0], yellow=[20, 0], red=[5, 0], grey=[5, 40], kpis_coloured=[35, 0],
         green_barn_och_unga=[4, 0], red_stod_och_omsorg=[2, 0], share_green=[28.571429, None],
         results_rank=[1, None], results_score=[100.0, None],
@@ -945,8 +953,9 @@ def _quality_profile_samples() -> None:
         {"municipality_id": "abc", "municipality_name": "x", "year": 1800,
          "is_latest_year": False, "share_steady_improvement": 10.0, "share_green": 120.0,
          "results_score": 50.0, "profile_rank": 10, "profile_ranked_count": 5},
-        # no key; a composite without a rank
-        {"municipality_id": None, "year": None, "composite_score": 50.0, "profile_rank": None},
+        # no key; a composite without a rank; a partial year said to be the latest
+        {"municipality_id": None, "year": None, "composite_score": 50.0, "profile_rank": None,
+         "is_latest_year": True, "is_complete_year": False},
     ]
     history: dict[str, list] = {
         c: [None, None] for c in contracts["mart_kvalitetskommun_history"].column_names
@@ -991,6 +1000,7 @@ def _followup_samples() -> None:
         initiative_id=["studiero", "fossilfria-fordon"], title=["Studiero", "Fossilfria fordon"],
         kpi_id=["N15428", "U00502"], kpi_title=["Elever i åk 9 ...", None],
         change_direction=["higher_better", None], start_year=[2021, 2025],
+        series_start_year=[None, 2025], crosses_series_break=[False, False],
         peer_set_type=["network", "riket"], network_id=["exempel", None],
         peer_set_name=["Exempelnätverk", None], window_years=[3, 3], years_before=[3, 0],
         years_after=[2, 0], mean_before=[54.0, None], mean_after=[56.5, None],

@@ -41,6 +41,9 @@ pytestmark = pytest.mark.slow
 # mart_revisions and mart_rank_changes describe the window since the previous publication, so
 # they legitimately differ between a build made for publication N and a rebuild made later.
 CHANGE_MARTS = {"mart_revisions", "mart_rank_changes"}
+# The decimals the board prints a unit with, as the Lika rule reads it (macro change_decimals).
+PRINTED = ("case when unit in ('andel (%)', '%', 'index', 'dagar') or unit like 'kr/%' "
+           "then 0 else 1 end")
 STATE_MARTS = [m for m in PUBLISHED_MARTS if m not in CHANGE_MARTS]
 
 
@@ -436,8 +439,14 @@ def test_platform_day_two_reads_costs_and_breaks_as_kkik_does(data_dir: Path) ->
         wrong_cost_arrows = con.execute(f"""
             select count(*) from {scorecard}
             where change_direction = 'lower_better' and not y1_across_series_break
-                and round(value, 1) <> round(value_y1, 1)
+                and round(value, {PRINTED}) <> round(value_y1, {PRINTED})
                 and change <> case when value < value_y1 then 'Upp' else 'Ned' end
+        """).fetchall()[0][0]
+        # Lika exactly when the two values print alike (docs/indicators.md, the Lika rule)
+        wrong_lika = con.execute(f"""
+            select count(*) from {scorecard}
+            where change in ('Upp', 'Ned', 'Lika')
+                and (change = 'Lika') <> (round(value, {PRINTED}) = round(value_y1, {PRINTED}))
         """).fetchall()[0][0]
         cost_arrows = con.execute(f"""
             select count(*) from {scorecard}
@@ -450,11 +459,61 @@ def test_platform_day_two_reads_costs_and_breaks_as_kkik_does(data_dir: Path) ->
             select kpi_id, series_start_year from '{day2 / "dim_kpi.parquet"}'
             where series_start_year is not null
         """).fetchall()
-    assert wrong_cost_arrows == 0 and cost_arrows > 0
+        board = con.execute(f"""
+            select kpi_id, year, series_start_year, change, count(*)
+            from '{day2 / "mart_kkik_board.parquet"}' where across_series_break
+            group by all
+        """).fetchall()
+    assert wrong_cost_arrows == 0 and cost_arrows > 0 and wrong_lika == 0
     assert len(retitled) == 1
     (kpi_id, start), = retitled
     assert breaks and {(k, y) for k, y, _ in breaks} == {(kpi_id, start)}
     assert {c for _, _, c in breaks} == {"Ingen"}
+    # the board shows the break on every kommun's row of that KPI, and only there
+    assert board == [(kpi_id, start, start, "Ingen", 290)]
+
+
+def test_platform_day_two_follows_the_editions_and_keeps_a_partial_year_out(
+    data_dir: Path,
+) -> None:
+    day2 = current(data_dir)
+    with duckdb.connect() as con:
+        def rows(sql: str) -> list[tuple]:
+            return con.execute(sql.format(d=day2)).fetchall()
+
+        per_year = dict(rows("""
+            select year, count(distinct kpi_id) from '{d}/mart_kkik_scorecard.parquet'
+            where colour in ('green', 'yellow', 'red') group by year"""))
+        not_compared_coloured = rows("""
+            select count(*) from '{d}/mart_kkik_scorecard.parquet'
+            where not is_compared and colour is not null""")[0][0]
+        profile_years = rows("""
+            select distinct year, is_complete_year, is_latest_year
+            from '{d}/mart_quality_profile.parquet' order by year""")
+        history_years = {r[0] for r in rows("""
+            select distinct profile_year from '{d}/mart_kvalitetskommun_history.parquet'""")}
+        groups = dict(rows("""
+            select municipality_id, any_value(kommungrupp_name || ' | '
+                || coalesce(liknande_set_name, ''))
+            from '{d}/mart_kkik_board.parquet'
+            where municipality_id in ('1784', '0180') group by all"""))
+        editions = set(rows("""
+            select year, edition_year, is_later_edition from '{d}/mart_kkik_peer_values.parquet'
+            where municipality_id = '1784' and peer_set_type = 'liknande_kommuner'"""))
+    # the per-edition curation: 34 coloured, 30 in 2020-2021 (kkik_editions.csv)
+    assert {y: n for y, n in per_year.items() if y <= 2024} == {
+        **{y: 34 for y in range(2016, 2025)}, 2020: 30, 2021: 30}
+    assert not_compared_coloured == 0
+    # 2025 rests on one measure on day 2: flagged, never the latest, not read by the history
+    assert profile_years[-1] == (2025, False, False)
+    assert [y for y, _, latest in profile_years if latest] == [2024]
+    assert 2025 not in history_years
+    # peer groups as Kolada publishes them (the real 2022 liknande editions, SKR's 2023 indelning)
+    assert groups == {
+        "1784": "C8 Landsbygdskommun (indelning 2023) | Liknande kommuner, övergripande, Arvika, 2022",
+        "0180": "A1 Storstäder (indelning 2023) | Liknande kommuner, övergripande, Stockholm, 2022"}
+    assert {(y, e, later) for y, e, later in editions if y in (2021, 2022, 2023, 2025)} == {
+        (2021, 2022, True), (2022, 2022, False), (2023, 2022, False), (2025, 2022, False)}
 
 
 def test_platform_build_as_of_day_one_reproduces_it_and_publishes_only_when_allowed(

@@ -12,18 +12,36 @@
 {%- endmacro %}
 
 {#
-    Förändring, improvement-aware: Ingen without a value in Y-1 (or Y), Lika when equal at one
-    decimal, else Upp/Ned by the KPI's change_direction: lower_better (costs, waiting times)
-    says Upp for a fall; higher_better and neutral (population, tax rate) say Upp for a rise.
+    Förändring, improvement-aware: Ingen without a value in Y-1 (or Y), or when the edition does
+    not judge the KPI (change_direction not_judged); Lika when Y and Y-1 are equal at the
+    precision the board prints them (`decimals`, from change_decimals); else Upp/Ned by the
+    KPI's change_direction: lower_better (costs, waiting times) says Upp for a fall;
+    higher_better and neutral (population, tax rate) say Upp for a rise.
 #}
-{% macro kkik_change(value, previous, change_direction) -%}
+{% macro kkik_change(value, previous, change_direction, decimals=1) -%}
     case
         when {{ value }} is null or {{ previous }} is null then 'Ingen'
-        when round({{ value }}, 1) = round({{ previous }}, 1) then 'Lika'
+        when {{ change_direction }} = 'not_judged' then 'Ingen'
+        when round({{ value }}, {{ decimals }}) = round({{ previous }}, {{ decimals }}) then 'Lika'
         when {{ change_direction }} = 'lower_better' then
             case when {{ value }} < {{ previous }} then 'Upp' else 'Ned' end
         else
             case when {{ value }} > {{ previous }} then 'Upp' else 'Ned' end
+    end
+{%- endmacro %}
+
+{#
+    The "Lika" precision per unit (docs/indicators.md, "Change"): the decimals a KKiK table prints
+    the unit with, so that two values printed alike are never Upp or Ned and two printed
+    differently are never Lika. Whole numbers for shares and percentages (municipal KKiK tables
+    print "83 %"), indexes, kronor and days; one decimal for counts and ratios (children per
+    employee, staff met, kg per inhabitant) and for a unit not known.
+#}
+{% macro change_decimals(unit) -%}
+    case
+        when {{ unit }} in ('andel (%)', '%', 'index', 'dagar') then 0
+        when {{ unit }} like 'kr/%' then 0
+        else 1
     end
 {%- endmacro %}
 

@@ -4,6 +4,10 @@
     improvement-aware change. Ranking population: kommuner (type K), gender T, non-null value.
     Across a series break (Y-1 measured under the old definition) Förändring is Ingen and the
     row says so in y1_across_series_break.
+    Editions: the seed kkik_editions says, per KPI and year range, whether the KPI is in the
+    KKiK set, whether it is compared (ranked and coloured), its direction, the direction of
+    Förändring and its area. A value is read with the edition row that covers its year; a KPI
+    the seed does not cover falls back to kpi_curation (via int_kpis_curated).
 */
 with
 
@@ -16,6 +20,10 @@ kpis as (
     where is_kkik
 ),
 
+editions as (
+    select * from {{ ref('kkik_editions') }}
+),
+
 annual as (
     select * from {{ ref('int_kpi_values_annual') }}
 ),
@@ -25,7 +33,7 @@ kommun_values as (
     where municipality_type = 'K'
 ),
 
-kpi_years as (
+value_years as (
     select distinct
         kommun_values.kpi_id,
         kommun_values.year
@@ -37,6 +45,35 @@ kpi_years as (
         and (kpis.kkik_last_year is null or kommun_values.year <= kpis.kkik_last_year)
 ),
 
+-- The curation of each KPI and year: the edition row covering the year, else kpi_curation's.
+-- `direction` here is the ranking direction for that year: not_ranked when not compared.
+kpi_years as (
+    select
+        value_years.kpi_id,
+        value_years.year,
+        coalesce(editions.in_kkik, true) as in_kkik,
+        coalesce(
+            editions.compared,
+            kpis.direction in ('higher_better', 'lower_better'),
+            false
+        ) as is_compared,
+        case
+            when coalesce(editions.compared, kpis.direction in ('higher_better', 'lower_better'), false)
+                then coalesce(editions.direction, kpis.direction)
+            else 'not_ranked'
+        end as direction,
+        coalesce(editions.change_direction, kpis.change_direction) as change_direction,
+        coalesce(editions.kkik_area, kpis.kkik_area) as kkik_area,
+        editions.source as edition_source
+    from value_years
+    inner join kpis
+        on value_years.kpi_id = kpis.kpi_id
+    left join editions
+        on value_years.kpi_id = editions.kpi_id
+        and value_years.year >= coalesce(editions.first_year, value_years.year)
+        and value_years.year <= coalesce(editions.last_year, value_years.year)
+),
+
 spine as (
     select
         municipalities.municipality_id,
@@ -45,14 +82,19 @@ spine as (
     from municipalities
     cross join kpi_years
     where municipalities.type = 'K'
+        and kpi_years.in_kkik
 ),
 
 with_values as (
     select
         spine.municipality_id,
         spine.kpi_id,
-        kpis.direction,
-        kpis.change_direction,
+        kpi_years.direction,
+        kpi_years.change_direction,
+        kpi_years.is_compared,
+        kpi_years.kkik_area,
+        kpi_years.edition_source,
+        kpis.unit,
         kpis.series_start_year,
         spine.year,
         current_year.value,
@@ -62,6 +104,9 @@ with_values as (
     from spine
     inner join kpis
         on spine.kpi_id = kpis.kpi_id
+    inner join kpi_years
+        on spine.kpi_id = kpi_years.kpi_id
+        and spine.year = kpi_years.year
     left join kommun_values as current_year
         on spine.municipality_id = current_year.municipality_id
         and spine.kpi_id = current_year.kpi_id
@@ -120,6 +165,10 @@ final as (
         kpi_id,
         direction,
         change_direction,
+        is_compared,
+        kkik_area,
+        edition_source,
+        series_start_year,
         year,
         value,
         value_y1,
@@ -139,7 +188,7 @@ final as (
         coalesce(series_start_year = year, false) as y1_across_series_break,
         case
             when series_start_year = year then 'Ingen'
-            else {{ kkik_change('value', 'value_y1', 'change_direction') }}
+            else {{ kkik_change('value', 'value_y1', 'change_direction', change_decimals('unit')) }}
         end as change,
         riket_value
     from percentiles

@@ -1,6 +1,8 @@
 /*
     Series breaks: a KPI retitled with a new definition starts a new series (docs/indicators.md).
-    A retitle is a break when Kolada appends "(ny definition)" to the title or the title's unit
+    A retitle is a break when the new title contains "(ny definition)" anywhere and the previous
+    one did not (it stands inside the title, before the unit segment: "... 14 dagar (ny
+    definition), medelvärde"; appended at the very end counts too), or when the title's unit
     (its last ", "-separated segment) changes. The new series starts at the retitle event's
     publ_period (the period Kolada was publishing when it changed the definition), or the
     event's year when Kolada gave none. One row per KPI with a break up to as_of: the latest.

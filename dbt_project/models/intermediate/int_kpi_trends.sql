@@ -73,6 +73,7 @@ history as (
         span.kpi_id,
         kpis.direction,
         kpis.change_direction,
+        kpis.unit,
         kpi_years.year,
         kommun_values.value,
         riket.value as riket_value,
@@ -98,7 +99,7 @@ history_flags as (
     select
         *,
         coalesce({{ is_better('value', 'riket_value', 'direction') }}, false) as better_than_riket,
-        {{ kkik_change('value', 'lead(value) over (partition by municipality_id, kpi_id order by years_back)', 'change_direction') }} as step_change
+        {{ kkik_change('value', 'lead(value) over (partition by municipality_id, kpi_id order by years_back)', 'change_direction', change_decimals('unit')) }} as step_change
     from history
 ),
 

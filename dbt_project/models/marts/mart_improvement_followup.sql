@@ -4,6 +4,8 @@
     default; the kommun itself left out), and the difference of the two changes, read the way
     the KPI's change direction says is better. "We improved, but so did everyone" shows as
     own_improved with outcome like_peers. Definitions: docs/indicators.md.
+    A window that crosses the KPI's series break (its years hold values of two definitions) is
+    not judged: crosses_series_break says so and the outcome is across_series_break.
 */
 {%- set window = var('followup_window_years', 3) | int %}
 with
@@ -130,6 +132,7 @@ joined as (
         initiatives.kpi_id,
         kpis.title as kpi_title,
         kpis.change_direction,
+        kpis.series_start_year,
         initiatives.start_year,
         initiatives.peer_set_type,
         initiatives.network_id,
@@ -182,6 +185,14 @@ final as (
         kpi_title,
         change_direction,
         cast(start_year as integer) as start_year,
+        cast(series_start_year as integer) as series_start_year,
+        -- the break starts a new definition after the window's first year and by its last:
+        -- the means on the two sides would then compare two different measures
+        coalesce(
+            series_start_year > start_year - {{ window }}
+            and series_start_year <= start_year + {{ window - 1 }},
+            false
+        ) as crosses_series_break,
         peer_set_type,
         network_id,
         peer_set_name,
@@ -204,6 +215,8 @@ final as (
             when years_before = 0 and years_after = 0 then 'no_values'
             when years_after = 0 then 'too_early'
             when years_before = 0 then 'no_baseline'
+            when series_start_year > start_year - {{ window }}
+                and series_start_year <= start_year + {{ window - 1 }} then 'across_series_break'
             when better_sign is null then 'not_judged'
             when relative_effect is null then 'no_peer_values'
             -- within 0.5 % of the baseline: the same rule that calls a trend flat

@@ -4,6 +4,9 @@
     so a KPI published later than the others does not empty the table). Utfall Y, Y-1, Y-2,
     change and colour are the scorecard's, read from it and only labelled here; the liknande
     kommuner mean is traceable to its members in mart_kkik_peer_members.
+    A series break is shown, not hidden: series_start_year is the first year of the KPI's current
+    definition and across_series_break says that Y-1 or Y-2 beside Y was measured under the old
+    one (the values stay, the reader is told).
 */
 with
 
@@ -52,6 +55,12 @@ final as (
         scorecard.value_y1,
         scorecard.value_y2,
         scorecard.change,
+        scorecard.series_start_year,
+        coalesce(
+            scorecard.series_start_year > scorecard.year - 2
+            and scorecard.series_start_year <= scorecard.year,
+            false
+        ) as across_series_break,
         scorecard.colour,
         case scorecard.colour
             when 'green' then 'Bästa gruppen'

@@ -1,7 +1,7 @@
 /*
     Each Sveriges KvalitetsKommun winner and nominee (seed kvalitetskommun_history) next to its
     quality profile as the screening would have seen it at award time: the profile of the
-    latest year before the award year (the jury judges the results published by then). Years
+    latest complete year before the award year (the jury judges the results published by then). Years
     outside the ingest scope have no profile row and say so. A check of the screening against
     decisions that can be checked, not a claim to reproduce the jury.
 */
@@ -15,8 +15,11 @@ profile as (
     select * from {{ ref('mart_quality_profile') }}
 ),
 
+-- Only complete profile years (mart_quality_profile.is_complete_year): a year published for a
+-- few measures only would screen everyone on those.
 profile_years as (
     select distinct year from profile
+    where is_complete_year
 ),
 
 matched_year as (

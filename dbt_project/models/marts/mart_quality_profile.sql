@@ -195,8 +195,32 @@ trend_shares as (
     group by municipality_id
 ),
 
+-- Complete years: a year whose compared KKiK measures with a value (any kommun) number at
+-- least var('profile_min_kkik_share') of the most in any year. A year published for a handful
+-- of measures (Kolada releases a new year KPI by KPI) is kept but flagged, and is never the
+-- latest: one measure would make share_green 0 or 100 and rank everyone on it.
+year_coverage as (
+    select
+        year,
+        count(distinct case when is_compared and value is not null then kpi_id end)
+            as kkik_kpis_published
+    from scorecard
+    group by year
+),
+
+coverage as (
+    select
+        year,
+        kkik_kpis_published,
+        kkik_kpis_published > 0
+            and kkik_kpis_published >= {{ var('profile_min_kkik_share', 0.75) }}
+                * max(kkik_kpis_published) over ()
+            as is_complete_year
+    from year_coverage
+),
+
 latest_year as (
-    select max(year) as year from years
+    select max(year) as year from coverage where is_complete_year
 ),
 
 joined as (
@@ -205,7 +229,9 @@ joined as (
         municipalities.municipality_name,
         municipalities.kommungrupp_name,
         spine.year,
-        spine.year = latest_year.year as is_latest_year,
+        coalesce(spine.year = latest_year.year, false) as is_latest_year,
+        coverage.kkik_kpis_published,
+        coalesce(coverage.is_complete_year, false) as is_complete_year,
         municipalities.share_65_plus,
         municipalities.share_80_plus,
         coalesce(results_positions.green, 0) as green,
@@ -247,6 +273,8 @@ joined as (
             as development_score
     from spine
     cross join latest_year
+    left join coverage
+        on spine.year = coverage.year
     inner join municipalities
         on spine.municipality_id = municipalities.municipality_id
     left join results_positions
@@ -297,6 +325,8 @@ final as (
         kommungrupp_name,
         cast(year as integer) as year,
         is_latest_year,
+        cast(coalesce(kkik_kpis_published, 0) as integer) as kkik_kpis_published,
+        is_complete_year,
         cast(share_65_plus as double) as share_65_plus,
         cast(share_80_plus as double) as share_80_plus,
         cast(green as integer) as green,
