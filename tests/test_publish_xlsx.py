@@ -8,6 +8,7 @@ from pathlib import Path
 import openpyxl
 import pyarrow as pa
 import pytest
+from openpyxl.utils import get_column_letter
 
 from pipelines.publish import writers
 from pipelines.publish.xlsx import number_format, sources_sheet
@@ -82,6 +83,7 @@ def test_xlsx_percentile_is_a_fraction_shown_as_percent(sheet) -> None:
 
 def test_xlsx_header_is_frozen_and_filtered(sheet) -> None:
     ws = sheet["Data"]
+    assert all(c.font.b for c in ws[1])
     assert ws.freeze_panes == "A2"
     assert ws.auto_filter.ref == "A1:H4"
 
@@ -121,5 +123,29 @@ def test_sources_sheet_names_the_columns_each_credit_covers() -> None:
         },
     }
     lines = sources_sheet(manifest, "fct_kpi_values")
-    assert lines["Källa: Kolada"] == "T. Kolumner: value, status."
+    # Swedish terms for the analyst (the manifest's English ones are for engineers)
+    assert lines["Källa: Kolada"] == (
+        "Obearbetade värden från Kolada anges med 'Källa: Kolada'. Kolumner: value, status.")
     assert "Källa: SCB" not in lines and lines["Obs"] == "Syntetiska exempeldata"
+    # Stockholm time with the zone named, not UTC
+    assert lines["Data per"] == "2026-01-01 01:00 CET (svensk normaltid)"
+
+
+def test_xlsx_columns_are_as_wide_as_their_content(tmp_path: Path) -> None:
+    table = pa.table({"municipality_id": ["0114", "1784"],
+                      "municipality_name": ["Upplands Väsby", "Arvika"],
+                      "kkik_area": ["Barn och unga", "Stöd och omsorg"]})
+    ws = openpyxl.load_workbook(
+        writers.write_xlsx("dim_municipality", table, tmp_path, {}, SOURCES))["Data"]
+    widths = {ws.cell(1, i).value: ws.column_dimensions[get_column_letter(i)].width
+              for i in range(1, ws.max_column + 1)}
+    # no name cut at a fixed 10 characters ("Upplands Vä"): each column fits its longest cell
+    assert widths["Kommun"] >= len("Upplands Väsby") + 1
+    assert widths["Kommunkod"] >= len("Kommunkod")
+    assert all(w <= 62 for w in widths.values())
+
+
+def test_xlsx_header_is_bold_and_every_mart_that_fits_gets_a_workbook() -> None:
+    from pipelines.publish.xlsx import EXCEL_MAX_ROWS, ROW_CAP
+
+    assert ROW_CAP == EXCEL_MAX_ROWS - 1  # the header row plus every data row fits a sheet
