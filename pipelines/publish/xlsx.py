@@ -36,6 +36,7 @@ SOURCES_SHEET = "Källor"
 TIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 DATE_FORMAT = "yyyy-mm-dd"
 TIME_HEADER_SUFFIX = " (svensk tid)"
+FIXED_CREATED = datetime(2000, 1, 1)
 MAX_WIDTH = 60  # characters; a longer text wraps in the cell when the reader widens it
 MIN_WIDTH = 6
 # XML 1.0 cannot carry these control characters; Excel refuses a file that holds them.
@@ -132,6 +133,9 @@ def write_xlsx(
     if rows + 1 > EXCEL_MAX_ROWS:
         raise ValueError(f"{title}: {rows} rows do not fit in an Excel sheet")
     wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+    # a fixed creation time: the same data gives the same bytes (a re-rendered report, a
+    # replayed publication); the publication's time is on the Källor sheet
+    wb.set_properties({"created": FIXED_CREATED})
     try:
         _data_sheet(wb, columns, rows)
         info = wb.add_worksheet(SOURCES_SHEET)

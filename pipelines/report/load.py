@@ -21,6 +21,8 @@ from typing import Any
 
 import duckdb
 
+from pipelines.publish.swedish import sv_sorted
+
 # Without these a KKiK report cannot be drawn; the publisher skips the report (and says so in
 # the manifest) for a publication that does not carry them.
 REQUIRED_MARTS = ("dim_municipality", "dim_kpi", "mart_kkik_scorecard", "mart_kkik_board",
@@ -104,15 +106,20 @@ def _load(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any], present: set
     municipalities = _rows(con, """
         select municipality_id, municipality_name, county_name, kommungrupp_name, population
         from dim_municipality where municipality_type = 'K' and not is_riket
-        order by municipality_name, municipality_id""")
+        order by municipality_id""")
+    # Swedish alphabetical order (Å, Ä, Ö after Z), which DuckDB's binary collation is not
+    municipalities = sv_sorted(municipalities, key=lambda m: m["municipality_name"])
     kpis = {r["kpi_id"]: r for r in _rows(con, """
-        select kpi_id, title, unit, kkik_area, direction, decimals from dim_kpi""")}
+        select kpi_id, title, description, unit, kkik_area, direction, decimals,
+               is_divided_by_gender
+        from dim_kpi""")}
     # The board's rows are the scorecard's at the board's year (each KPI's latest year), so the
     # page shows the scorecard's own numbers, rank and ranked_count included.
     board = _by(_rows(con, """
         select s.municipality_id, s.kpi_id, s.kpi_title, s.kkik_area, s.unit, s.direction,
                s.year, s.value, s.value_y1, s.rank, s.ranked_count, s.colour, s.change,
-               s.y1_across_series_break, s.riket_value, s.kommungrupp_mean, s.liknande_mean
+               s.y1_across_series_break, s.riket_value, s.kommungrupp_mean, s.liknande_mean,
+               s.value_y2, b.liknande_names, b.liknande_set_name, b.kommungrupp_name
         from mart_kkik_scorecard s
         join mart_kkik_board b using (municipality_id, kpi_id, year)
         order by s.municipality_id, s.kkik_area, s.kpi_title, s.kpi_id"""), "municipality_id")
