@@ -55,7 +55,8 @@ def test_report_shows_missing_values_as_a_dash(tmp_path: Path) -> None:
                  names={"1784": "Arvika"})
     html = (site / "kommun" / "1784.html").read_text(encoding="utf-8")
     missing = re.search(r'<tr data-kpi="N00001".*?</tr>', html, re.DOTALL).group(0)
-    cells = dict(re.findall(r'<td class="num[^"]*" data-col="(\w+)">([^<]*)</td>', missing))
+    cells = dict(re.findall(r'<td[^>]*data-col="(\w+)">([^<]*)</td>', missing))
+    assert cells.pop("change") == ""  # no change without a value
     assert cells == {k: nb.MISSING for k in ("y2", "y1", "value", "rank", "riket",
                                               "kommungrupp", "liknande")}
     assert "Grå" in missing and "○" in missing  # a symbol beside the colour
@@ -70,8 +71,8 @@ def test_report_draws_a_single_year_as_points(tmp_path: Path) -> None:
     chart = re.search(r'<svg class="trend".*?</svg>', html, re.DOTALL).group(0)
     assert 'class="s-kommun" d="M' in chart and "h0" in chart  # a lone point keeps its marker
     table = re.search(r'<table class="data" id="t-N00001">.*?</table>', html, re.DOTALL).group(0)
-    assert re.findall(r'<th scope="col">(\d{4})</th>', table) == ["2024"]
-    assert "<td>12,5</td>" in table
+    assert re.findall(r"<th>(\d{4})", table) == ["2024"]
+    assert "<td>12,5" in table
 
 
 def test_report_leaves_out_sections_whose_marts_are_not_published(tmp_path: Path) -> None:
@@ -238,7 +239,8 @@ def test_report_trend_chart_has_year_ticks_gridlines_and_unit(tmp_path: Path) ->
     site = _board(tmp_path, {"1784": "Arvika"})
     page = (site / "kommun" / "1784.html").read_text(encoding="utf-8")
     chart = re.search(r'<svg class="trend".*?</svg>', page, re.DOTALL).group(0)
-    assert re.findall(r'class="yr">(\d{4})<', chart) == ["2022", "2023", "2024"]
+    labels = re.search(r'<g class="xl">(.*?)</g>', chart).group(1)
+    assert re.findall(r">(\d{4})<", labels) == ["2022", "2023", "2024"]
     assert 'class="gr" d="M' in chart and chart.count("v3") == 3  # a tick per year
     assert '<text x="2" y="9" class="unit">andel (%)</text>' in chart
 
