@@ -268,3 +268,22 @@ def test_bar_chart_wraps_long_labels_instead_of_cutting_them() -> None:
     svg = bar_chart("t", [("1. Samspel mellan förtroendevalda och medborgare", 64.0, 60.0)],
                     maximum=100, table_id="x")
     assert "…" not in svg and ">förtroendevalda och medborgare</tspan>" in svg
+
+
+def test_report_shows_women_and_men_beside_the_total(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = [scorecard_row("1784", k, 2024, 50.0) for k in ("N00001", "N00002")]
+    folder = write_publication(tmp_path / "pub", scorecard=rows,
+                               kpi_titles={"N00001": "A", "N00002": "B"},
+                               names={"1784": "Arvika"})
+    pq.write_table(pa.table({
+        "municipality_id": ["1784"] * 3, "kpi_id": ["N00001"] * 3, "period": [2024, 2024, 2023],
+        "gender": ["K", "M", "K"], "value": [52.04, 47.96, 1.0]}), folder / "fct_kpi_values.parquet")
+    render(folder, tmp_path / "site")
+    html = (tmp_path / "site" / "kommun" / "1784.html").read_text(encoding="utf-8")
+    divided = re.search(r'<tr data-kpi="N00001".*?</tr>', html, re.DOTALL).group(0)
+    assert "Kvinnor 52,0 · Män 48,0" in divided  # the board's year, at the KPI's precision
+    total_only = re.search(r'<tr data-kpi="N00002".*?</tr>', html, re.DOTALL).group(0)
+    assert "Kvinnor" not in total_only

@@ -34,6 +34,8 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("value_y2", "Utfall år −2", "kpi"),
     ("value_y1", "Utfall år −1", "kpi"),
     ("value", "Utfall", "kpi"),
+    ("women", "Utfall kvinnor", "kpi"),
+    ("men", "Utfall män", "kpi"),
     ("rank", "Rang", "int"),
     ("ranked_count", "Antal rangordnade", "int"),
     ("colour", "Färg", "colour"),
@@ -44,7 +46,8 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
 )
 OWN_COLUMNS = ("Rang", "Antal rangordnade", "Färg", "Förändring", "Kommungrupp (medel)",
                "Liknande kommuner (medel)")
-KOLADA_COLUMNS = ("Mått", "Enhet", "Utfall år −2", "Utfall år −1", "Utfall", "Riket")
+KOLADA_COLUMNS = ("Mått", "Enhet", "Utfall år −2", "Utfall år −1", "Utfall", "Utfall kvinnor",
+                  "Utfall män", "Riket")
 
 
 def board_columns(data: ReportData, code: str, name: str) -> list[ExcelColumn]:

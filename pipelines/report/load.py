@@ -27,7 +27,7 @@ from pipelines.publish.swedish import sv_sorted
 # the manifest) for a publication that does not carry them.
 REQUIRED_MARTS = ("dim_municipality", "dim_kpi", "mart_kkik_scorecard", "mart_kkik_board",
                   "mart_kkik_colour_counts")
-OPTIONAL_MARTS = ("mart_revisions", "mart_rank_changes", "mart_kkik_peer_values",
+OPTIONAL_MARTS = ("fct_kpi_values", "mart_revisions", "mart_rank_changes", "mart_kkik_peer_values",
                   "mart_kommunkompassen_areas", "mart_kommunkompassen", "mart_quality_profile")
 REPORT_MARTS = REQUIRED_MARTS + OPTIONAL_MARTS
 AREAS = ("Barn och unga", "Stöd och omsorg", "Samhälle och miljö")  # KKiK's order since 2018
@@ -159,9 +159,30 @@ def _load(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any], present: set
     if "mart_quality_profile" in present:
         data.quality_profile = {r["municipality_id"]: r for r in _rows(con, """
             select * from mart_quality_profile where is_latest_year""")}
+    if "fct_kpi_values" in present:
+        _load_genders(con, data)
     if "mart_kkik_peer_values" in present:
         data.networks = _networks(con)
     return data
+
+
+def _load_genders(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
+    """Women's and men's values beside the total, at the board's year, for KPIs Kolada divides
+    by gender (board rows get `women` and `men`; None where Kolada has no such value)."""
+    rows = _rows(con, """
+        select f.municipality_id, f.kpi_id, f.gender, f.value
+        from fct_kpi_values f
+        join mart_kkik_board b on b.municipality_id = f.municipality_id
+             and b.kpi_id = f.kpi_id and b.year = f.period
+        where f.gender in ('K', 'M')""")
+    found: dict[tuple[str, str], dict[str, float | None]] = defaultdict(dict)
+    for r in rows:
+        found[(r["municipality_id"], r["kpi_id"])][r["gender"]] = r["value"]
+    for municipality, board_rows in data.board.items():
+        for row in board_rows:
+            values = found.get((municipality, row["kpi_id"]), {})
+            row["women"], row["men"] = values.get("K"), values.get("M")
+            row["by_gender"] = bool(values)
 
 
 # Value changes are shown per row only when they are revisions or deletions: on a first

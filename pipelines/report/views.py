@@ -102,6 +102,9 @@ def board(data: ReportData, municipality: str) -> list[dict[str, Any]]:
                 "colour_code": r["colour"] or "none",
                 "change": change_badge(r["change"]),
                 "series_break": bool(r["y1_across_series_break"]),
+                # women and men side by side where Kolada divides the KPI by gender
+                "genders": (numbers.number(r.get("women"), d), numbers.number(r.get("men"), d))
+                if r.get("by_gender") else None,
                 "kommungrupp": numbers.number(r["kommungrupp_mean"], d),
                 "liknande": numbers.number(r["liknande_mean"], d),
             })
