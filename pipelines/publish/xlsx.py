@@ -17,6 +17,7 @@ what lifted the old 50,000-row cap (docs/checks-and-publishing.md has the measur
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -80,7 +81,7 @@ def _shown_width(column: ExcelColumn) -> int:
     if not values:
         return header
     if column.kind in ("number", "percent"):
-        numbers = [v for v in values if not isinstance(v, bool)]
+        numbers = [v for v in values if not isinstance(v, bool) and math.isfinite(float(v))]
         if not numbers:
             return max(header, 1)
         widest = max(abs(float(max(numbers))), abs(float(min(numbers))))
@@ -138,18 +139,24 @@ def write_xlsx(
     wb.set_properties({"created": FIXED_CREATED})
     try:
         _data_sheet(wb, columns, rows)
-        info = wb.add_worksheet(SOURCES_SHEET)
-        bold = wb.add_format({"bold": True})
-        wrap = wb.add_format({"text_wrap": True, "valign": "top"})
-        info.set_column(0, 0, 28)
-        info.set_column(1, 1, 100, wrap)
-        info.write_string(0, 0, _clean(title), bold)
-        for r, (label, text) in enumerate(sources.items(), start=1):
-            info.write_string(r, 0, _clean(str(label)), bold)
-            info.write_string(r, 1, _clean(str(text)), wrap)
+        write_sources_sheet(wb, sources, title)
     finally:
         wb.close()
     return path
+
+
+def write_sources_sheet(wb: Any, sources: Mapping[str, Any], title: str) -> Any:
+    """The Källor sheet: the title, then one line per source (label in bold, text wrapped)."""
+    info = wb.add_worksheet(SOURCES_SHEET)
+    bold = wb.add_format({"bold": True})
+    wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+    info.set_column(0, 0, 28)
+    info.set_column(1, 1, 100, wrap)
+    info.write_string(0, 0, _clean(title), bold)
+    for r, (label, text) in enumerate(sources.items(), start=1):
+        info.write_string(r, 0, _clean(str(label)), bold)
+        info.write_string(r, 1, _clean(str(text)), wrap)
+    return info
 
 
 def _data_sheet(wb: Any, columns: list[ExcelColumn], rows: int) -> None:
@@ -186,10 +193,10 @@ def _column_writer(ws: Any, column: ExcelColumn, fmt: Any, time_format: Any):
     if column.kind == "text":
         def text(r: int, i: int, row: int) -> None:
             v = values[row]
-            # a string cell: codes like 0114 stay text, "=..." stays text; XlsxWriter escapes
-            # control characters itself (as _xHHHH_), so the file stays valid XML
+            # a string cell: codes like 0114 stay text, "=..." stays text; control characters
+            # are dropped (XML cannot carry them), as the marts' writer does
             if v is not None:
-                ws.write_string(r, i, v if isinstance(v, str) else str(v))
+                ws.write_string(r, i, _clean(v if isinstance(v, str) else str(v)))
         return text
     if column.kind in ("number", "percent"):
         general = fmt("General")
@@ -197,8 +204,8 @@ def _column_writer(ws: Any, column: ExcelColumn, fmt: Any, time_format: Any):
 
         def number(r: int, i: int, row: int) -> None:
             v = values[row]
-            if v is None:
-                return
+            if v is None or (isinstance(v, float) and not math.isfinite(v)):
+                return  # Excel stores no NaN or infinity: the cell stays empty, as in the CSV
             value, decimals = _number(column, row, v)
             if decimals is None:
                 ws.write_number(r, i, value, general)
