@@ -9,10 +9,12 @@ Each column is as wide as its longest value (up to MAX_WIDTH), the header row is
 filtered, and the sources and their terms are on a Swedish sheet of their own ("Källor"),
 because the credit must travel with the file.
 
-Written with XlsxWriter in `constant_memory` mode: rows stream to disk as they are written,
-so memory stays flat and every mart that fits in an Excel sheet (1,048,576 rows) gets a
-workbook. XlsxWriter writes about 3x faster than openpyxl's write-only mode did, which is
-what lifted the old 50,000-row cap (docs/checks-and-publishing.md has the measurement).
+Two writers share these rules. The marts' workbooks (xlsx/<mart>.xlsx) are laid out by
+XlsxWriter and their rows written by DuckDB (pipelines.publish.xlsx_sql), so every mart that
+fits in a sheet (1,048,576 rows) gets one at about the cost of its CSV. `write_xlsx` here
+writes a small table cell by cell with XlsxWriter in `constant_memory` mode (rows stream to
+disk, memory stays flat): the report's per-kommun downloads, and the reference the marts'
+writer is tested against (tests/test_publish_xlsx.py).
 """
 
 from __future__ import annotations
