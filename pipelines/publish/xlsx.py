@@ -128,6 +128,10 @@ def _stockholm(as_of: str) -> str:
     return stockholm_text(as_of)
 
 
+# a table this small is assembled in memory: no temporary files (the report writes 290)
+IN_MEMORY_ROWS = 5_000
+
+
 def write_xlsx(
     columns: list[ExcelColumn], path: Path, sources: Mapping[str, Any], title: str
 ) -> Path:
@@ -135,7 +139,10 @@ def write_xlsx(
     rows = len(columns[0].values) if columns else 0
     if rows + 1 > EXCEL_MAX_ROWS:
         raise ValueError(f"{title}: {rows} rows do not fit in an Excel sheet")
-    wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+    options = dict(WORKBOOK_OPTIONS)
+    if rows <= IN_MEMORY_ROWS:
+        options |= {"constant_memory": False, "in_memory": True}
+    wb = xlsxwriter.Workbook(str(path), options)
     # a fixed creation time: the same data gives the same bytes (a re-rendered report, a
     # replayed publication); the publication's time is on the Källor sheet
     wb.set_properties({"created": FIXED_CREATED})
