@@ -31,7 +31,7 @@ S, I, F, B = pa.string(), pa.int32(), pa.float64(), pa.bool_()
 SCORECARD = pa.schema([
     ("municipality_id", S), ("municipality_name", S), ("kpi_id", S), ("kpi_title", S),
     ("kkik_area", S), ("unit", S), ("direction", S), ("year", I), ("value", F),
-    ("value_y1", F), ("rank", I), ("ranked_count", I), ("colour", S), ("change", S),
+    ("value_y1", F), ("value_y2", F), ("rank", I), ("ranked_count", I), ("colour", S), ("change", S),
     ("y1_across_series_break", B), ("riket_value", F), ("kommungrupp_mean", F),
     ("liknande_mean", F)])
 
@@ -42,7 +42,7 @@ def scorecard_row(municipality: str, kpi: str, year: int, value: float | None, *
            "kpi_title": kw.pop("title", f"Titel {kpi}"), "kkik_area": kw.pop("area",
                                                                               "Barn och unga"),
            "unit": "andel (%)", "direction": "higher_better", "year": year, "value": value,
-           "value_y1": None, "rank": 1 if value is not None else None,
+           "value_y1": None, "value_y2": None, "rank": 1 if value is not None else None,
            "ranked_count": 2, "colour": "green" if value is not None else "grey",
            "change": "Ingen", "y1_across_series_break": False, "riket_value": 50.0,
            "kommungrupp_mean": 51.25, "liknande_mean": None}
@@ -61,18 +61,23 @@ def write_publication(folder: Path, *, scorecard: list[dict[str, Any]],
         ("municipality_id", S), ("municipality_name", S), ("municipality_type", S),
         ("is_riket", B), ("county_name", S), ("kommungrupp_name", S), ("population", F)]))
     _write(folder, "dim_kpi", [
-        {"kpi_id": k, "title": t, "unit": "andel (%)", "kkik_area": "Barn och unga",
-         "direction": "higher_better", "decimals": 1} for k, t in kpi_titles.items()],
-        pa.schema([("kpi_id", S), ("title", S), ("unit", S), ("kkik_area", S),
-                   ("direction", S), ("decimals", I)]))
+        {"kpi_id": k, "title": t, "description": f"Beskrivning av {t}.", "unit": "andel (%)",
+         "kkik_area": "Barn och unga", "direction": "higher_better", "decimals": 1,
+         "is_divided_by_gender": False} for k, t in kpi_titles.items()],
+        pa.schema([("kpi_id", S), ("title", S), ("description", S), ("unit", S),
+                   ("kkik_area", S), ("direction", S), ("decimals", I),
+                   ("is_divided_by_gender", B)]))
     _write(folder, "mart_kkik_scorecard", scorecard, SCORECARD)
     latest: dict[str, int] = {}
     for r in scorecard:
         latest[r["kpi_id"]] = max(latest.get(r["kpi_id"], 0), r["year"])
     _write(folder, "mart_kkik_board", [
-        {"municipality_id": r["municipality_id"], "kpi_id": r["kpi_id"], "year": r["year"]}
+        {"municipality_id": r["municipality_id"], "kpi_id": r["kpi_id"], "year": r["year"],
+         "liknande_names": r.get("liknande_names"), "liknande_set_name": "Liknande kommuner",
+         "kommungrupp_name": None}
         for r in scorecard if r["year"] == latest[r["kpi_id"]]],
-        pa.schema([("municipality_id", S), ("kpi_id", S), ("year", I)]))
+        pa.schema([("municipality_id", S), ("kpi_id", S), ("year", I), ("liknande_names", S),
+                   ("liknande_set_name", S), ("kommungrupp_name", S)]))
     counts = {}
     for r in scorecard:
         key = (r["municipality_id"], r["year"], r["kkik_area"])

@@ -242,7 +242,8 @@ def test_publish_readme_says_what_each_file_is_and_how_to_open_it(
     assert result.version in readme and result.manifest["as_of"] in readme
     for mart in MARTS:
         assert f"| `{mart}` |" in readme
-    for needle in ("From Text/CSV", "Data Type > Text", "attach 'marts.duckdb'",
+    for needle in ("Från text/CSV", "Datatyp > Text", "Dubbelklicka inte", "öppna dem direkt",
+                   "attach 'marts.duckdb'",
                    "pd.read_parquet", "pl.read_parquet", "arrow::read_parquet",
                    "duckdb::duckdb()", "Power BI", "Källa: Kolada",
                    "Egen bearbetning (inte Kolada)", "Syntetiska exempeldata"):
@@ -259,7 +260,7 @@ def test_publish_writes_xlsx_up_to_the_row_cap_and_says_which_are_skipped(
     assert marts["fct_kpi_values"]["xlsx"] is None and marts["dim_municipality"]["xlsx"] is None
     assert sorted(p.name for p in (result.path / "xlsx").iterdir()) == ["mart_kkik_scorecard.xlsx"]
     readme = (result.path / "README.md").read_text(encoding="utf-8")
-    assert "No xlsx for `dim_municipality`, `fct_kpi_values`: more than 2 rows" in readme
+    assert "Ingen xlsx för `dim_municipality`, `fct_kpi_values`: fler än 2 rader" in readme
 
 
 def test_publish_same_data_gives_the_same_readme_and_hashes(

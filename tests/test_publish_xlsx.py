@@ -8,6 +8,7 @@ from pathlib import Path
 import openpyxl
 import pyarrow as pa
 import pytest
+from openpyxl.utils import get_column_letter
 
 from pipelines.publish import writers
 from pipelines.publish.xlsx import number_format, sources_sheet
@@ -82,6 +83,7 @@ def test_xlsx_percentile_is_a_fraction_shown_as_percent(sheet) -> None:
 
 def test_xlsx_header_is_frozen_and_filtered(sheet) -> None:
     ws = sheet["Data"]
+    assert all(c.font.b for c in ws[1])
     assert ws.freeze_panes == "A2"
     assert ws.auto_filter.ref == "A1:H4"
 
@@ -121,5 +123,69 @@ def test_sources_sheet_names_the_columns_each_credit_covers() -> None:
         },
     }
     lines = sources_sheet(manifest, "fct_kpi_values")
-    assert lines["Källa: Kolada"] == "T. Kolumner: value, status."
+    # Swedish terms for the analyst (the manifest's English ones are for engineers)
+    assert lines["Källa: Kolada"] == (
+        "Obearbetade värden från Kolada anges med 'Källa: Kolada'. Kolumner: value, status.")
     assert "Källa: SCB" not in lines and lines["Obs"] == "Syntetiska exempeldata"
+    # Stockholm time with the zone named, not UTC
+    assert lines["Data per"] == "2026-01-01 01:00 CET (svensk normaltid)"
+
+
+def test_xlsx_columns_are_as_wide_as_their_content(tmp_path: Path) -> None:
+    table = pa.table({"municipality_id": ["0114", "1784"],
+                      "municipality_name": ["Upplands Väsby", "Arvika"],
+                      "kkik_area": ["Barn och unga", "Stöd och omsorg"]})
+    ws = openpyxl.load_workbook(
+        writers.write_xlsx("dim_municipality", table, tmp_path, {}, SOURCES))["Data"]
+    widths = {ws.cell(1, i).value: ws.column_dimensions[get_column_letter(i)].width
+              for i in range(1, ws.max_column + 1)}
+    # no name cut at a fixed 10 characters ("Upplands Vä"): each column fits its longest cell
+    assert widths["Kommun"] >= len("Upplands Väsby") + 1
+    assert widths["Kommunkod"] >= len("Kommunkod")
+    assert all(w <= 62 for w in widths.values())
+
+
+def test_xlsx_header_is_bold_and_every_mart_that_fits_gets_a_workbook() -> None:
+    from pipelines.publish.xlsx import EXCEL_MAX_ROWS, ROW_CAP
+
+    assert ROW_CAP == EXCEL_MAX_ROWS - 1  # the header row plus every data row fits a sheet
+
+
+def test_xlsx_rows_written_by_duckdb_equal_the_per_cell_writers(tmp_path: Path) -> None:
+    """The marts' xlsx (rows by DuckDB, pipelines/publish/xlsx_sql.py) against the per-cell
+    writer (pipelines/publish/xlsx.py) on awkward values: cell for cell, value, type, format."""
+    from datetime import date
+
+    from pipelines.publish.presentation import excel_columns
+    from pipelines.publish.xlsx import write_xlsx
+
+    table = pa.table({
+        "municipality_id": ["0114", " 0180 ", "a&b<c>", "x\x01y", None],
+        "kpi_id": ["N15428", "N00945", "N15428", "N99999", "N00945"],
+        "kpi_title": ["=1+1", "Åtgärder \"citat\"", "", "tab\there", "ny\nrad"],
+        "value": [72.125, -0.04, float("nan"), 1e20, None],
+        "rank": pa.array([1, None, 3, 4, 5], pa.int32()),
+        "percentile": [0.12345, 1.0, None, 0.0, 0.5],
+        "colour": ["green", "red", None, "grey", "yellow"],
+        "is_latest_year": [True, False, None, True, False],
+        "computed_on": [date(2024, 1, 2), None, date(1999, 12, 31), date(2024, 1, 2), None],
+        "last_revised_at": pa.array(
+            [datetime(2026, 7, 2, 10, 0, tzinfo=UTC), None, datetime(2026, 1, 2, 23, 30,
+                                                                     tzinfo=UTC), None, None],
+            pa.timestamp("us", tz="UTC")),
+    })
+    new = writers.write_xlsx("mart_kkik_scorecard", table, tmp_path, KPIS, SOURCES)
+    old = write_xlsx(excel_columns("mart_kkik_scorecard", table, KPIS), tmp_path / "old.xlsx",
+                     SOURCES, "mart_kkik_scorecard")
+    a = openpyxl.load_workbook(new)["Data"]
+    b = openpyxl.load_workbook(old)["Data"]
+    assert a.max_row == b.max_row == 6 and a.max_column == b.max_column
+    for row_a, row_b in zip(a.iter_rows(), b.iter_rows()):
+        for x, y in zip(row_a, row_b):
+            assert (x.value, x.data_type) == (y.value, y.data_type), x.coordinate
+            if x.value is not None:
+                assert x.number_format == y.number_format, x.coordinate
+    widths = [a.column_dimensions[get_column_letter(i)].width for i in range(1, a.max_column + 1)]
+    assert widths == [b.column_dimensions[get_column_letter(i)].width
+                      for i in range(1, b.max_column + 1)]
+    assert a.freeze_panes == "A2" and a.auto_filter.ref == b.auto_filter.ref

@@ -94,7 +94,7 @@ def report_dir(data: Path) -> Path:
 def board_rows(data: Path, municipality: str) -> list[dict]:
     current = data / "published" / "current"
     sql = f"""
-        select s.kkik_area, s.kpi_id, s.year, s.value, s.rank, s.ranked_count, s.colour, s.change,
+        select s.kkik_area, s.kpi_id, s.year, s.value, s.value_y1, s.value_y2, s.rank, s.ranked_count, s.colour, s.change,
                s.riket_value, s.kommungrupp_mean, s.liknande_mean, k.decimals
         from '{current}/mart_kkik_scorecard.parquet' s
         join '{current}/mart_kkik_board.parquet' b using (municipality_id, kpi_id, year)
@@ -157,20 +157,26 @@ def test_report_board_table_matches_the_mart_row_for_row(published, browser) -> 
     try:
         shown = visit.page.eval_on_selector_all(
             "#board tr[data-kpi]",
-            "rows => rows.map(r => [r.dataset.kpi, ...Array.from(r.cells, c => c.innerText)])")
+            """rows => rows.map(r => [r.dataset.kpi, r.dataset.year, Object.fromEntries(
+                Array.from(r.querySelectorAll('td[data-col]'),
+                           c => [c.dataset.col, c.innerText]))])""")
         expected = board_rows(data, ARVIKA)
         assert [s[0] for s in shown] == [e["kpi_id"] for e in expected]
-        for (kpi, _title, year, value, rank, colour, change, riket, kg, lik), e in zip(
-                shown, expected):
+        for (kpi, year, cells), e in zip(shown, expected):
             d = e["decimals"]
             assert int(year) == e["year"], kpi
-            assert close_to(value, e["value"], d) and close_to(riket, e["riket_value"], d), kpi
-            assert close_to(kg, e["kommungrupp_mean"], d), kpi
-            assert close_to(lik, e["liknande_mean"], d), kpi
-            assert rank == (f"{e['rank']} av {e['ranked_count']}" if e["rank"] else nb.MISSING)
-            assert colour.split()[-1] == {"green": "Grön", "yellow": "Gul", "red": "Röd",
-                                          "grey": "Grå", None: "rangordnat"}[e["colour"]], kpi
-            assert change.endswith(e["change"] or ""), kpi
+            assert close_to(cells["value"], e["value"], d), kpi
+            assert close_to(cells["y1"], e["value_y1"], d), kpi
+            assert close_to(cells["y2"], e["value_y2"], d), kpi
+            assert close_to(cells["riket"], e["riket_value"], d), kpi
+            assert close_to(cells["kommungrupp"], e["kommungrupp_mean"], d), kpi
+            assert close_to(cells["liknande"], e["liknande_mean"], d), kpi
+            assert cells["rank"] == (f"{e['rank']} av {e['ranked_count']}" if e["rank"]
+                                     else nb.MISSING)
+            assert cells["colour"].split()[-1] == {
+                "green": "Grön", "yellow": "Gul", "red": "Röd", "grey": "Grå",
+                None: "rangordnat"}[e["colour"]], kpi
+            assert cells["change"].endswith(e["change"] or ""), kpi
         assert visit.errors == [] and all(u.startswith("file://") for u in visit.requests)
     finally:
         visit.close()
@@ -239,6 +245,159 @@ def test_report_cli_rerenders_from_current_to_the_same_bytes(published, tmp_path
     assert main(["report", "--municipality", ARVIKA, "--out", str(out)]) == 0
     page = f"kommun/{ARVIKA}.html"
     assert (out / page).read_bytes() == (report_dir(data) / page).read_bytes()
-    assert sorted(p.name for p in (out / "kommun").iterdir()) == [f"{ARVIKA}.html"]
+    assert sorted(p.name for p in (out / "kommun").iterdir()) == [
+        f"{ARVIKA}.csv", f"{ARVIKA}.html", f"{ARVIKA}.xlsx"]
+    for name in (f"kommun/{ARVIKA}.xlsx", f"kommun/{ARVIKA}.csv", "nyckeltal.html"):
+        assert (out / name).read_bytes() == (report_dir(data) / name).read_bytes(), name
     assert main(["report", "--municipality", "12"]) == 2
     assert re.search(r"^v\d{8}T\d{6}Z", (data / "published" / "current").resolve().name)
+
+
+# Every box that could run into a neighbour: the small multiples and the colour-count figures
+# (their charts, tables and captions), and every cell of a table that could be cut.
+OVERLAPS_JS = """() => {
+  const bad = [];
+  const box = el => {
+    const r = el.getBoundingClientRect();
+    let [l, t, rr, b] = [r.left, r.top, r.right, r.bottom];
+    for (const d of el.querySelectorAll('table, svg, figcaption')) {
+      if (d.closest('details:not([open])')) continue;  // laid out, but neither shown nor in flow
+      const q = d.getBoundingClientRect();
+      if (q.width === 0 || q.height === 0) continue;
+      l = Math.min(l, q.left); t = Math.min(t, q.top);
+      rr = Math.max(rr, q.right); b = Math.max(b, q.bottom);
+    }
+    return [l, t, rr, b];
+  };
+  for (const row of document.querySelectorAll('.multiples')) {
+    const kids = Array.from(row.children).filter(k => k.getBoundingClientRect().width > 0);
+    const boxes = kids.map(box);
+    for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+      const [a, c] = [boxes[i], boxes[j]];
+      if (a[0] < c[2] - 0.5 && c[0] < a[2] - 0.5 && a[1] < c[3] - 0.5 && c[1] < a[3] - 0.5)
+        bad.push('overlap: ' + kids[i].innerText.slice(0, 40) + ' / ' +
+                 kids[j].innerText.slice(0, 40));
+    }
+  }
+  for (const cell of document.querySelectorAll('main th, main td')) {
+    if (cell.closest('details:not([open])')) continue;
+    if (cell.getBoundingClientRect().width > 0 && cell.scrollWidth > cell.clientWidth + 1)
+      bad.push('cut cell: ' + cell.innerText.slice(0, 40));
+  }
+  for (const svg of document.querySelectorAll('main svg[role=img]')) {
+    const s = svg.getBoundingClientRect();
+    for (const t of svg.querySelectorAll('text')) {
+      const q = t.getBoundingClientRect();
+      if (q.width > 0 && (q.left < s.left - 1 || q.right > s.right + 1))
+        bad.push('cut label: ' + t.textContent.slice(0, 40));
+    }
+  }
+  const main = document.querySelector('main').getBoundingClientRect();
+  for (const table of document.querySelectorAll('main table')) {
+    if (table.getBoundingClientRect().right > main.right + 1)
+      bad.push('table wider than the page: ' + (table.id || table.className));
+  }
+  return bad;
+}"""
+# A4 less the print stylesheet's margins (12 mm each side, 16 + 15 mm top and bottom), in CSS
+# pixels (96 per inch): the box a printed page lays out.
+A4_CONTENT = {"width": round((210 - 24) / 25.4 * 96), "height": round((297 - 31) / 25.4 * 96)}
+
+
+def test_report_kommun_page_has_no_overlapping_boxes_at_1400_px(published, browser) -> None:
+    data, _ = published
+    visit = Visit(browser, (report_dir(data) / "kommun" / f"{ARVIKA}.html").as_uri())
+    try:
+        visit.page.set_viewport_size({"width": 1400, "height": 900})
+        assert visit.page.evaluate(OVERLAPS_JS) == []
+        # and with every "Siffror" table opened, as a reader checking the numbers would
+        visit.page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+        assert visit.page.evaluate(OVERLAPS_JS) == []
+        OUTPUT.mkdir(exist_ok=True)
+        visit.page.locator("#farger").screenshot(path=str(OUTPUT / "report-arvika-farger.png"))
+    finally:
+        visit.close()
+
+
+def test_report_kommun_page_prints_on_a4_without_overlaps_and_the_table_first(
+        published, browser) -> None:
+    data, _ = published
+    visit = Visit(browser, (report_dir(data) / "kommun" / f"{ARVIKA}.html").as_uri())
+    try:
+        visit.page.emulate_media(media="print")
+        visit.page.set_viewport_size(A4_CONTENT)
+        assert visit.page.evaluate(OVERLAPS_JS) == []
+        first_row = visit.page.locator("#board tr[data-kpi]").first.bounding_box()
+        assert first_row["y"] + first_row["height"] < A4_CONTENT["height"]  # on page 1
+        assert visit.page.locator("nav.toc").is_hidden()
+    finally:
+        visit.close()
+
+
+def test_report_pdf_is_an_a4_board_pack_with_the_table_on_page_1(published, tmp_path) -> None:
+    pypdf = pytest.importorskip("pypdf")
+    if not CHROMIUM.exists():
+        pytest.skip("no /usr/bin/chromium")
+    data, _ = published
+    out = tmp_path / "pdf-report"
+    assert main(["report", "--municipality", ARVIKA, "--out", str(out), "--pdf"]) == 0
+    reader = pypdf.PdfReader(out / "pdf" / f"{ARVIKA}.pdf")
+    pages = len(reader.pages)
+    assert 2 <= pages <= 12
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width) / 72 * 25.4), round(float(box.height) / 72 * 25.4)) == (
+        210, 297)
+    first = reader.pages[0].extract_text()
+    expected = board_rows(data, ARVIKA)
+    title = duckdb.sql(f"""select kpi_title from '{data}/published/current/mart_kkik_board.parquet'
+        where municipality_id = '{ARVIKA}' and kpi_id = '{expected[0]["kpi_id"]}'""").fetchall()[0][0]
+    for needle in ("Arvika (1784) · KKiK-rapport", "KKiK-tabell", f"Sida 1 av {pages}",
+                   "Utfall", title.split()[0]):
+        assert needle in first, needle
+    assert re.search(r"data per \d{4}-\d\d-\d\d \d\d:\d\d CES?T", first)
+    assert f"Sida {pages} av {pages}" in reader.pages[-1].extract_text()
+    OUTPUT.mkdir(exist_ok=True)
+    (OUTPUT / "report-arvika.pdf").write_bytes((out / "pdf" / f"{ARVIKA}.pdf").read_bytes())
+
+
+def test_report_charts_have_year_ticks(published, browser) -> None:
+    data, _ = published
+    visit = Visit(browser, (report_dir(data) / "kommun" / f"{ARVIKA}.html").as_uri())
+    try:
+        figure = visit.page.locator("figure.multiple").first
+        years = [int(t) for t in figure.locator("table.data thead th").all_text_contents()[1:]]
+        labels = [int(t) for t in figure.locator("svg g.xl text").all_text_contents()]
+        assert labels[-1] == years[-1] and labels == sorted(labels) and len(labels) >= 2
+        assert set(labels) <= set(years)
+        assert figure.locator("svg path.gr").count() == 1
+        assert figure.locator("svg text.unit").count() == 1
+    finally:
+        visit.close()
+
+
+def test_report_download_links_resolve_to_files_that_open(published, browser) -> None:
+    import csv
+
+    import openpyxl
+
+    data, _ = published
+    visit = Visit(browser, (report_dir(data) / "kommun" / f"{ARVIKA}.html").as_uri())
+    try:
+        links = visit.page.eval_on_selector_all(
+            "a[data-download]", "as => as.map(a => [a.dataset.download, a.getAttribute('href'),"
+            " a.href])")
+        assert {kind for kind, _, _ in links} == {"xlsx", "csv"}
+        paths = {}
+        for kind, href, url in links:
+            assert "/" not in href and url.startswith("file://")  # relative, offline
+            paths[kind] = Path(url.removeprefix("file://"))
+            assert paths[kind].is_file(), url
+        rows = board_rows(data, ARVIKA)
+        ws = openpyxl.load_workbook(paths["xlsx"])["Data"]
+        codes = [c.value for c in ws["A"][1:]]
+        assert codes == [ARVIKA] * len(rows) and ws["A2"].data_type == "s"
+        with open(paths["csv"], encoding="utf-8-sig", newline="") as fh:
+            table = list(csv.reader(fh, delimiter=";"))
+        assert table[0][:2] == ["Kommunkod", "Kommun"] and len(table) == len(rows) + 1
+    finally:
+        visit.close()

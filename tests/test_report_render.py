@@ -37,7 +37,7 @@ def test_report_escapes_hostile_text_everywhere(tmp_path: Path) -> None:
     site = _hostile(tmp_path)
     pages = sorted(site.rglob("*.html"))
     assert {p.relative_to(site).as_posix() for p in pages} == {
-        "index.html", "kommun/1784.html", "natverk/n-1.html"}
+        "index.html", "kommun/1784.html", "natverk/n-1.html", "nyckeltal.html"}
     for page in pages:
         html = page.read_text(encoding="utf-8")
         assert "<script>alert" not in html, page
@@ -55,8 +55,10 @@ def test_report_shows_missing_values_as_a_dash(tmp_path: Path) -> None:
                  names={"1784": "Arvika"})
     html = (site / "kommun" / "1784.html").read_text(encoding="utf-8")
     missing = re.search(r'<tr data-kpi="N00001".*?</tr>', html, re.DOTALL).group(0)
-    cells = re.findall(r'<td class="num">([^<]*)</td>', missing)
-    assert cells == ["2022", nb.MISSING, nb.MISSING, nb.MISSING, nb.MISSING, nb.MISSING]
+    cells = dict(re.findall(r'<td[^>]*data-col="(\w+)">([^<]*)</td>', missing))
+    assert cells.pop("change") == ""  # no change without a value
+    assert cells == {k: nb.MISSING for k in ("y2", "y1", "value", "rank", "riket",
+                                              "kommungrupp", "liknande")}
     assert "Grå" in missing and "○" in missing  # a symbol beside the colour
     present = re.search(r'<tr data-kpi="N00002".*?</tr>', html, re.DOTALL).group(0)
     assert "3,1" in present and "1 av 2" in present and "▲" in present
@@ -69,8 +71,8 @@ def test_report_draws_a_single_year_as_points(tmp_path: Path) -> None:
     chart = re.search(r'<svg class="trend".*?</svg>', html, re.DOTALL).group(0)
     assert 'class="s-kommun" d="M' in chart and "h0" in chart  # a lone point keeps its marker
     table = re.search(r'<table class="data" id="t-N00001">.*?</table>', html, re.DOTALL).group(0)
-    assert re.findall(r'<th scope="col">(\d{4})</th>', table) == ["2024"]
-    assert "<td>12,5</td>" in table
+    assert re.findall(r"<th>(\d{4})", table) == ["2024"]
+    assert "<td>12,5" in table
 
 
 def test_report_leaves_out_sections_whose_marts_are_not_published(tmp_path: Path) -> None:
@@ -172,3 +174,116 @@ def test_report_overview_uses_the_year_most_kpis_report(tmp_path: Path) -> None:
                  names={"1784": "Arvika"})
     index = (site / "index.html").read_text(encoding="utf-8")
     assert "antal färger per område 2024" in index
+
+
+def _board(tmp_path: Path, names: dict[str, str], **kw) -> Path:
+    rows = [scorecard_row(code, "N00001", y, 10.0 + y - 2020 + i, value_y1=9.0 + y - 2020,
+                          value_y2=8.0 + y - 2020, liknande_names="Ånge, Älmhult, Örebro, Arboga")
+            for i, code in enumerate(names) for y in (2022, 2023, 2024)]
+    return _site(tmp_path, scorecard=rows, kpi_titles={"N00001": "Andel & <mått>"},
+                 names=names, **kw)
+
+
+NAMES = {"1784": "Arvika", "2260": "Ånge", "0765": "Älmhult", "1880": "Örebro",
+         "0114": "Upplands Väsby"}
+
+
+def test_report_lists_names_in_swedish_order(tmp_path: Path) -> None:
+    site = _board(tmp_path, NAMES)
+    index = (site / "index.html").read_text(encoding="utf-8")
+    listed = re.findall(r'<li data-name="[^"]*" data-id="(\d{4})">', index)
+    # Å, Ä, Ö after Z and in that order (a code-point sort gives "Älmhult, Ånge")
+    assert [NAMES[c] for c in listed] == ["Arvika", "Upplands Väsby", "Ånge", "Älmhult", "Örebro"]
+    page = (site / "kommun" / "1784.html").read_text(encoding="utf-8")
+    assert "Arboga, Ånge, Älmhult, Örebro." in page
+
+
+def test_report_header_gives_stockholm_time_with_the_zone(tmp_path: Path) -> None:
+    site = _board(tmp_path, {"1784": "Arvika"})
+    page = (site / "kommun" / "1784.html").read_text(encoding="utf-8")
+    # the manifest's as_of 2025-12-31T23:00:00+00:00 is midnight in Stockholm
+    assert "Data per 2026-01-01 00:00 CET (svensk normaltid)" in page
+    assert " UTC" not in page
+
+
+def test_report_board_shows_three_years_and_links_definitions(tmp_path: Path) -> None:
+    site = _board(tmp_path, {"1784": "Arvika"})
+    page = (site / "kommun" / "1784.html").read_text(encoding="utf-8")
+    head = re.search(r'<table class="board" id="board">\s*<thead>.*?</thead>', page, re.DOTALL).group(0)
+    assert re.findall(r'class="yh">([^<]*)<', head) == ["2022", "2023", "Utfall 2024"]
+    row = re.search(r'<tr data-kpi="N00001".*?</tr>', page, re.DOTALL).group(0)
+    cells = dict(re.findall(r'data-col="(\w+)">([^<]*)</td>', row))
+    assert (cells["y2"], cells["y1"], cells["value"]) == ("12,0", "13,0", "14,0")
+    assert 'href="../nyckeltal.html#N00001"' in row
+    definitions = (site / "nyckeltal.html").read_text(encoding="utf-8")
+    assert 'id="N00001"' in definitions and "Beskrivning av Andel &amp; &lt;mått&gt;." in definitions
+    assert 'href="https://www.kolada.se/verktyg/fri-sokning/?kpis=N00001"' in definitions
+
+
+def test_report_print_header_is_allowed_by_the_pages_csp(tmp_path: Path) -> None:
+    import base64
+    import hashlib
+
+    site = _board(tmp_path, {"1784": "Arvika"})
+    for page in site.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        style = re.search(r"<style>(.*?)</style>", html, re.DOTALL).group(1)
+        digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+        assert f"style-src 'self' 'sha256-{digest}'" in html, page
+        assert "@top-left" in style and "<" not in style
+    page = (site / "kommun" / "1784.html").read_text(encoding="utf-8")
+    assert 'content:"Arvika (1784) · KKiK-rapport"' in page
+
+
+def test_report_trend_chart_has_year_ticks_gridlines_and_unit(tmp_path: Path) -> None:
+    site = _board(tmp_path, {"1784": "Arvika"})
+    page = (site / "kommun" / "1784.html").read_text(encoding="utf-8")
+    chart = re.search(r'<svg class="trend".*?</svg>', page, re.DOTALL).group(0)
+    labels = re.search(r'<g class="xl">(.*?)</g>', chart).group(1)
+    assert re.findall(r">(\d{4})<", labels) == ["2022", "2023", "2024"]
+    assert 'class="gr" d="M' in chart and chart.count("v3") == 3  # a tick per year
+    assert '<text x="2" y="9" class="unit">andel (%)</text>' in chart
+
+
+def test_report_writes_each_kommuns_board_as_xlsx_and_csv(tmp_path: Path) -> None:
+    import openpyxl
+
+    site = _board(tmp_path, {"0114": "Upplands Väsby"})
+    page = (site / "kommun" / "0114.html").read_text(encoding="utf-8")
+    assert 'href="0114.xlsx"' in page and 'href="0114.csv"' in page  # relative: offline
+    ws = openpyxl.load_workbook(site / "kommun" / "0114.xlsx")["Data"]
+    header = [c.value for c in ws[1]]
+    row = {h: c for h, c in zip(header, ws[2])}  # the one KPI at its latest year
+    assert row["Kommunkod"].value == "0114" and row["Kommunkod"].data_type == "s"
+    assert row["Utfall"].value == 14.0 and row["Utfall"].number_format == "0.0"
+    assert row["Färg"].value.startswith("Grön")
+    csv_text = (site / "kommun" / "0114.csv").read_text(encoding="utf-8-sig")
+    assert csv_text.splitlines()[0].startswith("Kommunkod;Kommun;Område;Nyckeltal id;Mått")
+    assert ";14;" in csv_text or ";14,0;" in csv_text
+
+
+def test_bar_chart_wraps_long_labels_instead_of_cutting_them() -> None:
+    from pipelines.report.charts import bar_chart
+
+    svg = bar_chart("t", [("1. Samspel mellan förtroendevalda och medborgare", 64.0, 60.0)],
+                    maximum=100, table_id="x")
+    assert "…" not in svg and ">förtroendevalda och medborgare</tspan>" in svg
+
+
+def test_report_shows_women_and_men_beside_the_total(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = [scorecard_row("1784", k, 2024, 50.0) for k in ("N00001", "N00002")]
+    folder = write_publication(tmp_path / "pub", scorecard=rows,
+                               kpi_titles={"N00001": "A", "N00002": "B"},
+                               names={"1784": "Arvika"})
+    pq.write_table(pa.table({
+        "municipality_id": ["1784"] * 3, "kpi_id": ["N00001"] * 3, "period": [2024, 2024, 2023],
+        "gender": ["K", "M", "K"], "value": [52.04, 47.96, 1.0]}), folder / "fct_kpi_values.parquet")
+    render(folder, tmp_path / "site")
+    html = (tmp_path / "site" / "kommun" / "1784.html").read_text(encoding="utf-8")
+    divided = re.search(r'<tr data-kpi="N00001".*?</tr>', html, re.DOTALL).group(0)
+    assert "Kvinnor 52,0 · Män 48,0" in divided  # the board's year, at the KPI's precision
+    total_only = re.search(r'<tr data-kpi="N00002".*?</tr>', html, re.DOTALL).group(0)
+    assert "Kvinnor" not in total_only

@@ -25,6 +25,18 @@ from pipelines.warehouse.marts import (
 
 __all__ = ["ASSESSMENT", "CREDIT_TEXTS", "KOLADA", "OWN", "SCB", "attribution", "column_credit"]
 
+# The manifest's `terms` are for engineers (English); what an analyst reads (the xlsx Källor
+# sheet, the publication's README) says the same in Swedish. Keyed like the manifest's blocks.
+TERMS_SV: dict[str, str] = {
+    "kolada": "Obearbetade värden från Kolada anges med 'Källa: Kolada'.",
+    "own_processing": "Rang, färger, percentiler, förändringar, medel och medianer för "
+    "jämförelsegrupper, trender, räkningar och upptäckta revideringar är vår egen bearbetning "
+    "och får INTE tillskrivas Kolada.",
+    "scb": "Data från SCB (CC0) anges med 'Källa: SCB' (folkmängd, när den hämtas från SCB).",
+    "assessment": "Kommunkompassens poäng, Sverigesnitt och texter är SKR:s publicerade "
+    "resultat, inmatade av analytiker (importfilerna arkiveras i händelseloggen).",
+}
+
 
 def column_credit(mart: str, column: str) -> str:
     """The credit line for one published column ("" for keys and identifiers).

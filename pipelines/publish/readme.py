@@ -1,4 +1,4 @@
-"""README.md of a publication folder: what each file is and how to open it, from the contract.
+"""README.md of a publication folder, in Swedish: what each file is and how to open it.
 
 Whoever finds a publication folder (an analyst on a file share, an R user, a Power BI
 developer) should not need this repository to use it. The list of marts, their grain and row
@@ -12,32 +12,41 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pipelines.publish.attribution import ASSESSMENT, KOLADA, OWN, SCB
+from pipelines.publish.attribution import ASSESSMENT, KOLADA, OWN, SCB, TERMS_SV
+from pipelines.publish.swedish import stockholm_text
 from pipelines.warehouse.marts import mart_contracts
 
 _FILES = """\
-## Files
+## Filer
 
-- `<table>.parquet`: one file per table, with column descriptions in the schema metadata
-  (Python, R, Power BI, DuckDB).
-- `marts.duckdb`: all tables in one DuckDB database, with table and column comments.
-- `csv/<table>.csv`: for Swedish Excel (UTF-8 with BOM, `;`, decimal comma, Swedish headers,
-  Swedish labels beside coded columns, values at the KPI's precision, percentile in %, times
-  in Swedish time with their offset).
-- `xlsx/<table>.xlsx`: Excel workbooks (codes as text, the KPI's precision as number format,
-  frozen header, filter, a sheet with the sources) for tables up to {row_cap} rows.
-- `dictionary_sv.csv`, `dictionary_en.csv`, `dictionary.json`: every column with its Swedish
-  header, type, description, unit, source and codes.
-- `manifest.json`: what was published, from which build, which checks passed, the sources.
+- `xlsx/<tabell>.xlsx`: **för Excel och LibreOffice, öppna dem direkt.** En arbetsbok per
+  tabell: koder som text (Kommunkod `0114` förblir `0114`), tal som tal med nyckeltalets
+  antal decimaler, svenska rubriker, kolumnbredder efter innehållet, låst rubrikrad och filter,
+  och bladet *Källor* med källor och villkor. Alla tabeller upp till {row_cap} rader har en.
+- `csv/<tabell>.csv`: för program och import (UTF-8 med BOM, `;`, decimalkomma, svenska
+  rubriker och klartext bredvid kodade kolumner, svensk tid med tidszon). **Dubbelklicka inte
+  på en CSV**: Excel och LibreOffice gör då koden `0114` till talet 114. Se *Öppna en CSV*
+  nedan.
+- `<tabell>.parquet`: en fil per tabell, med kolumnbeskrivningar i schemat (Python, R,
+  Power BI, DuckDB).
+- `marts.duckdb`: alla tabeller i en DuckDB-databas, med kommentarer på tabeller och kolumner.
+- `dictionary_sv.csv`, `dictionary_en.csv`, `dictionary.json`: varje kolumn med svensk rubrik,
+  typ, beskrivning, enhet, källa och koder (den engelska filen är för utvecklare).
+- `manifest.json`: vad som publicerades, från vilket bygge, vilka kontroller som passerade,
+  källorna (för maskiner, på engelska).
 """
 
 _OPENING = """\
-## Opening the files
+## Öppna filerna
 
-**Excel**: open `xlsx/<table>.xlsx` directly. For a CSV, do not double-click it (Excel would
-turn the code `0180` into the number 180): *Data > From Text/CSV* (*Data > Från text/CSV*),
-file origin *65001: Unicode (UTF-8)*, delimiter *Semicolon*, *Transform Data*, select the code
-columns (Kommunkod, Länskod, Nyckeltal id, Nyckel, ...), *Data Type > Text*, *Close & Load*.
+**Excel eller LibreOffice**: öppna `xlsx/<tabell>.xlsx` (dubbelklicka). Inget importsteg
+behövs.
+
+**Öppna en CSV** (bara om du måste): i Excel *Data > Från text/CSV* (*Data > From
+Text/CSV*), filursprung *65001: Unicode (UTF-8)*, avgränsare *Semikolon*, *Transformera data*,
+markera kodkolumnerna (Kommunkod, Länskod, Nyckeltal id, Nyckel, ...), *Datatyp > Text*,
+*Stäng och läs in*. I LibreOffice: *Arkiv > Öppna*, teckenuppsättning *Unicode (UTF-8)*,
+avgränsare *Semikolon*, markera kodkolumnerna och välj kolumntyp *Text*.
 
 **DuckDB**:
 ```sql
@@ -46,7 +55,7 @@ select * from kk.{example} limit 10;
 select table_name, column_name, comment from duckdb_columns() where database_name = 'kk';
 ```
 
-**Python** (pandas or polars):
+**Python** (pandas eller polars):
 ```python
 import pandas as pd
 df = pd.read_parquet('{example}.parquet')
@@ -54,29 +63,28 @@ import polars as pl
 df = pl.read_parquet('{example}.parquet')
 ```
 
-**R** (arrow or duckdb):
+**R**:
 ```r
 df <- arrow::read_parquet("{example}.parquet")
 con <- DBI::dbConnect(duckdb::duckdb(), "marts.duckdb", read_only = TRUE)
 DBI::dbGetQuery(con, "select * from {example} limit 10")
 ```
 
-**Power BI**: *Get data > Parquet* with the file's path (or *Text/CSV* with the CSV, setting
-the code columns to Text in Power Query). Point it at `published/current/` to always read the
-latest publication.
+**Power BI**: *Hämta data > Parquet* med filens sökväg (eller *Text/CSV* med CSV-filen, där
+kodkolumnerna sätts till Text i Power Query). Peka på `published/current/` för att alltid läsa
+den senaste publiceringen.
 """
 
 _CREDITS = """\
-## Sources and credit
+## Källor och villkor
 
-- Values delivered by Kolada (RKA): “{kolada}”.
-- Ranks, colours, percentiles, changes, peer means and medians, trends, counts and revisions
-  are our own processing and must not be credited to Kolada: “{own}”.
-- Kommunkompassen results: “{assessment}”.
-- Population from SCB, when sourced from SCB: “{scb}”.
+- Värden från Kolada (RKA): ”{kolada}”. {kolada_terms}
+- {own_terms} Ange: ”{own}”.
+- Kommunkompassens resultat: ”{assessment}”.
+- Folkmängd från SCB, när den hämtas från SCB: ”{scb}”.
 
-Which column is which: the `Källa` / `Credit` column of the dictionaries and the `attribution`
-block of `manifest.json`.
+Vilken kolumn som är vad: kolumnen `Källa` i `dictionary_sv.csv`, bladet *Källor* i varje
+xlsx och blocket `attribution` i `manifest.json`.
 """
 
 
@@ -85,25 +93,28 @@ def _number(n: int) -> str:
 
 
 def _mart_lines(manifest: Mapping[str, Any]) -> list[str]:
-    lines = ["| table | one row per | rows | xlsx |", "|---|---|---|---|"]
+    lines = ["| tabell | en rad per (engelska) | rader | xlsx |", "|---|---|---|---|"]
     for mart, entry in manifest["marts"].items():
         contract = mart_contracts().get(mart)
         grain = contract.grain if contract else ""
-        xlsx = f"`{entry['xlsx']}`" if entry.get("xlsx") else "none (too many rows)"
+        xlsx = f"`{entry['xlsx']}`" if entry.get("xlsx") else "ingen (för många rader)"
         lines.append(f"| `{mart}` | {grain} | {_number(entry['rows'])} | {xlsx} |")
     return lines
 
 
 def render_readme(manifest: Mapping[str, Any], row_cap: int) -> str:
-    """The README of the publication `manifest` describes (marts without xlsx are named)."""
+    """The README of the publication `manifest` describes, in Swedish (marts without xlsx are
+    named). Times in Stockholm time with the zone named; the UTC instants are in manifest.json."""
     example = next(iter(manifest["marts"]), "dim_municipality")
-    previous = manifest.get("previous_version") or "none"
+    previous = manifest.get("previous_version") or "ingen"
     out = [
-        f"# Kommunkvalitet: publication {manifest['version']}",
+        f"# Kommunkvalitet: publicering {manifest['version']}",
         "",
         (
-            f"Data as of **{manifest['as_of']}** (the event log's watermark), published "
-            f"{manifest['published_at']}; previous publication: {previous}."
+            f"Data per **{stockholm_text(manifest['as_of'], seconds=True)}** (händelseloggens "
+            f"vattenmärke, `{manifest['as_of']}`), publicerad "
+            f"{stockholm_text(manifest['published_at'], seconds=True)}; "
+            f"föregående publicering: {previous}."
         ),
         "",
     ]
@@ -112,28 +123,30 @@ def render_readme(manifest: Mapping[str, Any], row_cap: int) -> str:
     out += [_FILES.format(row_cap=_number(row_cap))]
     if manifest.get("report"):
         out += [REPORT_NOTE, ""]
-    out += [*_mart_lines(manifest), ""]
+    out += ["## Tabeller", "", *_mart_lines(manifest), ""]
     skipped = [m for m, entry in manifest["marts"].items() if not entry.get("xlsx")]
     if skipped:
         names = ", ".join(f"`{m}`" for m in skipped)
         out += [
             (
-                f"No xlsx for {names}: more than {_number(row_cap)} rows, the cap that keeps a "
-                "publication quick to write (use the CSV, Parquet or DuckDB file)."
+                f"Ingen xlsx för {names}: fler än {_number(row_cap)} rader (använd CSV-, "
+                "Parquet- eller DuckDB-filen)."
             ),
             "",
         ]
     out += [_OPENING.format(example=example)]
-    out += [_CREDITS.format(kolada=KOLADA, own=OWN, assessment=ASSESSMENT, scb=SCB)]
+    out += [_CREDITS.format(kolada=KOLADA, own=OWN, assessment=ASSESSMENT, scb=SCB,
+                            kolada_terms=TERMS_SV["kolada"], own_terms=TERMS_SV["own_processing"])]
     return "\n".join(out)
 
 
 REPORT_NOTE = (
-    "- `report/index.html`: the analyst report, a static site for reading and printing (KKiK "
-    "board table, trends, colours, revisions, Kommunkompassen and quality profile per kommun, "
-    "one page per network); open it in any browser, it works offline."
+    "- `report/index.html`: analysrapporten, en statisk webbplats att läsa och skriva ut "
+    "(KKiK-tabell, trender, färger, ändringar, Kommunkompassen och kvalitetsprofil per kommun, "
+    "en sida per nätverk, varje kommuns tabell som xlsx och CSV); öppna den i en webbläsare, "
+    "den fungerar utan internet."
 )
 
 SYNTHETIC_NOTE = (
-    "**Syntetiska exempeldata** (synthetic sample data): not real values from Kolada or SCB."
+    "**Syntetiska exempeldata**: inte verkliga värden från Kolada eller SCB."
 )

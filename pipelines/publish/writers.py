@@ -16,9 +16,8 @@ import pyarrow.parquet as pq
 import pyarrow.types as pat
 
 from pipelines.durable import fsync_path
-from pipelines.publish import xlsx
 from pipelines.publish.excel_sql import write_excel_view
-from pipelines.publish.presentation import excel_columns
+from pipelines.publish.xlsx_sql import write_mart_xlsx
 from pipelines.warehouse.marts import mart_contracts
 
 
@@ -107,10 +106,10 @@ def write_xlsx(
     kpis: Mapping[str, int] | None,
     sources: Mapping[str, str],
 ) -> Path:
-    """xlsx/<mart>.xlsx of the mart's Excel view (pipelines/publish/xlsx.py)."""
+    """xlsx/<mart>.xlsx of the mart's Excel view: XlsxWriter lays it out, DuckDB writes the
+    rows (pipelines/publish/xlsx_sql.py)."""
     (folder / "xlsx").mkdir(exist_ok=True)
-    path = folder / "xlsx" / f"{mart}.xlsx"
-    return xlsx.write_xlsx(excel_columns(mart, table, kpis), path, sources, mart)
+    return write_mart_xlsx(mart, table, folder / "xlsx" / f"{mart}.xlsx", kpis, sources)
 
 
 def write_duckdb(tables: dict[str, pa.Table], folder: Path) -> Path:

@@ -14,6 +14,7 @@ strings reach the templates as markup.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -92,11 +93,46 @@ def legend_marker(key: str) -> Markup:
                   f'aria-hidden="true"><path class="s-{key}" d="M0 5H12H24"/></svg>')
 
 
+def nice_ticks(lo: float, hi: float, count: int = 4) -> tuple[list[float], int]:
+    """Round values for gridlines between lo and hi (steps of 1, 2, 2.5 or 5 x 10^k), and the
+    decimals their labels need."""
+    span = hi - lo
+    if span <= 0 or not math.isfinite(span):
+        return [lo], 0
+    raw = span / max(count - 1, 1)
+    power = 10 ** math.floor(math.log10(raw))
+    # the largest round step that still gives count-1 intervals: three or more gridlines
+    step = max(m * power for m in (1, 2, 2.5, 5) if m * power <= raw)
+    while True:
+        first = math.ceil(lo / step - 1e-9)
+        last = math.floor(hi / step + 1e-9)
+        if last - first <= count + 1:
+            break
+        step *= 2
+    ticks = [0.0 if k == 0 else k * step for k in range(first, last + 1)]
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9))
+    if step * 10 ** decimals % 1:  # 2.5, 0.25: one more place
+        decimals += 1
+    return ticks, decimals
+
+
+def year_labels(years: Sequence[int], room: float) -> list[int]:
+    """Which year indexes get a label: all when they fit `room` pixels, else every other one
+    counted back from the latest year (which is always labelled). Every year gets a tick."""
+    n = len(years)
+    if n * 24 <= room:
+        return list(range(n))
+    return sorted(range(n - 1, -1, -2))
+
+
 def trend_chart(title: str, years: Sequence[int], series: Sequence[Series], *,
-                decimals: int | None, table_id: str, width: int = 230, height: int = 120
-                ) -> Markup:
-    """One small multiple: each series over `years`; a lone year is drawn as points."""
-    left, right, top, bottom = 50, 14, 8, 18
+                decimals: int | None, table_id: str, unit: str = "", width: int = 230,
+                height: int = 132) -> Markup:
+    """One small multiple: each series over `years`; a lone year is drawn as points.
+
+    A tick on the x axis for every year (labelled as room allows), gridlines at round values
+    with their labels, and the unit above the y axis."""
+    left, right, top, bottom = 40, 10, 16, 18
     values = [v for s in series for v in s.values if v is not None]
     head = (f'<svg class="trend" viewBox="0 0 {width} {height}" width="{width}" '
             f'height="{height}" role="img" aria-describedby="{table_id}">'
@@ -107,8 +143,9 @@ def trend_chart(title: str, years: Sequence[int], series: Sequence[Series], *,
     lo, hi = min(values), max(values)
     if hi == lo:
         lo, hi = lo - (abs(lo) * 0.1 or 1), hi + (abs(hi) * 0.1 or 1)
+    ticks, tick_decimals = nice_ticks(lo, hi)
     pad = (hi - lo) * 0.08
-    lo, hi = lo - pad, hi + pad
+    lo, hi = min(lo - pad, ticks[0]), max(hi + pad, ticks[-1])
     w, h = width - left - right, height - top - bottom
 
     def px(i: int) -> float:
@@ -117,14 +154,20 @@ def trend_chart(title: str, years: Sequence[int], series: Sequence[Series], *,
     def py(v: float) -> float:
         return top + h * (hi - v) / (hi - lo)
 
-    out = [head, f'<path class="ax" d="M{left} {top}V{top + h}H{left + w}"/>']
-    for v in (lo + pad, hi - pad):
-        out.append(f'<text x="{left - 3}" y="{_f(py(v) + 3)}" text-anchor="end">'
-                   f"{escape(numbers.number(v, decimals))}</text>")
-    ticks = {0, len(years) - 1} | ({len(years) // 2} if len(years) > 4 else set())
-    for i in sorted(ticks):
-        out.append(f'<text x="{_f(px(i))}" y="{height - 5}" text-anchor="middle">{years[i]}'
-                   "</text>")
+    out = [head]
+    if unit:
+        out.append(f'<text x="2" y="9" class="unit">{escape(unit)}</text>')
+    grid = "".join(f"M{left} {round(py(v))}H{left + w}" for v in ticks)
+    out.append(f'<path class="gr" d="{grid}"/>')
+    # labels grouped under one class (anchor and size in report.css): ~12,000 charts a night
+    out.append('<g class="yl">' + "".join(
+        f'<text x="{left - 3}" y="{round(py(v) + 3)}">{escape(numbers.number(v, tick_decimals))}'
+        "</text>" for v in ticks) + "</g>")
+    marks = "".join(f"M{round(px(i))} {top + h}v3" for i in range(len(years)))
+    out.append(f'<path class="ax" d="M{left} {top}V{top + h}H{left + w}{marks}"/>')
+    out.append('<g class="xl">' + "".join(
+        f'<text x="{round(px(i))}" y="{height - 5}">{years[i]}</text>'
+        for i in year_labels(years, w)) + "</g>")
     for s in series:
         # One path per series with a marker at every vertex; a gap in the data starts a new
         # subpath, and a lone point is a zero-length one ("h0") so that its marker shows.
@@ -134,7 +177,7 @@ def trend_chart(title: str, years: Sequence[int], series: Sequence[Series], *,
             if v is None:
                 down = False
                 continue
-            point = f"{_f(px(i))} {_f(py(v))}"
+            point = f"{round(px(i))} {round(py(v))}"  # whole pixels: 12,000 charts a night
             alone = not (i + 1 < len(s.values) and s.values[i + 1] is not None)
             d.append(f"L{point}" if down else f"M{point}" + ("h0" if alone else ""))
             down = True
@@ -171,44 +214,68 @@ def colour_count_chart(title: str, rows: Sequence[dict], *, table_id: str,
                 continue
             seg = h * n / total
             y -= seg
-            out.append(f'<rect x="{_f(x)}" y="{_f(y)}" width="{_f(bar)}" height="{_f(seg)}" '
-                       f'fill="{KKIK_FILLS[colour]}" stroke="#FFFFFF" stroke-width="0.5"/>')
+            # fill and stroke from report.css (class k-<colour>): the same pattern per colour
+            out.append(f'<rect class="k-{colour}" x="{_f(x)}" y="{_f(y)}" width="{_f(bar)}" '
+                       f'height="{_f(seg)}"/>')
             if seg >= 9:
                 out.append(f'<text x="{_f(x + bar / 2)}" y="{_f(y + seg / 2 + 3)}" '
-                           f'text-anchor="middle" class="seg">{n}</text>')
-        out.append(f'<text x="{_f(x + bar / 2)}" y="{height - 5}" text-anchor="middle">'
+                           f'class="seg">{n}</text>')
+        out.append(f'<text x="{_f(x + bar / 2)}" y="{height - 5}" class="mid">'
                    f"{row['year']}</text>")
     out.append("</svg>")
     return Markup("".join(out))
 
 
+def wrap_label(text: str, width: int = 30) -> list[str]:
+    """A label in at most two lines of about `width` characters, broken at spaces; a longer
+    one is shortened only after its second line (never mid-word on the first)."""
+    if len(text) <= width:
+        return [text]
+    cut = text.rfind(" ", 0, width + 1)
+    if cut <= 0:
+        cut = width
+    first, rest = text[:cut], text[cut:].strip()
+    if len(rest) > width + 4:
+        rest = rest[: width + 3].rstrip() + "…"
+    return [first, rest]
+
+
 def bar_chart(title: str, bars: Sequence[tuple[str, float | None, float | None]], *,
               maximum: float, table_id: str, reference_label: str = "",
-              width: int = 460, row: int = 20) -> Markup:
-    """Horizontal bars (label, value, reference) on 0..maximum; a reference is a tick mark."""
-    left, right = 190, 50
-    height = row * len(bars) + 8
+              width: int = 480, row: int = 20) -> Markup:
+    """Horizontal bars (label, value, reference) on 0..maximum; a reference is a tick mark.
+
+    Labels longer than a line wrap onto a second one (the row grows), so none is cut."""
+    left, right = 200, 40
+    lines = [wrap_label(name) for name, _v, _r in bars]
+    rows = [row + 11 * (len(parts) - 1) for parts in lines]
+    height = sum(rows) + 8
     label = escape(title)
     head = (f'<svg class="bars" viewBox="0 0 {width} {height}" width="{width}" '
             f'height="{height}" role="img" aria-describedby="{table_id}">'
             f"<title>{label}</title>")
     out = [head]
     w = width - left - right
-    for i, (name, value, ref) in enumerate(bars):
-        y = 4 + i * row
-        short = name if len(name) <= 32 else name[:31] + "…"
-        out.append(f'<text x="{left - 4}" y="{y + 13}" text-anchor="end">{escape(short)}</text>')
+    y = 4
+    for (_name, value, ref), parts, r in zip(bars, lines, rows):
+        mid = y + r / 2
+        first = mid + 4 - 5.5 * (len(parts) - 1)
+        out.append(f'<text x="{left - 4}" y="{_f(first)}" text-anchor="end">'
+                   + "".join(f'<tspan x="{left - 4}" dy="{0 if k == 0 else 11}">'
+                             f"{escape(part)}</tspan>" for k, part in enumerate(parts))
+                   + "</text>")
         if value is not None:
             bw = w * max(min(value / maximum, 1), 0)
-            out.append(f'<rect x="{left}" y="{y + 3}" width="{_f(bw)}" height="{row - 8}" '
-                       'fill="#0072B2"/>')
-            out.append(f'<text x="{_f(left + bw + 3)}" y="{y + 13}">'
+            out.append(f'<rect x="{left}" y="{_f(mid - (row - 8) / 2)}" width="{_f(bw)}" '
+                       f'height="{row - 8}" fill="#0072B2"/>')
+            out.append(f'<text x="{_f(left + bw + 3)}" y="{_f(mid + 4)}">'
                        f"{escape(numbers.number(value, 1))}</text>")
         if ref is not None:
             rx = left + w * max(min(ref / maximum, 1), 0)
-            out.append(f'<path d="M{_f(rx)} {y + 1}v{row - 4}" stroke="#000000" '
-                       'stroke-width="2" stroke-dasharray="3 1"><title>'
+            out.append(f'<path d="M{_f(rx)} {_f(mid - (row - 4) / 2)}v{row - 4}" '
+                       'stroke="#000000" stroke-width="2" stroke-dasharray="3 1"><title>'
                        f"{escape(reference_label)} {escape(numbers.number(ref, 1))}"
                        "</title></path>")
+        y += r
     out.append("</svg>")
     return Markup("".join(out))

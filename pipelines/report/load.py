@@ -21,11 +21,13 @@ from typing import Any
 
 import duckdb
 
+from pipelines.publish.swedish import sv_sorted
+
 # Without these a KKiK report cannot be drawn; the publisher skips the report (and says so in
 # the manifest) for a publication that does not carry them.
 REQUIRED_MARTS = ("dim_municipality", "dim_kpi", "mart_kkik_scorecard", "mart_kkik_board",
                   "mart_kkik_colour_counts")
-OPTIONAL_MARTS = ("mart_revisions", "mart_rank_changes", "mart_kkik_peer_values",
+OPTIONAL_MARTS = ("fct_kpi_values", "mart_revisions", "mart_rank_changes", "mart_kkik_peer_values",
                   "mart_kommunkompassen_areas", "mart_kommunkompassen", "mart_quality_profile")
 REPORT_MARTS = REQUIRED_MARTS + OPTIONAL_MARTS
 AREAS = ("Barn och unga", "Stöd och omsorg", "Samhälle och miljö")  # KKiK's order since 2018
@@ -104,15 +106,20 @@ def _load(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any], present: set
     municipalities = _rows(con, """
         select municipality_id, municipality_name, county_name, kommungrupp_name, population
         from dim_municipality where municipality_type = 'K' and not is_riket
-        order by municipality_name, municipality_id""")
+        order by municipality_id""")
+    # Swedish alphabetical order (Å, Ä, Ö after Z), which DuckDB's binary collation is not
+    municipalities = sv_sorted(municipalities, key=lambda m: m["municipality_name"])
     kpis = {r["kpi_id"]: r for r in _rows(con, """
-        select kpi_id, title, unit, kkik_area, direction, decimals from dim_kpi""")}
+        select kpi_id, title, description, unit, kkik_area, direction, decimals,
+               is_divided_by_gender
+        from dim_kpi""")}
     # The board's rows are the scorecard's at the board's year (each KPI's latest year), so the
     # page shows the scorecard's own numbers, rank and ranked_count included.
     board = _by(_rows(con, """
         select s.municipality_id, s.kpi_id, s.kpi_title, s.kkik_area, s.unit, s.direction,
                s.year, s.value, s.value_y1, s.rank, s.ranked_count, s.colour, s.change,
-               s.y1_across_series_break, s.riket_value, s.kommungrupp_mean, s.liknande_mean
+               s.y1_across_series_break, s.riket_value, s.kommungrupp_mean, s.liknande_mean,
+               s.value_y2, b.liknande_names, b.liknande_set_name, b.kommungrupp_name
         from mart_kkik_scorecard s
         join mart_kkik_board b using (municipality_id, kpi_id, year)
         order by s.municipality_id, s.kkik_area, s.kpi_title, s.kpi_id"""), "municipality_id")
@@ -152,9 +159,30 @@ def _load(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any], present: set
     if "mart_quality_profile" in present:
         data.quality_profile = {r["municipality_id"]: r for r in _rows(con, """
             select * from mart_quality_profile where is_latest_year""")}
+    if "fct_kpi_values" in present:
+        _load_genders(con, data)
     if "mart_kkik_peer_values" in present:
         data.networks = _networks(con)
     return data
+
+
+def _load_genders(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
+    """Women's and men's values beside the total, at the board's year, for KPIs Kolada divides
+    by gender (board rows get `women` and `men`; None where Kolada has no such value)."""
+    rows = _rows(con, """
+        select f.municipality_id, f.kpi_id, f.gender, f.value
+        from fct_kpi_values f
+        join mart_kkik_board b on b.municipality_id = f.municipality_id
+             and b.kpi_id = f.kpi_id and b.year = f.period
+        where f.gender in ('K', 'M')""")
+    found: dict[tuple[str, str], dict[str, float | None]] = defaultdict(dict)
+    for r in rows:
+        found[(r["municipality_id"], r["kpi_id"])][r["gender"]] = r["value"]
+    for municipality, board_rows in data.board.items():
+        for row in board_rows:
+            values = found.get((municipality, row["kpi_id"]), {})
+            row["women"], row["men"] = values.get("K"), values.get("M")
+            row["by_gender"] = bool(values)
 
 
 # Value changes are shown per row only when they are revisions or deletions: on a first

@@ -9,6 +9,8 @@ every date comes from the manifest.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import shutil
 import time
@@ -19,9 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from pipelines.publish.attribution import ASSESSMENT, KOLADA, OWN
-from pipelines.report import charts, numbers, views
+from pipelines.publish.swedish import stockholm_text
+from pipelines.report import charts, downloads, numbers, views
 from pipelines.report.load import AREAS, ReportData, load
 
 STATIC_FILES = ("report.css", "report.js")
@@ -64,13 +68,31 @@ def _site_context(data: ReportData) -> dict[str, Any]:
     attribution = m.get("attribution") or {}
     return {
         "version": m.get("version", ""),
-        "as_of": str(m.get("as_of", ""))[:19].replace("T", " ") + " UTC",
-        "published_at": str(m.get("published_at", ""))[:19].replace("T", " ") + " UTC",
+        # Stockholm time with the zone named (CET/CEST); the UTC instants are in the manifest
+        "as_of": stockholm_text(str(m.get("as_of", ""))),
+        "published_at": stockholm_text(str(m.get("published_at", ""))),
         "synthetic": bool(m.get("synthetic")),
         "synthetic_notice": attribution.get("synthetic_notice", "Syntetiska exempeldata."),
         "kolada": KOLADA, "own": OWN,
         "assessment": ASSESSMENT if data.kommunkompassen is not None else "",
     }
+
+
+def _css_string(text: str) -> str:
+    """`text` as a CSS string literal: quotes, backslashes and markup characters escaped, so
+    data text can neither end the string nor the <style> element."""
+    safe = "".join(c if c.isalnum() or c in " .,:;()·–-/_" else f"\\{ord(c):x} " for c in text)
+    return f'"{safe}"'
+
+
+def print_header(left: str, right: str) -> dict[str, Any]:
+    """The running header of a printed page (CSS margin boxes, on every A4 page), as an inline
+    <style> and the CSP hash that allows exactly it (the pages allow no other inline style).
+    The footer (credit, "Sida X av Y") is the same on every page: it is in report.css."""
+    css = (f"@page{{@top-left{{content:{_css_string(left)}}}"
+           f"@top-right{{content:{_css_string(right)}}}}}")
+    digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii")
+    return {"style": Markup(f"<style>{css}</style>"), "hash": f"sha256-{digest}"}
 
 
 def render(
@@ -125,11 +147,16 @@ def render(
         ("kommungrupp_mean", "kommungruppens medel"), ("liknande_mean", "liknande kommuners medel")])
     page = env.get_template("municipality.html")
     by_id = {m["municipality_id"]: m for m in data.municipalities}
+    stamp = f"Publicering {site['version']} · data per {site['as_of']}"
     for code in wanted:
         m = by_id[code]
+        name = m["municipality_name"]
+        downloads.write_board_files(data, code, name, out / "kommun")
         html = page.render(
             root="../", site=site, m=m, patterns=charts.PATTERN_DEFS,
+            print_header=print_header(f"{name} ({code}) · KKiK-rapport", stamp),
             population=numbers.number(m["population"], 0),
+            years=views.board_years(data, code), groups=views.comparison_groups(data, code),
             board=views.board(data, code), board_credits=board_credits,
             legend=views.legend(), trends=views.trends(data, code, m["municipality_name"]),
             trend_credits=trend_credits, counts=views.colour_counts(data, code),
@@ -145,13 +172,21 @@ def render(
             for member in net["members"]:
                 member["rendered"] = member["id"] in rendered
             (out / "natverk" / f"{net['slug']}.html").write_text(
-                template.render(root="../", site=site, net=net), encoding="utf-8")
+                template.render(root="../", site=site, net=net,
+                                print_header=print_header(f"{net['title']} · KKiK-rapport",
+                                                          stamp)),
+                encoding="utf-8")
     listed = [{**m, "rendered": m["municipality_id"] in rendered} for m in data.municipalities]
     overview = [{**row, "rendered": row["municipality_id"] in rendered}
                 for row in views.overview(data)]
+    (out / "nyckeltal.html").write_text(env.get_template("definitions.html").render(
+        root="", site=site, definitions=views.definitions(data),
+        print_header=print_header("Nyckeltalens definitioner · KKiK-rapport", stamp)),
+        encoding="utf-8")
     index = out / "index.html"
     index.write_text(env.get_template("index.html").render(
-        root="", site=site, municipalities=listed, networks=net_views, overview=overview,
+        root="", site=site, print_header=print_header("KKiK-rapport: alla kommuner", stamp),
+        municipalities=listed, networks=net_views, overview=overview,
         overview_year=data.overview_year, areas=AREAS), encoding="utf-8")
     files = [p for p in out.rglob("*") if p.is_file()]
     result = RenderResult(

@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from pipelines.publish.attribution import KOLADA, OWN, column_credit
 from pipelines.publish.presentation import labels_sv
+from pipelines.publish.swedish import sv_sorted
 from pipelines.report import charts, numbers
 from pipelines.report.load import AREAS, ReportData
 
@@ -69,7 +70,8 @@ def credits(mart: str, columns: Iterable[tuple[str, str]]) -> dict[str, list[str
     return {k: v for k, v in out.items() if k and v}
 
 
-BOARD_COLUMNS = (("value", "Utfall"), ("riket_value", "Riket"), ("rank", "Rang"),
+BOARD_COLUMNS = (("value_y2", "Utfall år −2"), ("value_y1", "Utfall år −1"),
+                 ("value", "Utfall"), ("riket_value", "Riket"), ("rank", "Rang"),
                  ("colour", "Färg"), ("change", "Förändring"),
                  ("kommungrupp_mean", "Kommungrupp"), ("liknande_mean", "Liknande kommuner"))
 
@@ -90,6 +92,8 @@ def board(data: ReportData, municipality: str) -> list[dict[str, Any]]:
             items.append({
                 "kpi_id": r["kpi_id"], "title": r["kpi_title"], "unit": r["unit"],
                 "year": r["year"],
+                "y2": numbers.number(r["value_y2"], d),
+                "y1": numbers.number(r["value_y1"], d),
                 "value": numbers.number(r["value"], d),
                 "riket": numbers.number(r["riket_value"], d),
                 "rank": (f"{r['rank']} av {r['ranked_count']}" if r["rank"] is not None
@@ -98,12 +102,60 @@ def board(data: ReportData, municipality: str) -> list[dict[str, Any]]:
                 "colour_code": r["colour"] or "none",
                 "change": change_badge(r["change"]),
                 "series_break": bool(r["y1_across_series_break"]),
+                # women and men side by side where Kolada divides the KPI by gender
+                "genders": (numbers.number(r.get("women"), d), numbers.number(r.get("men"), d))
+                if r.get("by_gender") else None,
                 "kommungrupp": numbers.number(r["kommungrupp_mean"], d),
                 "liknande": numbers.number(r["liknande_mean"], d),
             })
         counts = {c: sum(1 for r in rows if r["kkik_area"] == area and r["colour"] == c)
                   for c in COLOURS}
         out.append({"area": area, "rows": items, "counts": counts})
+    return out
+
+
+def board_years(data: ReportData, municipality: str) -> list[int] | None:
+    """[Y-2, Y-1, Y] when every KPI on the board has the same latest year Y (the headers then
+    name the years, as a municipal KKiK table does); None when the years differ."""
+    years = {r["year"] for r in data.board.get(municipality, [])}
+    if len(years) != 1:
+        return None
+    year = years.pop()
+    return [year - 2, year - 1, year]
+
+
+def comparison_groups(data: ReportData, municipality: str) -> dict[str, Any]:
+    """Who the board's comparison columns are: the kommungrupp and the liknande kommuner,
+    the names in Swedish order (the mart lists them by code point: "Älmhult, Ånge")."""
+    rows = data.board.get(municipality, [])
+    first = next((r for r in rows if r.get("liknande_names")), rows[0] if rows else {})
+    names = [n.strip() for n in (first.get("liknande_names") or "").split(",") if n.strip()]
+    return {"kommungrupp": first.get("kommungrupp_name"),
+            "liknande_set": first.get("liknande_set_name"),
+            "liknande": sv_sorted(names)}
+
+
+# Kolada's own page for a KPI: its free search with the KPI chosen. A link for the reader to
+# follow, never fetched by the report (the pages stay offline; the CSP blocks requests).
+KOLADA_KPI_URL = "https://www.kolada.se/verktyg/fri-sokning/?kpis={kpi_id}"
+
+
+def definitions(data: ReportData) -> list[dict[str, Any]]:
+    """Every KKiK KPI on the board with Kolada's description, unit, direction and a link to
+    it on Kolada's site, by area and title (the shared page nyckeltal.html)."""
+    on_board = {r["kpi_id"] for rows in data.board.values() for r in rows}
+    kpis = [k for k in data.kpis.values() if k["kpi_id"] in on_board]
+    out = []
+    for area in _areas([{"kkik_area": k["kkik_area"]} for k in kpis]):
+        items = sv_sorted([k for k in kpis if k["kkik_area"] == area],
+                          key=lambda k: k["title"] or "")
+        out.append({"area": area, "kpis": [{
+            "kpi_id": k["kpi_id"], "title": k["title"] or k["kpi_id"],
+            "description": k.get("description") or "", "unit": k.get("unit") or "",
+            "direction": _label("direction", k.get("direction")),
+            "gender": bool(k.get("is_divided_by_gender")),
+            "url": KOLADA_KPI_URL.format(kpi_id=k["kpi_id"]),
+        } for k in items]})
     return out
 
 
@@ -136,7 +188,7 @@ def trends(data: ReportData, municipality: str, name: str) -> list[dict[str, Any
                 "kpi_id": kpi, "title": r["kpi_title"], "years": years, "table": table,
                 "table_id": table_id,
                 "svg": charts.trend_chart(r["kpi_title"], years, series, decimals=d,
-                                          table_id=table_id),
+                                          table_id=table_id, unit=r["unit"] or ""),
             })
         out.append({"area": area, "charts": charts_out})
     return out
