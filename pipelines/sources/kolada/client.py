@@ -26,7 +26,7 @@ import httpx
 import pyarrow as pa
 
 from pipelines import progress
-from pipelines.base_url import check_base_url, redact
+from pipelines.base_url import check_base_url, path_within, redact
 from pipelines.sources.http_errors import SourceUnavailable
 from pipelines.sources.kolada.records import SourceRecord, metadata_records, value_records
 from pipelines.sources.kolada.streams import KPI_VALUE, METADATA_STREAMS, KoladaStream
@@ -126,16 +126,17 @@ def _retry_after(value: str | None, now: float | None = None) -> float | None:
 
 
 def same_base(url: str, base: str) -> bool:
-    """Whether `url` lies under `base`: same scheme, host and port, and inside its path."""
+    """Whether `url` lies under `base`: same scheme, host and port, and inside its path once
+    dot segments (also percent-encoded ones) are resolved."""
     u, b = urlsplit(url), urlsplit(base)
     default = {"http": 80, "https": 443}
     try:
         u_port, b_port = u.port or default.get(u.scheme), b.port or default.get(b.scheme)
     except ValueError:
         return False
-    prefix = b.path.rstrip("/")
+    # by normalised paths: "/v3/../evil" starts with "/v3/" but httpx requests "/evil"
     return (u.scheme == b.scheme and u.hostname == b.hostname and u_port == b_port
-            and (u.path == prefix or u.path.startswith(prefix + "/")))
+            and path_within(u.path, b.path))
 
 
 def _check_counts(first_url: str, counts: list[tuple[str, int, int]], total: int) -> None:
