@@ -4,8 +4,8 @@ Serves `GET /api/v2/config`, `GET /api/v2/tables/TAB638/metadata` and
 `POST /api/v2/tables/TAB638/data?outputFormat=json-stat2`, and enforces SCB's limits the way
 SCB does: more than `max_calls` calls in `time_window` seconds answers 429 (or 403, as older
 PxWeb did: `refuse_status`), a selection of more than `max_data_cells` cells answers 403.
-The same programmable faults as the sample Kolada (status, slow, truncated, empty, huge,
-endless, deep, repeat) apply, and
+The same programmable faults as the sample Kolada (status, slow, truncated, empty, reset,
+html, huge, endless, deep, repeat) apply, and
 `dimension_order` reorders the answer's dimensions, as PxWeb may.
 
 Run it for manual use:  python -m pipelines.sample.scb_server --day 2 --port 8766

@@ -296,10 +296,24 @@ class JsonHandler(BaseHTTPRequestHandler):
         return None
 
     def _body_fault(self, fault: Fault | None) -> int | None:
-        """Answer an injected `huge`, `endless` or `deep` fault (returns 200), else None."""
-        if fault is None or fault.kind not in ("huge", "endless", "deep"):
+        """Answer an injected `reset`, `html`, `huge`, `endless` or `deep` fault (returns the
+        status sent, 0 for a reset), else None. Shared by the Kolada and SCB servers."""
+        if fault is None or fault.kind not in ("reset", "html", "huge", "endless", "deep"):
             return None
         self.close_connection = True
+        if fault.kind == "reset":
+            # linger 0: closing sends a TCP RST instead of a FIN, i.e. "connection reset by peer"
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            return 0
+        if fault.kind == "html":
+            body = b"<!DOCTYPE html><html><body><h1>Service unavailable</h1></body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return 200
         opts = fault.opts
         if fault.kind == "deep":
             depth = int(opts.get("depth", 200_000))
@@ -360,23 +374,9 @@ class _Handler(JsonHandler):
         code = self._status_fault(fault, "error")
         if code is not None:
             return code, "status"
-        if fault is not None and fault.kind == "reset":
-            # linger 0: closing sends a TCP RST instead of a FIN, i.e. "connection reset by peer"
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                       struct.pack("ii", 1, 0))
-            self.close_connection = True
-            return 0, "reset"
         code = self._body_fault(fault)
         if code is not None:
             return code, fault.kind if fault else None
-        if fault is not None and fault.kind == "html":
-            body = b"<!DOCTYPE html><html><body><h1>Service unavailable</h1></body></html>"
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            return 200, "html"
         try:
             doc = owner.answerer.answer(split.path, query)
         except BadRequest as exc:
