@@ -22,7 +22,10 @@ from pipelines.sources.kolada.streams import MUNICIPALITY
 from pipelines.sources.kommunkompassen.importer import (
     import_file,
     known_municipalities,
+    landing_entry_problem,
     landing_files,
+    refuse_entry,
+    refused_landing_entries,
     resolve_landing_name,
 )
 from pipelines.sources.kommunkompassen.resource import AssessmentResource
@@ -57,12 +60,20 @@ def kommunkompassen(
     layout = platform.layout
     log = platform.event_log()
     files: list[tuple[Path, bool]] = [(Path(p), False) for p in config.paths]
-    files += [(resolve_landing_name(layout, n), True) for n in config.landing_names]
-    if not files:
+    refused: list[tuple[Path, str]] = []
+    for name in config.landing_names:
+        path = resolve_landing_name(layout, name)
+        problem = landing_entry_problem(layout, path)
+        if problem is None:
+            files.append((path, True))
+        else:
+            refused.append((path, problem))
+    if not files and not refused:
         assessments.drop_examples(layout)
         files = [(p, True) for p in landing_files(layout)]
+        refused = refused_landing_entries(layout)  # a line each in the report, not silence
     municipalities = known_municipalities(log)
-    outcomes = []
+    outcomes = [refuse_entry(path, problem, layout) for path, problem in refused]
     for number, (path, in_landing) in enumerate(files):
         outcome = import_file(
             path, log, layout=layout, batch_id=new_batch_id(context.run.run_id) + f"_{number}",
@@ -81,6 +92,14 @@ def landing_run_requests(platform: PlatformResource) -> Iterator[dg.RunRequest]:
     for path in landing_files(platform.layout):
         yield dg.RunRequest(
             run_key=f"{path.name}:{_sha256(path)}",
+            run_config={"ops": {OP_NAME: {"config": {"landing_names": [path.name]}}}},
+            tags={"kommunkvalitet/file": path.name},
+        )
+    # entries that are no importable file (never opened: a FIFO would block the sensor): a
+    # run moves each to rejected/ with its reason, once per name and reason
+    for path, problem in refused_landing_entries(platform.layout):
+        yield dg.RunRequest(
+            run_key=f"{path.name}:refused:{hashlib.sha256(problem.encode()).hexdigest()[:16]}",
             run_config={"ops": {OP_NAME: {"config": {"landing_names": [path.name]}}}},
             tags={"kommunkvalitet/file": path.name},
         )

@@ -13,6 +13,8 @@ from pipelines.sources.initiatives.importer import (
     drop_examples,
     import_initiatives,
     landing_files,
+    refuse_initiatives_entry,
+    refused_landing_entries,
 )
 from pipelines.sources.initiatives.streams import INITIATIVE
 from pipelines.sources.kolada.ingest import new_batch_id
@@ -39,7 +41,8 @@ def registered(
         drop_examples(layout)
     networks = [n.id for n in platform.scope().networks]
     municipalities = known_municipalities(log)
-    outcomes = []
+    outcomes = [refuse_initiatives_entry(path, problem, layout)  # a line each, not silence
+                for path, problem in refused_landing_entries(layout)]
     for number, path in enumerate(landing_files(layout)):
         outcome = import_initiatives(
             path, log, layout=layout, batch_id=new_batch_id(context.run.run_id) + f"_{number}",

@@ -11,6 +11,10 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit, urlunsplit
 
+# Percent-escapes a server may decode before it resolves dot segments: `.`, `/`, `\\` and `%`
+# itself (so `%252e` is a dot after two decodings).
+_PATH_ESCAPES = re.compile(r"%(2e|2f|5c|25)", re.IGNORECASE)
+
 
 class InvalidBaseUrl(ValueError):
     """The base URL cannot be requested; the message names the setting, never a password."""
@@ -71,3 +75,38 @@ def elide(url: str, width: int = 72) -> str:
 def elide_urls(text: str, width: int = 72) -> str:
     """Every long URL in a message elided (see `elide`), for a line an operator reads."""
     return _URL.sub(lambda m: elide(m.group(0), width), text)
+
+
+def normalised_path(path: str) -> str:
+    """`path` as the most eager server would resolve it: escaped dots, slashes and backslashes
+    decoded (repeatedly, for double encoding), backslashes as slashes, then RFC 3986's
+    remove_dot_segments. Two URLs are compared by this, never by their text: `/v3/../evil`,
+    `/v3/%2e%2e/evil` and `/v3/./../../x` all start with `/v3/` but are requested elsewhere."""
+    for _ in range(4):
+        decoded = _PATH_ESCAPES.sub(lambda m: bytes.fromhex(m[1]).decode("ascii"), path)
+        if decoded == path:
+            break
+        path = decoded
+    segments = path.replace("\\", "/").split("/")
+    out: list[str] = []
+    for i, seg in enumerate(segments):
+        last = i == len(segments) - 1
+        if seg == ".":
+            if last:
+                out.append("")
+        elif seg == "..":
+            if len(out) > 1:
+                out.pop()
+            if last:
+                out.append("")
+        else:
+            out.append(seg)
+    result = "/".join(out)
+    return result if result.startswith("/") else "/" + result
+
+
+def path_within(path: str, base_path: str) -> bool:
+    """Whether `path`, normalised, is `base_path` or lies below it."""
+    prefix = normalised_path(base_path).rstrip("/")
+    path = normalised_path(path)
+    return path == prefix or path.startswith(prefix + "/")

@@ -8,6 +8,7 @@ otherwise surface hours later as "no data" in a dashboard.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -128,11 +129,36 @@ def _year(value: Any, path: Path, key: str) -> int:
     return value
 
 
+class _DuplicateKey(yaml.MarkedYAMLError):
+    pass
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key given twice in one mapping. PyYAML keeps the last one
+    silently, so `municipalities: ["1784"]` followed by `municipalities: all` widened a
+    narrow scope to all 312 units with exit 0."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        first: dict[Any, yaml.Node] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            try:
+                earlier = first.get(key)
+            except TypeError:  # an unhashable key: SafeLoader's own error says so
+                continue
+            if earlier is not None:
+                raise _DuplicateKey(
+                    None, None, f"duplicate key {key!r} (first given at line {earlier.start_mark.line + 1}; "
+                    "YAML would keep only the last)", key_node.start_mark)
+            first[key] = key_node
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_scope(path: Path) -> IngestScope:
     """Parse and validate the scope YAML."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader)
     except FileNotFoundError as exc:
         raise ScopeError(f"{path}: scope file not found") from exc
     except yaml.YAMLError as exc:
@@ -226,8 +252,12 @@ def _profile_weights(raw: Any, path: Path) -> dict[str, float]:
         key = f"quality_profile.weights.{name}"
         if name not in PROFILE_DIMENSIONS:
             raise _err(path, key, f"unknown dimension; expected one of {', '.join(PROFILE_DIMENSIONS)}")
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise _err(path, key, f"expected a number >= 0, got {value!r}")
+        if (isinstance(value, bool) or not isinstance(value, int | float)
+                or not math.isfinite(value) or value < 0):
+            # NaN passes `value < 0` and would make every composite NaN; inf swamps the rest
+            finite = "" if not isinstance(value, float) or math.isfinite(value) else \
+                " (a weight must be finite)"
+            raise _err(path, key, f"expected a number >= 0, got {value!r}{finite}")
         weights[name] = float(value)
     if weights["results"] <= 0:
         raise _err(path, "quality_profile.weights.results",

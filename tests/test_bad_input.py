@@ -30,6 +30,18 @@ BAD_CONFIGS = [
     ("network-id-path", "kolada:\n  kpis: [N15428]\n" + GOOD_TAIL +
      "networks:\n  - id: ../x\n    title: T\n    members: ['0180', '1480']\n",
      ["networks[0].id", "line 6"]),
+    # issue 31, item 5: the last of two keys used to win silently (a narrow scope became all)
+    ("duplicate-key", ("kolada:\n  kpis: [N15428]\n  municipalities: ['1784']\n"
+     "  municipalities: all\n  years: {from: 2020, to: 2022}\n"),
+     ["duplicate key 'municipalities'", "line 4", "first given at line 3"]),
+    ("duplicate-top-level-key", "kolada:\n  kpis: [N15428]\n" + GOOD_TAIL + "kolada: {}\n",
+     ["duplicate key 'kolada'", "line 5"]),
+    ("nan-weight", "kolada:\n  kpis: [N15428]\n" + GOOD_TAIL +
+     "quality_profile:\n  weights:\n    economy: .nan\n",
+     ["quality_profile.weights.economy", "nan", "finite", "line 7"]),
+    ("inf-weight", "kolada:\n  kpis: [N15428]\n" + GOOD_TAIL +
+     "quality_profile:\n  weights:\n    results: .inf\n",
+     ["quality_profile.weights.results", "inf", "finite", "line 7"]),
 ]
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from pipelines.cli.commands import BY_NAME
+from pipelines.cli.disk_full import disk_full_line, is_disk_full
 from pipelines.cli.exit_codes import EXIT_FAILED, EXIT_USAGE, is_data_error
 from pipelines.cli.parser import build_parser
 from pipelines.settings import SettingsError, check_data_dir, load_settings
@@ -23,6 +25,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     args = build_parser().parse_args(argv)
     command = BY_NAME[args.command]
+    settings = None
     try:
         settings = load_settings(source=getattr(args, "source", None))
         if getattr(command, "NEEDS_DATA_DIR", True):
@@ -36,7 +39,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"kommunkvalitet: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except Exception as exc:
+        # a full disk through Dagster's SQLite storage is no OSError (SQLAlchemy wraps it)
+        if is_disk_full(exc):
+            print(f"kommunkvalitet: {disk_full_line(_data_dir(settings))}", file=sys.stderr)
+            return EXIT_FAILED
         if not is_data_error(exc):
             raise
+        # damaged data on disk or a failing disk: one line naming the file, not a traceback
         print(f"kommunkvalitet: {exc}", file=sys.stderr)
         return EXIT_FAILED
+
+
+def _data_dir(settings: object) -> Path:
+    """The data dir to name: the loaded settings', else KK_DATA_DIR's."""
+    folder = getattr(settings, "data_dir", None)
+    return Path(folder or os.environ.get("KK_DATA_DIR") or "data").resolve()

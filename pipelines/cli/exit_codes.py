@@ -8,6 +8,9 @@ from typing import Any
 # blocking check in a build, or the publishing gate refusing).
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BLOCKED = 0, 1, 2, 3
 
+# The root causes that mean "the publishing gate refused": a failing blocking check, and a
+# build older than the current publication without --allow-older (README: exit code 3).
+BLOCKING_CAUSES = ("PublishBlocked", "PublishRefused", "PublishOlderRefused")
 
 def is_data_error(exc: BaseException) -> bool:
     """Damaged data on disk (named by the exception) or an OS error such as a full disk: one
@@ -32,7 +35,7 @@ def exit_code(result: Any) -> int:
         e.event_specific_data.severity.value == "ERROR" and not e.event_specific_data.passed
         for e in result.all_events if e.event_type == DagsterEventType.ASSET_CHECK_EVALUATION
     ) or any(
-        root_cause(e.step_failure_data.error).startswith("PublishBlocked")
+        root_cause(e.step_failure_data.error).startswith(BLOCKING_CAUSES)
         for e in result.all_events if e.is_step_failure
     )
     return EXIT_BLOCKED if blocked else EXIT_FAILED

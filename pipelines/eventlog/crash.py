@@ -35,7 +35,7 @@ CRASH_POINTS: dict[str, str] = {
     "state.before_rename": "a current-state file, temp fsynced but not renamed (stale state left)",
     "state.after_rename": "a current-state file in place, the append not yet returned",
     "landing.before_rename": "an archive copy of an imported file, temp written not renamed",
-    "import.after_archive_copy": "the imported file archived, its reports not yet written",
+    "import.after_archive_copy": "the imported file archived, its batch not yet appended",
     "import.before_remove": "file and reports archived, the landing copy not yet removed",
     "import.after_remove": "the landing copy removed, the import not yet reported",
     "build.before_dbt": "a build's run started and holding the warehouse slot, dbt not yet run",

@@ -29,7 +29,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from pipelines.eventlog import state, trust
+from pipelines.eventlog import intents, state, trust
 from pipelines.eventlog.checksums import file_digest
 from pipelines.eventlog.layout import EMPTY_FILE_NAME, LogLayout
 from pipelines.eventlog.ledger import BATCH_STATUSES, LedgerEntry
@@ -42,6 +42,7 @@ class Problem:
     stream: str
     path: str
     kind: str  # truncated | checksum | missing | unreadable | row_count | payload_hash | state
+    #            | unledgered (a file no writer of this log committed)
     detail: str
     batch_id: str | None = None
 
@@ -117,7 +118,7 @@ def check_files(log: LogLayout, streams: Iterable[str] | None = None, *,
             if row is None:
                 if (stream, path.stem) in quarantined:
                     continue  # put back by hand after a repair: it is no longer part of the log
-                report.unledgered.append(str(path))
+                _check_unledgered(log, stream, path, report)
                 continue
             if _check_one(path, stream, row, report, cache):
                 intact.append(path)
@@ -134,6 +135,32 @@ def check_files(log: LogLayout, streams: Iterable[str] | None = None, *,
         if payloads and not report.problems:
             _check_state(log, stream, report)
     return report
+
+
+def _check_unledgered(log: LogLayout, stream: str, path: Path, report: IntegrityReport) -> None:
+    """A batch file without a ledger row: a killed writer's commit when its intent names it
+    with this checksum (intents.py; the next writer ledgers it as `recovered`), else a file no
+    writer of this log wrote: an edited batch whose ledger row was deleted, a copy under a new
+    name, a junk `*.parquet`. Those are problems: readers refuse the stream, `verify` names
+    them and `--repair` moves them to `_quarantine/`."""
+    try:
+        digest = file_digest(path)
+    except OSError as exc:
+        report.problems.append(Problem(stream, str(path), "unledgered",
+                                       f"no ledger row, and the file cannot be read ({exc})",
+                                       path.stem))
+        return
+    report.bytes_checked += digest[1]
+    if intents.matches(log, stream, path, digest):
+        report.unledgered.append(str(path))
+        return
+    intent = intents.read(log, stream, path.stem)
+    why = ("its writer's intent recorded another checksum (the file was changed)" if intent
+           else "no writer recorded an intent to commit it (copied, edited with its ledger "
+           "row deleted, or no batch at all)")
+    report.problems.append(Problem(stream, str(path), "unledgered",
+                                   f"no ledger row and {why}; not part of the log",
+                                   path.stem))
 
 
 def _check_one(path: Path, stream: str, row: dict, report: IntegrityReport,

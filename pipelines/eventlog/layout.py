@@ -103,12 +103,15 @@ class LogLayout:
     def _write_atomically(
         self, table: pa.Table | Callable[[Path], None], target: Path,
         crash_prefix: str | None = None,
+        before_rename: Callable[[tuple[str, int]], None] | None = None,
     ) -> tuple[str, int]:
         """Temp file outside every reader glob, fsync, rename, fsync the folder.
 
         Returns the file's sha256 and size, taken from the synced temp file: what the ledger
         records, so any later truncation or edit of the committed file is detectable.
-        `crash_prefix` names the crash points of this write (`<prefix>.before_write`, ...).
+        `crash_prefix` names the crash points of this write (`<prefix>.before_write`, ...);
+        `before_rename` gets the digest once it is known, before the rename (a batch's intent,
+        pipelines/eventlog/intents.py).
         """
         def crash(step: str) -> None:
             if crash_prefix:
@@ -124,6 +127,8 @@ class LogLayout:
         crash("before_fsync")
         fsync_path(tmp)
         digest = file_digest(tmp)
+        if before_rename is not None:
+            before_rename(digest)
         crash("before_rename")
         replace_durably(tmp, target)
         return digest

@@ -33,7 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipelines.eventlog import state, trust
+from pipelines.eventlog import intents, state, trust
 from pipelines.eventlog.checksums import file_digest
 from pipelines.eventlog.crash import crash_point
 from pipelines.eventlog.integrity import CorruptEventLog, check_files
@@ -226,7 +226,10 @@ class EventLog(LogLayout):
                     constants = _Constants(stream, recorded_at, batch_id, scope_source)
                     digest = self._write_atomically(
                         lambda path: _write_batch(con, incoming, constants, path), target,
-                        crash_prefix="eventlog")
+                        crash_prefix="eventlog",
+                        # the intent, durable before the rename: a ledgerless file is this
+                        # writer's only if an intent names it with its checksum (intents.py)
+                        before_rename=lambda d: intents.record(self, stream, target, d))
                     trust.record(self, stream, target, digest[0])  # hashed just now: trust it
             crash_point("eventlog.after_rename")
             result = BatchResult(
@@ -249,6 +252,7 @@ class EventLog(LogLayout):
             self._write_atomically(entry.to_table(), self.ledger_dir / f"{batch_id}--{stream}.parquet",
                                    crash_prefix="ledger")
             crash_point("ledger.after_rename")
+            intents.clear(self, stream, batch_id)
             if target is not None:
                 # derived, after the batch is committed: a kill before the state's rename leaves
                 # a state that no longer matches the batch files, and the next writer rebuilds it
@@ -312,7 +316,8 @@ class EventLog(LogLayout):
         """Finish what a killed writer left: drop its temp files, ledger its committed batches."""
         # its batch files' temp files, and its ledger rows' (`_ledger--<batch>--<stream>...`)
         for pattern in (f"{stream}--*.tmp", f"{self.ledger_dir.name}--*--{stream}.parquet.*.tmp",
-                        f"{state.STATE_DIR}--{stream}.parquet.*.tmp"):
+                        f"{state.STATE_DIR}--{stream}.parquet.*.tmp",
+                        f"{intents.INTENTS_DIR}--{stream}--*.json.*.tmp"):
             for tmp in self.tmp_dir.glob(pattern):
                 tmp.unlink(missing_ok=True)
         ledgered = {p.name.split("--")[0] for p in self.ledger_dir.glob(f"*--{stream}.parquet")}
@@ -320,8 +325,12 @@ class EventLog(LogLayout):
             batch_id = event_file.stem
             if event_file.name == EMPTY_FILE_NAME or batch_id in ledgered:
                 continue
-            # the rename was atomic after an fsync, so the file is whole: record its checksum now
+            # the rename was atomic after an fsync, so a file this writer meant is whole; one
+            # no intent names with this checksum was never written by a writer of this log
+            # (integrity.check_files reports it; `verify --repair` moves it aside)
             sha256, size = file_digest(event_file)
+            if not intents.matches(self, stream, event_file, (sha256, size)):
+                continue
             events = pq.read_table(event_file, columns=["event_type", "recorded_at"])
             upserted = int(pc.sum(pc.equal(events["event_type"], UPSERTED)).as_py() or 0)
             entry = LedgerEntry(
@@ -337,6 +346,12 @@ class EventLog(LogLayout):
                 file_bytes=size,
             )
             self._write_atomically(entry.to_table(), self.ledger_dir / f"{batch_id}--{stream}.parquet")
+            ledgered.add(batch_id)
+        # intents of writers that are gone: their batch is ledgered, or was never renamed
+        present = {p.stem for p in self.event_files(stream)}
+        for batch_id in intents.stale(self, stream):
+            if batch_id in ledgered or batch_id not in present:
+                intents.clear(self, stream, batch_id)
 
 
 @dataclass(frozen=True)

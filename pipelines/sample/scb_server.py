@@ -4,7 +4,8 @@ Serves `GET /api/v2/config`, `GET /api/v2/tables/TAB638/metadata` and
 `POST /api/v2/tables/TAB638/data?outputFormat=json-stat2`, and enforces SCB's limits the way
 SCB does: more than `max_calls` calls in `time_window` seconds answers 429 (or 403, as older
 PxWeb did: `refuse_status`), a selection of more than `max_data_cells` cells answers 403.
-The same programmable faults as the sample Kolada (status, slow, truncated, empty) apply, and
+The same programmable faults as the sample Kolada (status, slow, truncated, empty, reset,
+html, huge, endless, deep, repeat) apply, and
 `dimension_order` reorders the answer's dimensions, as PxWeb may.
 
 Run it for manual use:  python -m pipelines.sample.scb_server --day 2 --port 8766
@@ -211,6 +212,9 @@ class _ScbHandler(JsonHandler):
         code = self._status_fault(fault, "title")
         if code is not None:
             return code, "status"
+        code = self._body_fault(fault)
+        if code is not None:
+            return code, fault.kind if fault else None
         table = f"/api/v2/tables/{POPULATION_TABLE}"
         try:
             if method == "GET" and path == "/api/v2/config":
@@ -231,6 +235,12 @@ class _ScbHandler(JsonHandler):
         if fault is not None and fault.kind == "empty" and "value" in doc:
             doc["value"] = [None] * len(doc["value"])
         body_out = json.dumps(doc, ensure_ascii=False).encode("utf-8")
+        if fault is not None and fault.kind == "repeat" and isinstance(doc.get("value"), list):
+            # sparse values giving position 0 twice: json.loads would keep the second silently
+            sparse = {str(i): v for i, v in enumerate(doc["value"])}
+            text = json.dumps({**doc, "value": sparse}, ensure_ascii=False)
+            body_out = text.replace('"value": {"0": ', '"value": {"0": 999999, "0": ', 1
+                                    ).encode("utf-8")
         if fault is not None and fault.kind == "truncated":
             body_out = body_out[: max(1, int(len(body_out) * float(fault.opts.get("fraction",
                                                                                    0.5))))]

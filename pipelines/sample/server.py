@@ -33,7 +33,8 @@ MAX_IDS_PER_SEGMENT = 25
 # The metadata endpoints are the ones the streams declare, so a new metadata stream is served
 # as soon as the sample world has objects for it.
 METADATA_PATHS = tuple(stream.endpoint for stream in METADATA_STREAMS)
-FAULT_KINDS = ("status", "slow", "truncated", "empty", "next_url", "html", "reset", "count")
+FAULT_KINDS = ("status", "slow", "truncated", "empty", "next_url", "html", "reset", "count",
+               "huge", "endless", "deep", "repeat")
 
 _DATA_RE = re.compile(
     r"^/v3/data(?:/kpi/(?P<kpi>[^/]+))?(?:/municipality/(?P<municipality>[^/]+))?"
@@ -73,7 +74,12 @@ class FaultPlan:
         "next_url" (a normal page whose next_url is `url`, default the page itself: a loop),
         "html" (status 200 with an HTML page, like a captive portal or a proxy's error page),
         "reset" (the connection is reset before any answer), "count" (a normal page whose
-        `count` is `count`, default its size + 1000: a count that lies).
+        `count` is `count`, default its size + 1000: a count that lies), "huge" (a 200 whose
+        body is `bytes` long, default 256 MiB, declared in Content-Length unless
+        `declared=False`), "endless" (a chunked 200 that sends `chunk` bytes every `interval`
+        seconds until the client leaves or `seconds` pass), "deep" (a 200 of JSON nested
+        `depth` deep, default 200,000), "repeat" (a normal page whose entries are its first
+        entry `times_` times, default 10,000; SCB: a sparse `value` giving one position twice).
         """
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")
@@ -289,6 +295,57 @@ class JsonHandler(BaseHTTPRequestHandler):
             time.sleep(float(fault.opts.get("delay", 1.0)))
         return None
 
+    def _body_fault(self, fault: Fault | None) -> int | None:
+        """Answer an injected `reset`, `html`, `huge`, `endless` or `deep` fault (returns the
+        status sent, 0 for a reset), else None. Shared by the Kolada and SCB servers."""
+        if fault is None or fault.kind not in ("reset", "html", "huge", "endless", "deep"):
+            return None
+        self.close_connection = True
+        if fault.kind == "reset":
+            # linger 0: closing sends a TCP RST instead of a FIN, i.e. "connection reset by peer"
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            return 0
+        if fault.kind == "html":
+            body = b"<!DOCTYPE html><html><body><h1>Service unavailable</h1></body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return 200
+        opts = fault.opts
+        if fault.kind == "deep":
+            depth = int(opts.get("depth", 200_000))
+            self._send(200, b"[" * depth + b"]" * depth)
+            return 200
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        huge = fault.kind == "huge"
+        size = int(opts.get("bytes", 256 * 1024 * 1024)) if huge else 1 << 40
+        if huge and opts.get("declared", True):
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            block = b" " * 65536
+            while size > 0:  # padding, sent until the client gives up (BrokenPipe)
+                self.wfile.write(block[:size])
+                size -= len(block)
+            return 200
+        # chunked: an endless body, or a huge one that declares no length
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        chunk = b" " * (65536 if huge else int(opts.get("chunk", 65536)))
+        interval = 0.0 if huge else float(opts.get("interval", 0.0))
+        stop = time.monotonic() + (3600.0 if huge else float(opts.get("seconds", 60.0)))
+        self.wfile.write(b"1\r\n{\r\n")
+        while time.monotonic() < stop and size > 0:
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            size -= len(chunk)
+            if interval:
+                time.sleep(interval)
+        self.wfile.write(b"0\r\n\r\n")
+        return 200
+
     def _json(self, code: int, doc: dict[str, Any], headers: dict[str, str] | None = None
               ) -> None:
         self._send(code, json.dumps(doc, ensure_ascii=False).encode("utf-8"), headers)
@@ -317,20 +374,9 @@ class _Handler(JsonHandler):
         code = self._status_fault(fault, "error")
         if code is not None:
             return code, "status"
-        if fault is not None and fault.kind == "reset":
-            # linger 0: closing sends a TCP RST instead of a FIN, i.e. "connection reset by peer"
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                       struct.pack("ii", 1, 0))
-            self.close_connection = True
-            return 0, "reset"
-        if fault is not None and fault.kind == "html":
-            body = b"<!DOCTYPE html><html><body><h1>Service unavailable</h1></body></html>"
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            return 200, "html"
+        code = self._body_fault(fault)
+        if code is not None:
+            return code, fault.kind if fault else None
         try:
             doc = owner.answerer.answer(split.path, query)
         except BadRequest as exc:
@@ -347,6 +393,9 @@ class _Handler(JsonHandler):
                    f"http://{owner.host}:{owner.port}{self.path}"}
         if fault is not None and fault.kind == "count":
             doc = {**doc, "count": int(fault.opts.get("count", len(doc["values"]) + 1000))}
+        if fault is not None and fault.kind == "repeat" and doc["values"]:
+            many = int(fault.opts.get("times_", 10_000))
+            doc = {**doc, "values": [doc["values"][0]] * many, "count": many}
         body = json.dumps(doc, ensure_ascii=False).encode("utf-8")
         if fault is not None and fault.kind == "truncated":
             body = body[: max(1, int(len(body) * float(fault.opts.get("fraction", 0.5))))]

@@ -61,6 +61,8 @@ final as (
             when matched_year.profile_year is null
                 then 'no profile year before the award within the ingest scope'
             when profile.municipality_id is null then 'the kommun has no profile row that year'
+            when profile.composite_score is null
+                then 'the kommun has no composite score that year (no results within the ingest scope)'
         end as profile_note
     from history
     inner join matched_year

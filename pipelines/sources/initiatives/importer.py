@@ -16,17 +16,35 @@ from pipelines.settings import Layout
 from pipelines.sources.initiatives.reader import REPORT_TITLE, read_initiatives_file
 from pipelines.sources.initiatives.streams import INITIATIVE
 from pipelines.sources.kolada.streams import KPI
-from pipelines.sources.kommunkompassen.importer import ImportOutcome, archived_outcome
+from pipelines.sources.kommunkompassen.importer import (
+    ImportOutcome,
+    archived_outcome,
+    refuse_entry,
+)
 from pipelines.sources.kommunkompassen.problems import UnreadableFile
 from pipelines.sources.kommunkompassen.report import format_report
+from pipelines.sources.landing import (
+    archive_copy,
+    move_to_rejected,
+    refused_entries,
+    waiting_files,
+)
 from pipelines.sources.landing import drop_examples as drop_bundled
-from pipelines.sources.landing import move_to_rejected, waiting_files
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "sample" / "initiatives"
 
 
 def landing_files(layout: Layout) -> list[Path]:
     return waiting_files(layout.initiative_landing_dir)
+
+
+def refused_landing_entries(layout: Layout) -> list[tuple[Path, str]]:
+    """Entries of the initiatives' landing folder that are not importable files, and why."""
+    return refused_entries(layout.initiative_landing_dir)
+
+
+def refuse_initiatives_entry(path: Path, reason: str, layout: Layout) -> ImportOutcome:
+    return refuse_entry(path, reason, layout, title=REPORT_TITLE)
 
 
 def known_kpis(log: EventLog) -> set[str]:
@@ -56,6 +74,7 @@ def import_initiatives(
         if remove:
             outcome.rejected_to = move_to_rejected(path, layout.rejected_dir, report)
         return outcome
+    archive_copy(path, layout.initiative_archive_dir, result.sha256)  # before the events
     batch = None
     if result.records:
         batch = log.append(

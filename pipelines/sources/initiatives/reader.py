@@ -21,6 +21,7 @@ from pipelines.sources.initiatives.streams import INITIATIVE
 from pipelines.sources.kommunkompassen.areas import fold
 from pipelines.sources.kommunkompassen.cells import CellError, clean, integer, one_line
 from pipelines.sources.kommunkompassen.columns import Header, find_header
+from pipelines.sources.kommunkompassen.controls import control_problem
 from pipelines.sources.kommunkompassen.municipalities import MunicipalityIndex
 from pipelines.sources.kommunkompassen.problems import Problem, UnreadableFile
 from pipelines.sources.kommunkompassen.table import load_table, read_file_bytes
@@ -217,6 +218,9 @@ def read_initiatives_file(
                     path.name, number, header.name(ID) or header.name(INITIATIV),
                     initiative, f"samma initiativ för {municipality} finns redan på rad "
                     f"{seen[key]}; ge det ett eget id"))
+        control = control_problem(path.name, header, number, cells)
+        if control is not None:  # a stray control character: this row waits, the rest land
+            row.problems.append(control)
         if row.problems:
             result.problems.extend(row.problems)
             result.held_back.add(municipality)

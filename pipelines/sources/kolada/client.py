@@ -24,9 +24,18 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipelines import progress
-from pipelines.base_url import check_base_url, redact
+from pipelines.base_url import check_base_url, path_within, redact
+from pipelines.sources.bounded_body import (
+    MIB,
+    BodyTooLarge,
+    BodyTooSlow,
+    TooDeep,
+    loads,
+    read_body,
+)
 from pipelines.sources.http_errors import SourceUnavailable
 from pipelines.sources.kolada.records import SourceRecord, metadata_records, value_records
 from pipelines.sources.kolada.streams import KPI_VALUE, METADATA_STREAMS, KoladaStream
@@ -126,16 +135,38 @@ def _retry_after(value: str | None, now: float | None = None) -> float | None:
 
 
 def same_base(url: str, base: str) -> bool:
-    """Whether `url` lies under `base`: same scheme, host and port, and inside its path."""
+    """Whether `url` lies under `base`: same scheme, host and port, and inside its path once
+    dot segments (also percent-encoded ones) are resolved."""
     u, b = urlsplit(url), urlsplit(base)
     default = {"http": 80, "https": 443}
     try:
         u_port, b_port = u.port or default.get(u.scheme), b.port or default.get(b.scheme)
     except ValueError:
         return False
-    prefix = b.path.rstrip("/")
+    # by normalised paths: "/v3/../evil" starts with "/v3/" but httpx requests "/evil"
     return (u.scheme == b.scheme and u.hostname == b.hostname and u_port == b_port
-            and (u.path == prefix or u.path.startswith(prefix + "/")))
+            and path_within(u.path, b.path))
+
+
+def _refuse_repeats(page_url: str, keys: pa.Array | list[str]) -> None:
+    """An answer whose entries repeat a key is refused: a page of a million entries of one key
+    used to be collapsed silently into one event (last wins), hiding whatever produced it."""
+    if isinstance(keys, list):
+        keys = pa.array(keys, pa.string())
+    if len(keys) < 2 or pc.count_distinct(keys).as_py() == len(keys):
+        return
+    counts = pc.value_counts(keys)
+    top = max(counts.to_pylist(), key=lambda c: c["counts"])
+    raise KoladaError(f"{redact(page_url)} gives the key {top['values']} {top['counts']:,} times "
+                      f"({len(keys):,} entries, {len(counts):,} keys): an answer that repeats a "
+                      "key is refused; nothing of it is ingested")
+
+
+def _page_keys(values: pa.Table) -> pa.Array:
+    """kpi|municipality|period|gender of a bulk page's values (the value stream's key)."""
+    return pc.binary_join_element_wise(
+        values["kpi"], values["municipality"], pc.cast(values["period"], pa.string()),
+        values["gender"], "|").combine_chunks()
 
 
 def _check_counts(first_url: str, counts: list[tuple[str, int, int]], total: int) -> None:
@@ -164,6 +195,8 @@ class KoladaClient:
         retry_after_cap: float = 60.0,
         per_page: int = 5000,
         max_in_flight: int = 4,
+        max_page_bytes: int = 64 * MIB,
+        max_page_seconds: float = 300.0,
         progress: Callable[[str], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
@@ -178,6 +211,10 @@ class KoladaClient:
         self.backoff_max = backoff_max
         self.retry_after_cap = retry_after_cap
         self.per_page = per_page
+        # A full page (5,000 values) is ~2 MB and arrives in seconds: these bounds only stop
+        # an answer that is no Kolada page (bounded_body)
+        self.max_page_bytes = max_page_bytes
+        self.max_page_seconds = max_page_seconds
         self.max_in_flight = max(1, max_in_flight)
         self._progress = progress
         self._sleep = sleep
@@ -223,25 +260,36 @@ class KoladaClient:
         self._throttle.acquire()
         with self._count_lock:
             self.requests += 1
+        shown = redact(url)
         try:
-            resp = self._http.get(url)
+            # streamed, so the body is read within bounds of size and time (bounded_body)
+            with self._http.stream("GET", url) as resp:
+                status = resp.status_code
+                if status == 429:
+                    raise _Retry("HTTP 429", _retry_after(resp.headers.get("Retry-After")))
+                if status >= 500:
+                    raise _Retry(f"HTTP {status}", _retry_after(resp.headers.get("Retry-After")))
+                body = read_body(resp, shown, max_bytes=self.max_page_bytes,
+                                 max_seconds=self.max_page_seconds)
         except httpx.TimeoutException as exc:
             raise _Retry(f"timeout ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:
             raise _Retry(f"{type(exc).__name__}: {exc}") from exc
-        status = resp.status_code
-        if status == 429:
-            raise _Retry("HTTP 429", _retry_after(resp.headers.get("Retry-After")))
-        if status >= 500:
-            raise _Retry(f"HTTP {status}", _retry_after(resp.headers.get("Retry-After")))
+        except BodyTooSlow as exc:
+            raise _Retry(str(exc)) from exc
+        except BodyTooLarge as exc:
+            raise KoladaError(str(exc)) from None
         if status >= 400:
-            raise KoladaError(f"HTTP {status} for {redact(url)}: {resp.text[:300]}")
-        if bulk and (page := read_page(resp.content)) is not None:
+            raise KoladaError(f"HTTP {status} for {shown}: "
+                              f"{body[:300].decode('utf-8', errors='replace')}")
+        if bulk and (page := read_page(body)) is not None:
             return page  # anything read_page is unsure of takes the Python path below
         try:
-            doc = resp.json()
+            doc = loads(body, shown)
+        except TooDeep as exc:
+            raise KoladaError(str(exc)) from None
         except ValueError as exc:  # truncated or not JSON (e.g. a proxy's HTML page)
-            raise _Retry(f"invalid JSON ({len(resp.content)} bytes): {exc}") from exc
+            raise _Retry(f"invalid JSON ({len(body)} bytes): {exc}") from exc
         if not isinstance(doc, dict) or not isinstance(doc.get("values"), list):
             raise _Retry(f"unexpected envelope: {str(doc)[:200]}")
         return doc
@@ -325,7 +373,9 @@ class KoladaClient:
             pages, bodies = self.fetch_all(url)
             result.pages += pages
             for page_url, values in bodies:
-                result.records.extend(metadata_records(stream, values, page_url))
+                records = metadata_records(stream, values, page_url)
+                _refuse_repeats(page_url, [r.entity_key for r in records])
+                result.records.extend(records)
         return result
 
     # -- values ----------------------------------------------------------------------------
@@ -345,6 +395,7 @@ class KoladaClient:
         in_scope = True
         for page_url, values in bodies:
             if isinstance(values, ArrowPage):
+                _refuse_repeats(page_url, _page_keys(values.values))
                 run.append((page_url, values.values))
                 in_scope = in_scope and within(values.values, kpis, munis, years)
                 continue
@@ -353,6 +404,7 @@ class KoladaClient:
                 run = []
             # a page the bulk reader would not vouch for: checked value by value
             records = value_records(values, page_url)
+            _refuse_repeats(page_url, [r.entity_key for r in records])
             in_scope = in_scope and all(
                 r.payload["kpi"] in kpis and r.payload["municipality"] in munis
                 and r.payload["period"] in years for r in records)

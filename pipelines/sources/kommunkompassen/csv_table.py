@@ -10,13 +10,12 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import unicodedata
 from pathlib import Path
 
+from pipelines.sources.kommunkompassen.controls import looks_binary
 from pipelines.sources.kommunkompassen.grid import Table
 from pipelines.sources.kommunkompassen.problems import UnreadableFile
 
-_ALLOWED_CONTROLS = frozenset("\t\n\r\x0b\x0c")
 _DELIMITER_NAMES = {";": "semikolon", ",": "komma"}
 
 
@@ -26,8 +25,6 @@ def _decode(path: Path, data: bytes) -> tuple[str, str]:
             path, "filen är sparad som UTF-16 (Unicode-text); spara den som "
             "\"CSV UTF-8 (kommaavgränsad)\" eller som .xlsx"
         )
-    if b"\x00" in data:
-        raise UnreadableFile(path, "filen är varken en textfil (CSV) eller en Excel-fil (.xlsx)")
     if data.startswith(codecs.BOM_UTF8):
         data, bom = data[len(codecs.BOM_UTF8):], True
     else:
@@ -44,13 +41,6 @@ def _decode(path: Path, data: bytes) -> tuple[str, str]:
         ) from None
 
 
-def _looks_binary(text: str) -> bool:
-    sample = text[:8192]
-    return any(
-        unicodedata.category(ch) == "Cc" and ch not in _ALLOWED_CONTROLS for ch in sample
-    )
-
-
 def _sniff(header_line: str) -> str:
     """`;` or `,`, whichever separates the header line (counted outside quotes)."""
     counts = {";": 0, ",": 0}
@@ -65,7 +55,7 @@ def _sniff(header_line: str) -> str:
 
 def read_csv(path: Path, data: bytes) -> Table:
     text, encoding = _decode(path, data)
-    if _looks_binary(text):
+    if looks_binary(text):  # a stray control character only quarantines its row (controls)
         raise UnreadableFile(path, "filen är varken en textfil (CSV) eller en Excel-fil (.xlsx)")
     if not text.strip():
         raise UnreadableFile(path, "filen är tom")

@@ -29,8 +29,11 @@ from pipelines.sources.kommunkompassen.reader import (
 from pipelines.sources.kommunkompassen.streams import KOMMUNKOMPASSEN
 from pipelines.sources.landing import (
     LandingPathError,  # noqa: F401 - re-exported: callers catch it from here
+    archive_copy,
     archive_imported,
+    entry_problem,
     move_to_rejected,
+    refused_entries,
     resolve_in,
     waiting_files,
 )
@@ -61,7 +64,12 @@ class ImportOutcome:
 
     def summary(self) -> str:
         if self.status == "rejected":
-            return f"{self.file}: kunde inte läsas, flyttad till {self.rejected_to}"
+            # `import PATH` leaves a file where it was: there is nowhere it was moved to
+            where = (f"flyttad till {self.rejected_to}" if self.rejected_to is not None
+                     else "filen ligger kvar där den var")
+            reason = self.problems[0]["reason"] if self.problems else ""
+            return f"{self.file}: kunde inte läsas ({reason}), {where}" if reason else \
+                f"{self.file}: kunde inte läsas, {where}"
         return (
             f"{self.file}: {self.rows_read} rader, {self.accepted} godkända, "
             f"{self.rejected_rows} avvisade, {self.warnings} varningar; "
@@ -82,6 +90,25 @@ def landing_files(layout: Layout) -> list[Path]:
     return waiting_files(layout.assessment_landing_dir)
 
 
+def refused_landing_entries(layout: Layout) -> list[tuple[Path, str]]:
+    """Entries of the assessments' landing folder that are not importable files, and why."""
+    return refused_entries(layout.assessment_landing_dir)
+
+
+def refuse_entry(path: Path, reason: str, layout: Layout, *, title: str = "Kommunkompassen-import"
+                 ) -> ImportOutcome:
+    """A landing entry that is no importable file (a link out of the folder, a FIFO, a folder
+    named `.csv`): a line in the report, and moved (the entry itself, never a link's target)
+    to landing/rejected/ with its reason, so it is reported once, not every night."""
+    error = UnreadableFile(path, reason)
+    return _reject(path, error, layout, remove=True, title=title)
+
+
+def landing_entry_problem(layout: Layout, path: Path) -> str | None:
+    """Why a named landing entry (the sensor's) is no importable file, or None."""
+    return entry_problem(layout.assessment_landing_dir, path)
+
+
 def resolve_landing_name(layout: Layout, name: str) -> Path:
     """The file `name` inside the assessments' landing folder; refuses anything that escapes."""
     return resolve_in(layout.assessment_landing_dir, name)
@@ -99,8 +126,9 @@ def _snapshot(result: ReadResult) -> AnyOf:
     return AnyOf(tuple(SnapshotScope(scope) for scope in result.scopes()))
 
 
-def _reject(path: Path, error: UnreadableFile, layout: Layout, *, remove: bool) -> ImportOutcome:
-    report = format_report(error)
+def _reject(path: Path, error: UnreadableFile, layout: Layout, *, remove: bool,
+            title: str = "Kommunkompassen-import") -> ImportOutcome:
+    report = format_report(error, title=title)
     outcome = ImportOutcome(file=path.name, status="rejected", report=report,
                             problems=[error.as_problem().to_dict()])
     if remove:
@@ -124,6 +152,9 @@ def import_file(
         result = read_assessment_file(path, municipalities=municipalities)
     except UnreadableFile as error:
         return _reject(path, error, layout, remove=remove)
+    # the archive copy first: an append whose file cannot be archived would leave events
+    # behind and the file in landing/, failing every night on it again
+    archive_copy(path, layout.assessment_archive_dir, result.sha256)
     batch = None
     if result.records:
         batch = log.append(

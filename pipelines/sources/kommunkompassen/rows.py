@@ -13,6 +13,7 @@ from pipelines.sources.kommunkompassen import columns as col
 from pipelines.sources.kommunkompassen.areas import VERSIONS, version_for_year
 from pipelines.sources.kommunkompassen.cells import CellError, clean, integer, number, one_line
 from pipelines.sources.kommunkompassen.columns import Header
+from pipelines.sources.kommunkompassen.controls import control_problem
 from pipelines.sources.kommunkompassen.municipalities import MunicipalityIndex
 from pipelines.sources.kommunkompassen.problems import Problem
 from pipelines.sources.kommunkompassen.row_areas import resolve_area
@@ -96,6 +97,13 @@ class RowReader:
             ))
             return out
         _Row(self, out, cells).check()
+        control = control_problem(self.file, self.header, number, cells)
+        if control is not None:
+            # the row is read as far as it goes (its partial key holds its assessment back
+            # from the snapshot), but it does not land: the character is in the data
+            out.problems.append(control)
+            out.fact = None
+            out.warnings = []
         return out
 
     def _overflows(self, cells: list[str]) -> bool:

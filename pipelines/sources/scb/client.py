@@ -22,6 +22,16 @@ from typing import Any, Self
 
 import httpx
 
+from pipelines.sources.bounded_body import (
+    MIB,
+    BodyTooLarge,
+    BodyTooSlow,
+    RepeatedKey,
+    TooDeep,
+    loads,
+    no_repeated_keys,
+    read_body,
+)
 from pipelines.sources.http_errors import SourceUnavailable
 from pipelines.sources.scb.jsonstat import Dataset, JsonStatError, decode, selection_cells
 from pipelines.sources.scb.records import Provenance
@@ -172,10 +182,15 @@ class ScbClient:
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
         transport: httpx.BaseTransport | None = None,
+        max_answer_bytes: int = 64 * MIB,
+        max_answer_seconds: float = 300.0,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self.base_url = base_url.rstrip("/")
+        # 150,000 cells of json-stat2 are ~2 MB: these bounds only stop what is no answer
+        self.max_answer_bytes = max_answer_bytes
+        self.max_answer_seconds = max_answer_seconds
         self.language = language
         self.max_attempts = max_attempts
         self.backoff_base = backoff_base
@@ -236,22 +251,27 @@ class ScbClient:
         assert self._window is not None
         self._window.acquire()
         self.requests += 1
+        headers = {"Content-Type": "application/json"} if body is not None else None
         try:
-            if body is None:
-                resp = self._http.get(url)
-            else:
-                resp = self._http.post(url, content=body,
-                                       headers={"Content-Type": "application/json"})
+            # streamed, so the body is read within bounds of size and time (bounded_body)
+            with self._http.stream(method, url, content=body, headers=headers) as resp:
+                status = resp.status_code
+                text = read_body(resp, f"{method} {url}", max_bytes=self.max_answer_bytes,
+                                 max_seconds=self.max_answer_seconds)
         except httpx.TimeoutException as exc:
             raise _Retry(f"timeout ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:
             raise _Retry(f"{type(exc).__name__}: {exc}") from exc
+        except BodyTooSlow as exc:
+            raise _Retry(str(exc)) from exc
+        except BodyTooLarge as exc:
+            raise ScbError(str(exc)) from None
         finally:
             self._window.finished()
-        status = resp.status_code
-        if status == 403 and "cell" in resp.text.lower():
+        message = text[:300].decode("utf-8", errors="replace")
+        if status == 403 and "cell" in message.lower():
             # PxWeb's answer to a selection over maxDataCells: waiting would not help.
-            raise ScbError(f"HTTP 403 for {method} {url}: {resp.text[:300]}")
+            raise ScbError(f"HTTP 403 for {method} {url}: {message}")
         if status in (429, 403):
             self.refusals += 1
             raise _Retry(f"HTTP {status} (call window full)",
@@ -259,11 +279,15 @@ class ScbClient:
         if status >= 500:
             raise _Retry(f"HTTP {status}", _retry_after(resp.headers.get("Retry-After")))
         if status >= 400:
-            raise ScbError(f"HTTP {status} for {method} {url}: {resp.text[:300]}")
+            raise ScbError(f"HTTP {status} for {method} {url}: {message}")
         try:
-            return resp.json()
+            # a key given twice in one object (a sparse `value`, an `index`) is refused, not
+            # collapsed by json.loads into its last value
+            return loads(text, f"{method} {url}", object_pairs_hook=no_repeated_keys(f"{method} {url}"))
+        except (TooDeep, RepeatedKey) as exc:
+            raise ScbError(str(exc)) from None
         except ValueError as exc:
-            raise _Retry(f"invalid JSON ({len(resp.content)} bytes): {exc}") from exc
+            raise _Retry(f"invalid JSON ({len(text)} bytes): {exc}") from exc
 
     def _request(self, method: str, url: str, body: bytes | None = None) -> Any:
         last = "no attempt"

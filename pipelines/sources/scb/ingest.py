@@ -132,7 +132,8 @@ def _ingest_population(
                        "refusing an ambiguous batch")
     if not records:
         raise ScbError(f"{POPULATION_TABLE} answered {len(answers)} queries without a single "
-                       "number; refusing to record the population as deleted")
+                       f"number (POST {answers[0].provenance.url if answers else POPULATION_TABLE}"
+                       "); refusing to record the population as deleted")
     updated = max((a.provenance.updated or "" for a in answers), default="") or None
     scope_units = [to_kolada_unit(code) for code in regions]
     seconds = (datetime.now(UTC) - started).total_seconds()
