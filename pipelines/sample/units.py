@@ -27,12 +27,15 @@ KPI_KINDS: dict[str, str] = {
     "U23471": "V23", "U23490": "V23",  # särskilt boende
     "U28532": "V26",  # daglig verksamhet LSS
 }
-# (centre, spread, lower bound, upper bound) of each KPI's unit values
+# (centre, spread, lower bound, upper bound) of each KPI's unit values: centred on the sample's
+# own Riket level of the KPI (2024), spread a little wider than its kommuner, so the unit
+# tables read plausibly beside the kommun's and Riket's values.
 _LEVELS: dict[str, tuple[float, float, float, float]] = {
-    "N11102": (5.2, 0.8, 2.5, 9.0), "N15436": (84.0, 9.0, 30.0, 100.0),
-    "N15485": (88.0, 7.0, 40.0, 100.0), "N15659": (68.0, 12.0, 15.0, 100.0),
-    "N17467": (72.0, 10.0, 25.0, 100.0), "U21468": (84.0, 8.0, 40.0, 100.0),
-    "U23471": (80.0, 9.0, 35.0, 100.0), "U23490": (0.08, 0.03, 0.01, 0.3),
+    "N11102": (9.7, 2.5, 3.0, 18.0), "N15436": (73.5, 11.0, 20.0, 100.0),
+    "N15485": (45.0, 10.0, 5.0, 100.0), "N15659": (81.0, 11.0, 20.0, 100.0),
+    "N17467": (70.5, 12.0, 15.0, 100.0), "U21468": (67.0, 7.0, 20.0, 100.0),
+    "U23471": (82.0, 8.0, 30.0, 100.0), "U23490": (13.5, 3.0, 3.0, 30.0),
+    "U28532": (70.0, 9.0, 20.0, 100.0),
 }
 # A survey so small in the sample that no year has enough answering units to rank: the
 # scorecard's "too few to compare" (grey, not ranked) has real rows.
@@ -94,8 +97,7 @@ def seed_units() -> tuple[dict[str, str], ...]:
 def _value(kpi: str, r: Any, unit_level: float) -> float:
     centre, spread, low, high = _LEVELS.get(kpi, (75.0, 10.0, 0.0, 100.0))
     v = centre + spread * (unit_level + 0.5 * r.standard_normal())
-    decimals = 2 if centre < 1 else 1
-    return round(min(high, max(low, v)), decimals)
+    return round(min(high, max(low, v)), 1)
 
 
 def _day1() -> dict[tuple[str, str, int], UnitValue]:

@@ -13,13 +13,15 @@ HELP = "every recorded value of one key and what each publication showed"
 DESCRIPTION = ("Every event of the key (when recorded, which batch, which source URL or "
                "file) and the value each kept publication showed: why did this number change?")
 EXAMPLES = ("kommunkvalitet history N15428 1784 --year 2023",
+            "kommunkvalitet history N15436 V15E178402001   (a unit's value)",
             "kommunkvalitet history --assessment 1784 2022 --json")
 ENVIRONMENT = ("KK_DATA_DIR",)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("kpi", nargs="?", help="Kolada KPI id, e.g. N15428")
-    parser.add_argument("municipality", nargs="?", help="4-digit municipality code, e.g. 1784")
+    parser.add_argument("municipality", nargs="?", help="4-digit municipality code, e.g. 1784, "
+                        "or a Kolada unit id, e.g. V15E178402001")
     parser.add_argument("--year", type=int, help="one period only")
     parser.add_argument("--gender", choices=("T", "K", "M"), help="one gender only")
     parser.add_argument("--assessment", nargs=2, metavar=("MUNICIPALITY", "YEAR"),
@@ -29,7 +31,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from pipelines.eventlog.store import EventLog
-    from pipelines.operations.history import assessment_history, render, value_history
+    from pipelines.operations.history import (
+        assessment_history,
+        render,
+        unit_value_history,
+        value_history,
+    )
 
     log, published = EventLog(settings.layout.events_dir), settings.layout.published_dir
     if args.assessment:
@@ -42,8 +49,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if not args.kpi or not args.municipality:
             raise SettingsError("history needs KPI and MUNICIPALITY (or --assessment "
                                 "MUNICIPALITY YEAR)")
-        found = value_history(log, published, args.kpi.upper(), args.municipality,
-                              year=args.year, gender=args.gender)
+        if args.municipality[:1].upper() == "V":  # a unit id (V15E...), not a kommun code
+            found = unit_value_history(log, published, args.kpi.upper(), args.municipality,
+                                       year=args.year)
+        else:
+            found = value_history(log, published, args.kpi.upper(), args.municipality,
+                                  year=args.year, gender=args.gender)
         field_name = "value"
     print(json.dumps(found.as_dict(), ensure_ascii=False, indent=2, default=str) if args.json
           else render(found, value_field=field_name))
