@@ -154,7 +154,7 @@ def test_suite_holds_only_what_dbt_cannot_state(mart: str) -> None:
         assert "row_condition" not in entry["kwargs"], (mart, kind)
 
 
-CHANGE_MARTS = {"mart_revisions", "mart_rank_changes"}
+CHANGE_MARTS = {"mart_revisions", "mart_rank_changes", "mart_unit_revisions"}
 
 
 @pytest.mark.parametrize("mart", PUBLISHED_MARTS)
@@ -1082,6 +1082,34 @@ def _unit_samples() -> None:
          "first_year": None, "last_year": None, "n_values": None, "slope": None,
          "trend": "flat"},
         {"ou_id": None, "kpi_id": None},
+    ]
+    revisions: dict[str, list] = {
+        c: [None, None] for c in CONTRACTS["mart_unit_revisions"].column_names}
+    revisions.update(
+        change_type=["unit_value_revised", "unit_renamed"],
+        entity_key=["N15436|V15E178402001|2024|T", "V15E178401203"],
+        kpi_id=["N15436", None], ou_id=["V15E178402001", "V15E178401203"],
+        ou_name=["Dotteviksskolan", "Jösseforsskolan F-6"], municipality_id=["1784", "1784"],
+        period=[2024, None], gender=["T", None], old_value=[80.0, None], new_value=[81.5, None],
+        old_name=[None, "Jössefors skola"], new_name=[None, "Jösseforsskolan F-6"],
+        changed_fields=["value", "name"], old_recorded_at=[TS, TS],
+        new_recorded_at=[TS + pd.Timedelta(days=1), TS + pd.Timedelta(days=1)],
+    )
+    SAMPLES["mart_unit_revisions"] = revisions
+    BAD_ROWS["mart_unit_revisions"] = [
+        # duplicate key; unknown gender and fields; recorded before what it replaced; a value
+        # change without its year
+        {"change_type": "unit_value_revised", "entity_key": "N15436|V15E178402001|2024|T",
+         "kpi_id": "N15436", "ou_id": "V15E178402001", "gender": "X", "period": None,
+         "changed_fields": "colour", "old_recorded_at": TS + pd.Timedelta(days=9),
+         "new_recorded_at": TS},
+        # unknown change type; malformed ids
+        {"change_type": "unit_moved", "entity_key": "k2", "kpi_id": "X1", "ou_id": "1784",
+         "municipality_id": "abc"},
+        # no key; a value change without KPI; a revision without its fields
+        {"change_type": None, "entity_key": None, "ou_id": None},
+        {"change_type": "unit_value_revised", "entity_key": "k4", "kpi_id": None,
+         "ou_id": "V15E1", "period": 2024, "changed_fields": None},
     ]
 
 
