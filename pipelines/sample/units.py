@@ -10,6 +10,7 @@ values): `make run` and the tests ingest it in well under a second.
 from __future__ import annotations
 
 import csv
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -50,6 +51,9 @@ CLOSED_UNIT = "V15E178403601"  # Klässbols skola, Arvika: closes on day 2
 RENAMED_UNIT = ("V15E178401203", "Jösseforsskolan F-6")  # Jössefors skola, Arvika: renamed
 
 
+_CACHE_LOCK = threading.Lock()
+
+
 @dataclass(frozen=True)
 class UnitValue:
     value: float | None
@@ -66,7 +70,27 @@ class UnitWorld:
     def select(self, kpis: list[str] | None, ous: list[str] | None, years: list[int] | None,
                since_day: int | None = None) -> list[dict[str, Any]]:
         """Rows of an /oudata query in v3 shape, sorted by kpi, ou, period; with `since_day`
-        the values changed on or after it, withdrawn ones as isdeleted."""
+        the values changed on or after it, withdrawn ones as isdeleted. The last few answers
+        are kept: paging asks for the same selection once per page."""
+        key = (None if kpis is None else tuple(kpis), None if ous is None else tuple(ous),
+               None if years is None else tuple(years), since_day)
+        with _CACHE_LOCK:  # the server answers from several threads
+            cache = self._answers()
+            if key not in cache:
+                if len(cache) >= 4:
+                    cache.pop(next(iter(cache)))
+                cache[key] = self._select(*key)
+            return cache[key]
+
+    def _answers(self) -> dict[tuple, list[dict[str, Any]]]:
+        cache = self.__dict__.get("_cache")
+        if cache is None:
+            cache = {}
+            object.__setattr__(self, "_cache", cache)
+        return cache
+
+    def _select(self, kpis: tuple[str, ...] | None, ous: tuple[str, ...] | None,
+                years: tuple[int, ...] | None, since_day: int | None) -> list[dict[str, Any]]:
         k_set = None if kpis is None else set(kpis)
         o_set = None if ous is None else set(ous)
         y_set = None if years is None else set(years)
