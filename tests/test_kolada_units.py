@@ -218,3 +218,13 @@ def test_a_full_fetch_for_one_kommun_tombstones_only_inside_its_units(
     # the closed school left the ou stream before the fetch, so its units are not asked for
     # and its withdrawn 2024 values stay live: a scope never covers what it did not ask
     assert all(k[1] != CLOSED_UNIT for k in inside)
+
+
+def test_history_of_a_unit_value_lists_its_events(day1_log: EventLog, tmp_path: Path) -> None:
+    from pipelines.operations.history import render, unit_value_history
+
+    key = next(k for k, v in sorted(unit_world(1).values.items()) if not v.deleted)
+    found = unit_value_history(day1_log, tmp_path / "published", key[0], key[1], year=key[2])
+    assert [e["entity_key"] for e in found.events] == [f"{key[0]}|{key[1]}|{key[2]}|T"]
+    assert found.events[0]["payload"]["value"] == unit_world(1).values[key].value
+    assert "/oudata/" in found.events[0]["source"] and "none kept" in render(found)
