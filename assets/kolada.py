@@ -1,4 +1,4 @@
-"""The Kolada ingestion assets: four metadata snapshots and the KPI values.
+"""The Kolada ingestion assets: the metadata snapshots, the KPI values and the unit values.
 
 Bodies only: the work is in pipelines.sources.kolada.ingest, the keys and descriptions come
 from the stream declarations (pipelines.sources.kolada.streams).
@@ -13,12 +13,15 @@ from assets.ingestion import ingestion_asset
 from pipelines.orchestration.jobs import FULL_TAG
 from pipelines.orchestration.resources import PlatformResource
 from pipelines.sources.kolada.ingest import ingest_metadata, ingest_values
+from pipelines.sources.kolada.ou_ingest import ingest_ou_values
 from pipelines.sources.kolada.resource import KoladaResource
 from pipelines.sources.kolada.streams import (
     KPI_GROUP,
     KPI_VALUE,
     METADATA_STREAMS,
     MUNICIPALITY,
+    OU,
+    OU_VALUE,
     KoladaStream,
 )
 
@@ -65,4 +68,24 @@ def kpi_value(
     return dg.MaterializeResult(metadata=report.metadata())
 
 
-kolada_assets = [*(_metadata_asset(stream) for stream in METADATA_STREAMS), kpi_value]
+@ingestion_asset(
+    OU_VALUE,
+    how="For the unit scope (KK_CONFIG `units:`): incremental with from_date (one day overlap) "
+    "after the first full fetch, or full.",
+    deps=[OU],
+)
+def ou_value(
+    context: dg.AssetExecutionContext, platform: PlatformResource, kolada: KoladaResource
+) -> dg.MaterializeResult:
+    log = platform.event_log()
+    log.claim_origin(kolada.source)
+    with kolada.client(progress=context.log.info) as client:
+        report = ingest_ou_values(
+            client, log, platform.scope(), run_id=context.run.run_id,
+            full=kolada.full or context.run.tags.get(FULL_TAG) == "true",
+            progress=context.log.info,
+        )
+    return dg.MaterializeResult(metadata=report.metadata())
+
+
+kolada_assets = [*(_metadata_asset(stream) for stream in METADATA_STREAMS), kpi_value, ou_value]

@@ -48,6 +48,19 @@ DEFAULT_PROFILE_WEIGHTS: dict[str, float] = {
 
 
 @dataclass(frozen=True)
+class UnitScope:
+    """Kolada's unit-level data (KK_CONFIG `units:`): which unit KPIs, by theme, for the units
+    of which kommuner. No KPIs = units are not ingested."""
+
+    kpi_themes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    municipalities: Literal["all"] | tuple[str, ...] = "all"
+
+    @property
+    def kpis(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(k for ids in self.kpi_themes.values() for k in ids))
+
+
+@dataclass(frozen=True)
 class IngestScope:
     kpi_groups: tuple[str, ...]
     kpis: tuple[str, ...]
@@ -57,6 +70,7 @@ class IngestScope:
     networks: tuple[Network, ...]
     profile_weights: Mapping[str, float] = field(
         default_factory=lambda: dict(DEFAULT_PROFILE_WEIGHTS))
+    units: UnitScope = field(default_factory=UnitScope)
 
 
 def _err(path: Path, key: str, problem: str) -> ScopeError:
@@ -169,7 +183,7 @@ def load_scope(path: Path) -> IngestScope:
         context = getattr(exc, "context", None)
         raise ScopeError(f"{path}: not valid YAML{where}: {problem}"
                          + (f" ({context})" if context else "")) from None
-    root = _mapping(raw, path, "(top level)", ("kolada", "networks", "quality_profile"))
+    root = _mapping(raw, path, "(top level)", ("kolada", "networks", "quality_profile", "units"))
     kolada = _mapping(root.get("kolada"), path, "kolada",
                       ("kpi_groups", "kpis", "municipalities", "years"))
 
@@ -238,7 +252,25 @@ def load_scope(path: Path) -> IngestScope:
         years=tuple(range(first, last + 1)),
         networks=tuple(networks),
         profile_weights=profile_weights,
+        units=_units(root.get("units"), path),
     )
+
+
+def _units(raw: Any, path: Path) -> UnitScope:
+    """`units:` -> UnitScope; absent = no unit data."""
+    if raw is None:
+        return UnitScope()
+    section = _mapping(raw, path, "units", ("kpis", "municipalities"))
+    themes_raw = _mapping(section.get("kpis") or {}, path, "units.kpis")
+    themes = {str(theme): _id_list(ids, path, f"units.kpis.{theme}", KPI_ID_RE, "N15436")
+              for theme, ids in themes_raw.items()}
+    munis_raw = section.get("municipalities", "all")
+    if munis_raw == "all":
+        return UnitScope(themes, "all")
+    munis = _id_list(munis_raw, path, "units.municipalities", MUNICIPALITY_ID_RE, "1784")
+    if not munis:
+        raise _err(path, "units.municipalities", "expected 'all' or a non-empty list")
+    return UnitScope(themes, munis)
 
 
 def _profile_weights(raw: Any, path: Path) -> dict[str, float]:

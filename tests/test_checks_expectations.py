@@ -154,7 +154,7 @@ def test_suite_holds_only_what_dbt_cannot_state(mart: str) -> None:
         assert "row_condition" not in entry["kwargs"], (mart, kind)
 
 
-CHANGE_MARTS = {"mart_revisions", "mart_rank_changes"}
+CHANGE_MARTS = {"mart_revisions", "mart_rank_changes", "mart_unit_revisions"}
 
 
 @pytest.mark.parametrize("mart", PUBLISHED_MARTS)
@@ -1029,6 +1029,101 @@ def _followup_samples() -> None:
 
 
 _followup_samples()
+
+
+def _unit_samples() -> None:
+    """mart_unit_scorecard and mart_unit_trends (issue 30): a ranked grundskola and a grey unit
+    of a survey too small to compare; bad rows that break each of their dbt tests."""
+    card: dict[str, list] = {c: [None, None] for c in CONTRACTS["mart_unit_scorecard"].column_names}
+    card.update(
+        ou_id=["V15E178402001", "V26E5778"], ou_name=["Dotteviksskolan", "DV Muraren"],
+        municipality_id=["0180", "1280"], unit_kind=["V15", "V26"],
+        kind_name=["Grundskola", "Daglig verksamhet LSS"],
+        kind_plural=["Grundskolor", "Dagliga verksamheter (LSS)"], is_open=[True, False],
+        kpi_id=["N15436", "U28532"], year=[2024, 2023],
+        direction=["higher_better", "higher_better"],
+        change_direction=["higher_better", "higher_better"], value=[86.6, 70.0],
+        value_y1=[84.0, None], rank=[12, None], ranked_count=[131, 0], percentile=[0.08, None],
+        colour=["green", "grey"], kommun_rank=[2, None], kommun_ranked_count=[12, None],
+        kommun_value=[84.5, 80.0], riket_value=[73.5, 75.0], change=["Upp", "Ingen"],
+    )
+    SAMPLES["mart_unit_scorecard"] = card
+    BAD_ROWS["mart_unit_scorecard"] = [
+        # duplicate key; no name, kind names or is_open; unknown kommun, kind, directions,
+        # colour and change; rank and kommun rank 0; percentile above 1
+        {"ou_id": "V15E178402001", "kpi_id": "N15436", "year": 2024, "ou_name": None,
+         "municipality_id": "9999", "unit_kind": "X1", "kind_name": None, "kind_plural": None,
+         "is_open": None,
+         "direction": "sideways", "change_direction": "sideways", "rank": 0,
+         "percentile": 1.5, "colour": "blue", "kommun_rank": 0, "change": "Sideways"},
+        # malformed unit and KPI; no kind, year or change; a ranked KPI without a colour; a
+        # rank above the number ranked, ranked among fewer than 5; kommun rank above its count
+        {"ou_id": "1784", "kpi_id": "X1", "unit_kind": None, "year": None,
+         "direction": "higher_better", "colour": None, "rank": 10, "ranked_count": 3,
+         "kommun_rank": 3, "kommun_ranked_count": 1, "change": None},
+        # no key; a colour for a KPI nobody ranks
+        {"ou_id": None, "kpi_id": None, "municipality_id": None, "direction": None,
+         "colour": "green", "change": "Ingen"},
+        # an unranked unit that is not grey; more units in the kommun than in the country
+        {"ou_id": "V15E178402101", "kpi_id": "N15436", "year": 2024, "ou_name": "x",
+         "municipality_id": "0180", "unit_kind": "V15", "kind_name": "Grundskola",
+         "kind_plural": "Grundskolor", "is_open": True, "direction": "lower_better", "rank": None, "colour": "green",
+         "ranked_count": 3, "kommun_ranked_count": 6, "change": "Ingen"},
+    ]
+    trends: dict[str, list] = {c: [None, None] for c in CONTRACTS["mart_unit_trends"].column_names}
+    trends.update(
+        ou_id=["V15E178402001", "V26E5778"], ou_name=["Dotteviksskolan", "DV Muraren"],
+        municipality_id=["0180", "1280"], unit_kind=["V15", "V26"], is_open=[True, False],
+        kpi_id=["N15436", "U28532"], direction=["higher_better", None],
+        change_direction=["higher_better", None], first_year=[2016, 2022],
+        last_year=[2024, 2023], n_values=[9, 2], slope=[1.2, None], trend=["improving", None],
+        latest_value=[86.6, 70.0], steady_improvement=[False, None],
+    )
+    SAMPLES["mart_unit_trends"] = trends
+    BAD_ROWS["mart_unit_trends"] = [
+        # duplicate key; no name or is_open; unknown kommun, kind, directions and trend; years
+        # out of order; no values
+        {"ou_id": "V15E178402001", "kpi_id": "N15436", "ou_name": None,
+         "municipality_id": "9999", "unit_kind": "X1", "is_open": None,
+         "direction": "sideways", "change_direction": "sideways", "first_year": 2024,
+         "last_year": 2020, "n_values": 0, "slope": 1.0, "trend": "sideways"},
+        # malformed unit and KPI; no kind, kommun or years; a trend without a slope
+        {"ou_id": "1784", "kpi_id": "X1", "unit_kind": None, "municipality_id": None,
+         "first_year": None, "last_year": None, "n_values": None, "slope": None,
+         "trend": "flat"},
+        {"ou_id": None, "kpi_id": None},
+    ]
+    revisions: dict[str, list] = {
+        c: [None, None] for c in CONTRACTS["mart_unit_revisions"].column_names}
+    revisions.update(
+        change_type=["unit_value_revised", "unit_renamed"],
+        entity_key=["N15436|V15E178402001|2024|T", "V15E178401203"],
+        kpi_id=["N15436", None], ou_id=["V15E178402001", "V15E178401203"],
+        ou_name=["Dotteviksskolan", "Jösseforsskolan F-6"], municipality_id=["1784", "1784"],
+        period=[2024, None], gender=["T", None], old_value=[80.0, None], new_value=[81.5, None],
+        old_name=[None, "Jössefors skola"], new_name=[None, "Jösseforsskolan F-6"],
+        changed_fields=["value", "name"], old_recorded_at=[TS, TS],
+        new_recorded_at=[TS + pd.Timedelta(days=1), TS + pd.Timedelta(days=1)],
+    )
+    SAMPLES["mart_unit_revisions"] = revisions
+    BAD_ROWS["mart_unit_revisions"] = [
+        # duplicate key; unknown gender and fields; recorded before what it replaced; a value
+        # change without its year
+        {"change_type": "unit_value_revised", "entity_key": "N15436|V15E178402001|2024|T",
+         "kpi_id": "N15436", "ou_id": "V15E178402001", "gender": "X", "period": None,
+         "changed_fields": "colour", "old_recorded_at": TS + pd.Timedelta(days=9),
+         "new_recorded_at": TS},
+        # unknown change type; malformed ids
+        {"change_type": "unit_moved", "entity_key": "k2", "kpi_id": "X1", "ou_id": "1784",
+         "municipality_id": "abc"},
+        # no key; a value change without KPI; a revision without its fields
+        {"change_type": None, "entity_key": None, "ou_id": None},
+        {"change_type": "unit_value_revised", "entity_key": "k4", "kpi_id": None,
+         "ou_id": "V15E1", "period": 2024, "changed_fields": None},
+    ]
+
+
+_unit_samples()
 
 
 def _warehouse(path: Path, frames: dict[str, pd.DataFrame]) -> None:

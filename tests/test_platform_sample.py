@@ -40,7 +40,7 @@ pytestmark = pytest.mark.slow
 
 # mart_revisions and mart_rank_changes describe the window since the previous publication, so
 # they legitimately differ between a build made for publication N and a rebuild made later.
-CHANGE_MARTS = {"mart_revisions", "mart_rank_changes"}
+CHANGE_MARTS = {"mart_revisions", "mart_rank_changes", "mart_unit_revisions"}
 # The decimals the board prints a unit with, as the Lika rule reads it (macro change_decimals).
 PRINTED = ("case when unit in ('andel (%)', '%', 'index', 'dagar') or unit like 'kr/%' "
            "then 0 else 1 end")
@@ -382,6 +382,24 @@ def test_platform_day_two_revisions_surface_in_marts(data_dir: Path) -> None:
     facts = pq.read_table(day2 / "fct_kpi_values.parquet")
     key = facts.filter(pc.equal(facts["entity_key"], revised["entity_key"])).to_pylist()
     assert key and key[0]["revision_count"] >= 1 and key[0]["value"] == revised["new_value"]
+
+
+def test_platform_day_two_closes_renames_and_revises_units(data_dir: Path) -> None:
+    """Units (issue 30): day 2's school that closes keeps its published years with is_open
+    false, the renamed one shows its new name, and mart_unit_revisions lists both."""
+    day2 = current(data_dir)
+    revisions = pq.read_table(day2 / "mart_unit_revisions.parquet").to_pylist()
+    by_type = {r["change_type"]: r for r in revisions}
+    assert {"unit_closed", "unit_renamed", "unit_value_revised", "unit_value_deleted",
+            "unit_value_added"} <= set(by_type)
+    assert by_type["unit_closed"]["ou_id"] == "V15E178403601"
+    assert by_type["unit_renamed"]["new_name"] == "Jösseforsskolan F-6"
+    card = duckdb.sql(f"""select ou_id, any_value(ou_name), bool_and(is_open), max(year)
+                          from '{day2}/mart_unit_scorecard.parquet'
+                          where ou_id in ('V15E178403601', 'V15E178401203') group by 1
+                          order by 1""").fetchall()
+    assert card == [("V15E178401203", "Jösseforsskolan F-6", True, 2025),
+                    ("V15E178403601", "Klässbols skola", False, 2023)]
 
 
 def test_platform_operator_commands_tell_the_truth_after_day_two(

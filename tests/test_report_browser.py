@@ -113,6 +113,38 @@ def close_to(text: str, value: float | None, decimals: int) -> bool:
     return shown is not None and abs(shown - value) <= 0.5 * 10 ** -decimals + 1e-9
 
 
+def test_report_unit_sections_match_the_unit_scorecard(published) -> None:
+    """Arvika's page has a section per kind of unit in the sample, and each unit's latest value,
+    national rank and colour are the published mart_unit_scorecard row (issue 30)."""
+    data, _ = published
+    current = data / "published" / "current"
+    html = (report_dir(data) / "kommun" / f"{ARVIKA}.html").read_text(encoding="utf-8")
+    cur = duckdb.sql(f"""
+        select s.*, k.decimals from '{current}/mart_unit_scorecard.parquet' s
+        left join '{current}/dim_kpi.parquet' k using (kpi_id)
+        where s.municipality_id = '{ARVIKA}'
+          and s.year = (select max(year) from '{current}/mart_unit_scorecard.parquet' x
+                        where x.municipality_id = s.municipality_id and x.kpi_id = s.kpi_id
+                          and x.unit_kind = s.unit_kind)""")
+    rows = [dict(zip(cur.columns, r)) for r in cur.fetchall()]
+    kinds = {r["unit_kind"] for r in rows}
+    assert kinds >= {"V11", "V15"}
+    for kind in kinds:
+        assert f'id="enheter-{kind.lower()}"' in html
+    checked = 0
+    for r in rows:
+        table = html.split(f'id="unit-{r["kpi_id"].lower()}-{r["unit_kind"].lower()}"')[1]
+        cell = table.split("</table>")[0].split(f'data-ou="{r["ou_id"]}"')[1].split("</tr>")[0]
+        value = re.findall(r'<td class="num">([^<]*)</td>', cell)[0]
+        assert close_to(value, r["value"], r["decimals"] or 1), (r, cell)
+        if r["rank"] is not None:
+            assert f"{r['rank']} av {r['ranked_count']}" in cell
+            checked += 1
+        else:
+            assert "Grå" in cell or "inget värde" in cell
+    assert checked > 20
+
+
 def test_report_refresh_summary_ends_with_the_report_path(published) -> None:
     data, stdout = published
     last = [line for line in stdout.splitlines() if line.strip()][-1]

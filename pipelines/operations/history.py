@@ -18,7 +18,7 @@ import duckdb
 from pipelines.eventlog.ledger import BATCH_STATUSES
 from pipelines.eventlog.store import EventLog
 from pipelines.publish.versions import list_versions, read_manifest
-from pipelines.sources.kolada.streams import KPI_VALUE
+from pipelines.sources.kolada.streams import KPI_VALUE, OU_VALUE
 from pipelines.sources.kommunkompassen.streams import KOMMUNKOMPASSEN
 
 
@@ -87,6 +87,20 @@ def value_history(log: EventLog, published_dir: Path, kpi: str, municipality: st
         where, params = where + " and gender = ?", [*params, gender]
     history.publications = _published(published_dir, "fct_kpi_values", where, params,
                                       "period, gender, value, status, revision_count")
+    return history
+
+
+def unit_value_history(log: EventLog, published_dir: Path, kpi: str, ou: str, *,
+                       year: int | None = None) -> KeyHistory:
+    """The same for a unit's value (stream OU_VALUE; published in mart_unit_scorecard)."""
+    pattern = f"{kpi}|{ou}|{year if year is not None else '%'}|%"
+    history = KeyHistory(what=f"{kpi} {ou}" + (f" {year}" if year is not None else ""))
+    history.events = _events(log, OU_VALUE, pattern)
+    where, params = "kpi_id = ? and ou_id = ?", [kpi, ou]
+    if year is not None:
+        where, params = where + " and year = ?", [*params, year]
+    history.publications = _published(published_dir, "mart_unit_scorecard", where, params,
+                                      "year, value, colour")
     return history
 
 

@@ -30,6 +30,7 @@ from pipelines.sample.profiles import (
     stable_seed,
 )
 from pipelines.sample.reference import Seed, load_seed
+from pipelines.sample.units import KPI_KINDS, unit_world
 from pipelines.sample.world import (
     ADDED,
     DELETED,
@@ -42,7 +43,7 @@ from pipelines.sample.world import (
     DayChanges,
     World,
 )
-from pipelines.sources.kolada.streams import KPI, KPI_GROUP, MUNICIPALITY, MUNICIPALITY_GROUP
+from pipelines.sources.kolada.streams import KPI, KPI_GROUP, MUNICIPALITY, MUNICIPALITY_GROUP, OU
 
 NULL_RATE = 0.03
 REVISE_RATE = 0.005
@@ -165,7 +166,8 @@ def _metadata(st: _Static, day: int) -> dict[str, tuple[dict[str, Any], ...]]:
         kpi_id = retitled_kpi()
         titles[kpi_id] = _new_title(titles[kpi_id])
     kpis = tuple(
-        {**kpi_object(k, k["id"] in st.divided, p), "title": titles[k["id"]]}
+        {**kpi_object(k, k["id"] in st.divided, p), "title": titles[k["id"]],
+         **({"has_ou_data": True} if k["id"] in KPI_KINDS else {})}  # the sample's unit KPIs
         for k, p in zip(st.seed.kpis, st.profiles, strict=True)
     )
     groups = tuple(
@@ -335,6 +337,12 @@ def world(day: int) -> World:
         )
         changes = DayChanges(day, int(is_added.sum()), int(is_revised.sum()),
                              int(is_deleted.sum()), diff, retitled)
+    # the units (pipelines/sample/units.py) are served beside this world: their changes too
+    units_after = {OU.name: unit_world(day).units}
+    units_before = {OU.name: unit_world(day - 1).units} if day > 1 else {}
+    changes = DayChanges(changes.day, changes.added, changes.revised, changes.deleted,
+                         {**changes.metadata, **_metadata_diff(units_before, units_after)},
+                         changes.retitled_kpis)
     for array in (exists, deleted, value, count, changed_day, change_kind):
         array.flags.writeable = False  # shared between server threads and tests
     return World(

@@ -26,6 +26,7 @@ from typing import Any, Self
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from pipelines.sample.generator import world
+from pipelines.sample.units import UnitWorld, unit_world
 from pipelines.sample.world import World
 from pipelines.sources.kolada.streams import METADATA_STREAMS
 
@@ -39,6 +40,9 @@ FAULT_KINDS = ("status", "slow", "truncated", "empty", "next_url", "html", "rese
 _DATA_RE = re.compile(
     r"^/v3/data(?:/kpi/(?P<kpi>[^/]+))?(?:/municipality/(?P<municipality>[^/]+))?"
     r"(?:/year/(?P<year>[^/]+))?/?$"
+)
+_OUDATA_RE = re.compile(
+    r"^/v3/oudata(?:/kpi/(?P<kpi>[^/]+))?(?:/ou/(?P<ou>[^/]+))?(?:/year/(?P<year>[^/]+))?/?$"
 )
 _META_RE = re.compile(rf"^/v3/(?P<path>{'|'.join(map(re.escape, METADATA_PATHS))})"
                       r"(?:/(?P<ids>[^/]+))?/?$")
@@ -187,6 +191,7 @@ class _Answerer:
     def __init__(self, day_world: World, base: Callable[[], str], max_page_size: int,
                  epoch: date) -> None:
         self.world = day_world
+        self.units: UnitWorld = unit_world(day_world.day)
         self.base = base
         self.max_page_size = max_page_size
         self.epoch = epoch
@@ -221,13 +226,34 @@ class _Answerer:
             total = selection.row_count
             start = (page - 1) * per_page
             values = selection.rows(start, min(start + per_page, total)) if start < total else []
+        elif (m := _OUDATA_RE.match(path)) and path.rstrip("/") != "/v3/oudata":
+            values, total = self._oudata(m, query, page, per_page)
         else:
             return None
         return self._envelope(path, query, values, page, per_page, total)
 
+    def _oudata(self, m: re.Match[str], query: dict[str, list[str]], page: int, per_page: int
+                ) -> tuple[list[dict[str, Any]], int]:
+        kpis, ous, years_raw = _ids(m["kpi"]), _ids(m["ou"]), _ids(m["year"])
+        if sum(x is not None for x in (kpis, ous, years_raw)) < 2:
+            raise BadRequest("give at least two of kpi, ou and year")
+        try:
+            years = None if years_raw is None else [int(y) for y in years_raw]
+        except ValueError as exc:
+            raise BadRequest(f"years must be numbers, got {m['year']!r}") from exc
+        since = self.since_day(query["from_date"][0]) if "from_date" in query else None
+        rows = self.units.select(kpis, ous, years, since_day=since)
+        start = (page - 1) * per_page
+        return rows[start:start + per_page], len(rows)
+
     def _metadata(self, name: str, ids: list[str] | None, query: dict[str, list[str]]
                   ) -> list[dict[str, Any]]:
-        items = list(self.world.metadata(name))
+        if name == "ou":
+            items = list(self.units.units)
+            if muni := query.get("municipality", [""])[0]:
+                items = [o for o in items if o["municipality"] in muni.split(",")]
+        else:
+            items = list(self.world.metadata(name))
         if ids is not None:
             wanted = set(ids)
             items = [o for o in items if o["id"] in wanted]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 
 from pipelines.settings import Settings, SettingsError
 
@@ -14,14 +15,20 @@ DESCRIPTION = ("Every event of the key (when recorded, which batch, which source
                "file) and the value each kept publication showed: why did this number change?")
 EXAMPLES = ("kommunkvalitet history N15428 1784 --year 2023",
             "kommunkvalitet history N15428 Arvika",
+            "kommunkvalitet history N15436 V15E178402001   (a unit's value)",
             "kommunkvalitet history --assessment 1784 2022 --json")
 ENVIRONMENT = ("KK_DATA_DIR",)
+
+# A Kolada organisational unit's id: V, two digits, a letter, then the unit's number
+# (a kommun's name such as Vara or Vansbro also starts with a V).
+_UNIT_ID = re.compile(r"V\d\d[A-Z]\d{6,}")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("kpi", nargs="?", help="Kolada KPI id, e.g. N15428")
     parser.add_argument("municipality", nargs="?",
-                        help="4-digit municipality code, e.g. 1784, or its name (Arvika)")
+                        help="4-digit municipality code, e.g. 1784, its name (Arvika), or a "
+                        "Kolada unit id, e.g. V15E178402001")
     parser.add_argument("--year", type=int, help="one period only")
     parser.add_argument("--gender", choices=("T", "K", "M"), help="one gender only")
     parser.add_argument("--assessment", nargs=2, metavar=("MUNICIPALITY", "YEAR"),
@@ -31,7 +38,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from pipelines.eventlog.store import EventLog
-    from pipelines.operations.history import assessment_history, render, value_history
+    from pipelines.operations.history import (
+        assessment_history,
+        render,
+        unit_value_history,
+        value_history,
+    )
     from pipelines.operations.keys import UnknownKey, resolve_kpi, resolve_municipality
 
     log, published = EventLog(settings.layout.events_dir), settings.layout.published_dir
@@ -47,9 +59,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             if not args.kpi or not args.municipality:
                 raise SettingsError("history needs KPI and MUNICIPALITY (or --assessment "
                                     "MUNICIPALITY YEAR)")
-            found = value_history(log, published, resolve_kpi(log, args.kpi),
-                                  resolve_municipality(log, args.municipality),
-                                  year=args.year, gender=args.gender)
+            if _UNIT_ID.fullmatch(args.municipality.strip().upper()):  # V15E178402001
+                found = unit_value_history(log, published, args.kpi.strip().upper(),
+                                           args.municipality.strip().upper(), year=args.year)
+            else:
+                found = value_history(log, published, resolve_kpi(log, args.kpi),
+                                      resolve_municipality(log, args.municipality),
+                                      year=args.year, gender=args.gender)
             field_name = "value"
     except UnknownKey as exc:
         raise SettingsError(str(exc)) from exc

@@ -37,8 +37,13 @@ from pipelines.sources.bounded_body import (
     read_body,
 )
 from pipelines.sources.http_errors import SourceUnavailable
-from pipelines.sources.kolada.records import SourceRecord, metadata_records, value_records
-from pipelines.sources.kolada.streams import KPI_VALUE, METADATA_STREAMS, KoladaStream
+from pipelines.sources.kolada.records import (
+    SourceRecord,
+    metadata_records,
+    ou_value_records,
+    value_records,
+)
+from pipelines.sources.kolada.streams import KPI_VALUE, METADATA_STREAMS, OU_VALUE, KoladaStream
 from pipelines.sources.kolada.throttle import TokenBucket
 from pipelines.sources.kolada.values_arrow import (
     ArrowPage,
@@ -98,6 +103,22 @@ class ValueChunk:
         never builds these."""
         return [SourceRecord(r["entity_key"], json.loads(r["payload"]), r["deleted"], r["source"])
                 for r in self.table.to_pylist()]
+
+
+@dataclass
+class OuValueChunk:
+    """One unit-data request's values as records; `ous` None = every unit (no ou segment)."""
+
+    kpis: tuple[str, ...]
+    ous: tuple[str, ...] | None
+    years: tuple[int, ...]
+    url: str
+    pages: int
+    records: list[SourceRecord]
+
+    @property
+    def rows(self) -> int:
+        return len(self.records)
 
 
 @dataclass
@@ -469,3 +490,68 @@ class KoladaClient:
                 f"{len(_dedupe(municipalities))} municipalities x {len(set(years))} years "
                 f"returned no values at all: {shown}"
             )
+
+    # -- unit values -----------------------------------------------------------------------
+    def _fetch_ou_chunk(
+        self, kpis: tuple[str, ...], ous: tuple[str, ...] | None, years: tuple[int, ...],
+        from_date: date | None,
+    ) -> OuValueChunk:
+        params = {"from_date": from_date.isoformat()} if from_date else None
+        ou_part = f"/ou/{','.join(ous)}" if ous is not None else ""
+        path = f"oudata/kpi/{','.join(kpis)}{ou_part}/year/{','.join(str(y) for y in years)}"
+        url = self._url(path, params)
+        pages, bodies = self.fetch_all(url)
+        latest: dict[str, SourceRecord] = {}
+        for page_url, values in bodies:
+            for record in ou_value_records(values, page_url):
+                latest[record.entity_key] = record  # a key repeated on a later page wins
+        return OuValueChunk(kpis, ous, years, url, pages, list(latest.values()))
+
+    def ou_values(
+        self,
+        kpis: Sequence[str],
+        ous: Sequence[str] | None,
+        years: Sequence[int],
+        *,
+        from_date: date | None = None,
+    ) -> Iterator[OuValueChunk]:
+        """Unit values of `kpis` x `ous` x `years`, chunked by 25 ids per segment; `ous` None
+        asks for every unit (`/oudata/kpi/../year/..`: one request per KPI and year chunk
+        instead of one per 25 of ~35,000 units). Chunks are yielded as they complete.
+
+        Raises SuspiciousEmptyAnswer at the end of a full-mode call that returned nothing."""
+        kpi_chunks = chunked(_dedupe(kpis))
+        ou_chunks: list[tuple[str, ...] | None] = (
+            [None] if ous is None else list(chunked(_dedupe(ous))))
+        year_chunks = chunked(sorted({int(y) for y in years}))
+        plan = list(product(kpi_chunks, ou_chunks, year_chunks))
+        if not plan:
+            return
+        total_rows = total_pages = done = 0
+        urls: list[str] = []
+        pool = ThreadPoolExecutor(max_workers=self.max_in_flight, thread_name_prefix="kolada-ou")
+        try:
+            pending: set[Future[OuValueChunk]] = {
+                pool.submit(self._fetch_ou_chunk, k, o, y, from_date) for k, o, y in plan}
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    chunk = fut.result()
+                    done += 1
+                    total_rows += chunk.rows
+                    total_pages += chunk.pages
+                    urls.append(chunk.url)
+                    progress.advance(done, len(plan), "chunks",
+                                     f"{total_pages} pages, {total_rows:,} rows")
+                    if done * 10 // len(plan) > (done - 1) * 10 // len(plan):
+                        self._say(f"{OU_VALUE.name}: chunk {done}/{len(plan)}, {total_pages} "
+                                  f"pages, {total_rows:,} rows, {self._rate():.1f} req/s")
+                    yield chunk
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        if from_date is None and total_rows == 0:
+            shown = ", ".join(redact(u) for u in urls[:3])
+            raise SuspiciousEmptyAnswer(
+                f"{len(plan)} request(s) for {len(_dedupe(kpis))} KPIs x "
+                f"{'all' if ous is None else len(_dedupe(ous))} units x {len(set(years))} years "
+                f"returned no unit values at all: {shown}")

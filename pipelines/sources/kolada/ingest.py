@@ -147,12 +147,13 @@ def value_scope_fingerprint(kpis: Sequence[str], units: Sequence[str], years: Se
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def incremental_from_date(log: EventLog, fingerprint: str) -> date | None:
+def incremental_from_date(log: EventLog, fingerprint: str, stream: KoladaStream = KPI_VALUE
+                          ) -> date | None:
     """One day before the last successful ingest of exactly this scope, else None (full)."""
     ledger = log.ledger()
     if ledger.num_rows == 0:
         return None
-    values = ledger.filter(pc.equal(ledger["stream"], KPI_VALUE.name))
+    values = ledger.filter(pc.equal(ledger["stream"], stream.name))
     mask = pc.and_(
         pc.equal(values["scope_fingerprint"], fingerprint),
         pc.is_in(values["status"], pa.array(BATCH_STATUSES)),  # a failed attempt is no baseline

@@ -18,12 +18,17 @@ from pipelines.sources.kolada.streams import (
     KPI_GROUP,
     METADATA_STREAMS,
     MUNICIPALITY,
+    OU,
     KoladaStream,
 )
 from pipelines.sources.records import SourceRecord
 
 KPI_ID_RE = re.compile(r"^[NU]\d{5}$")
 MUNICIPALITY_ID_RE = re.compile(r"^\d{4}$")
+# An organisational unit: "V15E178402001" = V + two digits (the kind: V15 grundskola) + a letter
+# + the rest. The rest is not checked further: the real list holds "V11E26.." (2 of 35,368), and
+# refusing them would refuse the whole snapshot; only what would break a key or a URL is refused.
+OU_ID_RE = re.compile(r"^V\d{2}[A-Z][^\s|,/?#]+$")
 GENDERS = ("T", "K", "M")
 _GENDER_SET = frozenset(GENDERS)
 
@@ -166,6 +171,48 @@ def value_records(rows: Iterable[dict[str, Any]], source: str) -> list[SourceRec
     return out
 
 
+def _ou_id(value: Any, field: str, record: Any, source: str) -> str:
+    if not isinstance(value, str) or not OU_ID_RE.match(value):
+        raise _fail(field, f"expected a unit id like 'V15E178402001', got {value!r}", record,
+                    source)
+    return value
+
+
+def ou_value_records(rows: Iterable[dict[str, Any]], source: str) -> list[SourceRecord]:
+    """Flatten unit data rows ({kpi, ou, period, values: [...]}) into one record per gender.
+
+    The unit answers are a few percent of the municipal ones, so they take the plain checked
+    path (one helper call per field) rather than value_records' tuned loop."""
+    out: list[SourceRecord] = []
+    for row in rows:
+        if not isinstance(row, dict):
+            raise _fail("row", "expected an object", row, source)
+        kpi = _kpi_id(row.get("kpi"), "kpi", row, source)
+        ou = _ou_id(row.get("ou"), "ou", row, source)
+        if row.get("period") is None:
+            raise _fail("period", "missing", row, source)
+        period = _period(row.get("period"), row, source)
+        values = row.get("values")
+        if not isinstance(values, list):
+            raise _fail("values", f"expected a list, got {values!r}", row, source)
+        for item in values:
+            if not isinstance(item, dict):
+                raise _fail("values[]", f"expected an object, got {item!r}", row, source)
+            gender = item.get("gender")
+            if gender not in _GENDER_SET:
+                raise _fail("gender", f"expected one of T, K, M, got {gender!r}", row, source)
+            deleted = item.get("isdeleted") is True
+            value = None if deleted else _number(item.get("value"), "value", row, source)
+            status = item.get("status")
+            out.append(SourceRecord(
+                f"{kpi}|{ou}|{period}|{gender}",
+                {"kpi": kpi, "ou": ou, "period": period, "gender": gender, "value": value,
+                 "count": _count(item.get("count"), row, source),
+                 "status": "" if status is None else str(status)},
+                deleted, source))
+    return out
+
+
 def _text(obj: dict[str, Any], field: str, source: str, *, required: bool = True) -> str | None:
     value = obj.get(field)
     if value is None and not required:
@@ -201,6 +248,14 @@ def _municipality_payload(obj: dict[str, Any], source: str) -> dict[str, Any]:
         "id": _municipality_id(obj.get("id"), "id", obj, source),
         "title": _text(obj, "title", source),
         "type": _text(obj, "type", source),
+    }
+
+
+def _ou_payload(obj: dict[str, Any], source: str) -> dict[str, Any]:
+    return {
+        "id": _ou_id(obj.get("id"), "id", obj, source),
+        "municipality": _municipality_id(obj.get("municipality"), "municipality", obj, source),
+        "title": _text(obj, "title", source),
     }
 
 
@@ -243,6 +298,8 @@ def metadata_records(
             payload = _kpi_payload(obj, source)
         elif stream == MUNICIPALITY:
             payload = _municipality_payload(obj, source)
+        elif stream == OU:
+            payload = _ou_payload(obj, source)
         elif stream == KPI_GROUP:
             payload = _group_payload(obj, source, _kpi_id, "KPI id")
         else:

@@ -2,7 +2,8 @@
 
 Everything else (the event log, the client, the ingestion assets, the sample server, the dbt
 sources file) refers to these objects. `endpoint` is the Kolada v3 path a metadata stream is
-fetched from; values come from `/data/kpi/.../municipality/.../year/...`.
+fetched from; values come from `/data/kpi/.../municipality/.../year/...`, unit values (schools,
+preschools, care homes) from `/oudata/kpi/.../ou/.../year/...`.
 """
 
 from __future__ import annotations
@@ -77,5 +78,30 @@ KPI_VALUE = KoladaStream(
     scope_parts=("kpi", "municipality", "period"),
 )
 
-METADATA_STREAMS: tuple[KoladaStream, ...] = (KPI, KPI_GROUP, MUNICIPALITY, MUNICIPALITY_GROUP)
-STREAMS: tuple[KoladaStream, ...] = (*METADATA_STREAMS, KPI_VALUE)
+# Organisational units: a full snapshot like the other metadata, so a unit that closes becomes a
+# tombstone and a renamed one a new version (units open, close and get renamed every year).
+OU = KoladaStream(
+    source=SOURCE,
+    entity="ou",
+    key_parts=("id",),
+    payload=(_f("id", description="e.g. V15E178402001; V15 = grundskola (the unit's kind)"),
+             _f("municipality"), _f("title")),
+    description="Kolada organisational units ({id, municipality, title}): schools, preschools, "
+    "care homes, ...",
+    endpoint="ou",
+)
+
+OU_VALUE = KoladaStream(
+    source=SOURCE,
+    entity="ou_value",
+    key_parts=("kpi", "ou", "period", "gender"),
+    payload=(
+        _f("kpi"), _f("ou"), _f("period", "integer"), _f("gender"),
+        _f("value", "double"), _f("count", "integer"), _f("status"),
+    ),
+    description="Kolada KPI values per organisational unit, one per kpi x ou x period x gender.",
+    scope_parts=("kpi", "ou", "period"),
+)
+
+METADATA_STREAMS: tuple[KoladaStream, ...] = (KPI, KPI_GROUP, MUNICIPALITY, MUNICIPALITY_GROUP, OU)
+STREAMS: tuple[KoladaStream, ...] = (*METADATA_STREAMS, KPI_VALUE, OU_VALUE)
