@@ -83,6 +83,15 @@ ALLOWED: dict[str, dict[str, str]] = {
         "mart": MART, "path": "a file of the publication, quotes doubled (and none in KK_DATA_DIR)",
         "REVISION_ROW_LIMIT": CONSTANT},
     "pipelines/sources/dbt_sources.py": {"glob": GLOB},
+    "pipelines/publish/xlsx_sql.py": {
+        "body": "cell expressions of the mart's contract columns: identifiers through _ident "
+                "(double-quoted), labels through _lit (quotes doubled)",
+        "ROW_NUMBER": CONSTANT,
+        "', '.join(exprs)": "width expressions of the contract columns, _ident and _lit quoted"},
+    "pipelines/report/units.py": {
+        "quoted": "a file of the publication, quotes doubled (and none in KK_DATA_DIR)",
+        "kpi_quoted": "a file of the publication, quotes doubled (and none in KK_DATA_DIR)",
+        "titles": "SQL text of this function: a join on kpi_quoted, or a constant"},
 }
 
 
