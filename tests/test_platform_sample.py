@@ -114,6 +114,12 @@ def test_platform_first_refresh_publishes_with_every_check_passing(
     assert not [line for line in lines if "overdue" in line or "kpi_freshness" in line
                 or "WARNING" in line]
     assert "avsiktliga" in captured.err  # the examples' reports: shown, as a demonstration
+    # one vocabulary, the same numbers: the run's count of the gate's checks is status's
+    gate = re.search(r"on the published marts \(the publication's gate\): (\d+ passed, \d+ "
+                     r"failed, \d+ warned)", out)
+    assert gate, out
+    main(["status"])
+    assert f"checks on the published marts: {gate[1]}" in capsys.readouterr().out
     assert not [line for line in lines if "Running dbt command" in line or "vars {" in line
                 or "\x1b[" in line or "partial_parse" in line]
     look = next(line for line in out.splitlines() if line.startswith("  look: "))
@@ -659,11 +665,16 @@ def test_platform_bad_events_block_publishing_and_keep_current(
     assert "blocked" in latest["root_cause"]
 
 
-def test_platform_rollback_moves_current_back_and_says_so(data_dir: Path) -> None:
+def test_platform_rollback_moves_current_back_and_says_so(
+        data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     newest = current(data_dir)
     assert main(["rollback"]) == 0
     back = current(data_dir)
     assert back != newest and back.name < newest.name
+    assert f"(moved back from {newest.name})" in capsys.readouterr().out
+    assert main(["rollback", newest.name]) == 0  # to a newer version: forward, and it says so
+    assert f"(moved forward from {back.name})" in capsys.readouterr().out
+    assert main(["rollback", back.name]) == 0
     assert main(["rollback", "v00000000T000000Z"]) == 1  # unknown versions are refused
     assert current(data_dir) == back
 

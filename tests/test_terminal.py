@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import dagster as dg
+import pyte
 import pytest
 from rich.console import Console
 
@@ -134,6 +135,31 @@ def test_the_live_display_draws_steps_and_ends_with_a_table() -> None:
     rows = table.getvalue()
     assert re.search(r"kolada__kpi_value .*✓ succeeded .*pages=63", rows)
     assert re.search(r"warehouse_models .*✗ failed", rows)
+
+
+@pytest.mark.parametrize("columns", [80, 100, 120, 200])
+def test_every_terminal_width_shows_each_steps_bar_count_and_clock(columns: int) -> None:
+    """Left to rich, a terminal under ~150 columns lost the bar, the count and the clock (the
+    widest columns shrink first); only the step's message gives way now."""
+    out = io.StringIO()
+    display = LiveDisplay(console=Console(file=out, force_terminal=True, width=columns,
+                                          color_system=None))
+    with display:
+        display.step_event("assessment__kommunkompassen", "planned")
+        display.step_event("warehouse_models", "planned")
+        display.step_event("assessment__kommunkompassen", "started")
+        display.step_event("assessment__kommunkompassen", "succeeded")
+        display.step_event("warehouse_models", "started")
+        display.advance(270, 538, "nodes", "")
+        display.note("dbt: 270/538 nodes done; full dbt output in /srv/kk/data/logs/dbt/x.log")
+    screen = pyte.Screen(columns, 24)  # what the terminal shows, escape codes applied
+    pyte.Stream(screen).feed(out.getvalue().replace("\n", "\r\n"))
+    frame = [line for line in screen.display if "assessment__" in line or "warehouse_" in line]
+    assert len(frame) == 2
+    for line in frame:
+        assert "━" in line and re.search(r"\d:\d\d:\d\d", line)
+    assert "assessment__kommunkompassen" in frame[0] and "/538 nodes" in frame[1]
+    assert ("dbt: 270/538" in frame[1]) == (columns >= 100)  # the message where it fits
 
 
 @pytest.mark.parametrize("command", ["ingest", "refresh", "build", "publish", "import",

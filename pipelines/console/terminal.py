@@ -58,6 +58,29 @@ class StepLine:
         return (self.finished or time.monotonic()) - self.started
 
 
+class _StepSpinnerColumn(SpinnerColumn):
+    """Spins while the step may still run: not once it ended, also failed or not run (its bar
+    is not full then, which is all rich's own column looks at)."""
+
+    def render(self, task: Task) -> Any:
+        if task.stop_time is not None:
+            return self.finished_text
+        return super().render(task)
+
+
+_NAME_WIDTH = 28  # the longest step name (assessment__kommunkompassen)
+_COUNT_WIDTH = 15  # "12345/12345 nodes"
+
+
+def _widths(columns: int) -> tuple[int, int]:
+    """The bar's and the message's width on a terminal `columns` wide: the spinner, glyph,
+    name, count and clock take 57 with the spaces between; the bar 10-20; the message the
+    rest (0 below 80 columns)."""
+    fixed = 1 + 1 + _NAME_WIDTH + _COUNT_WIDTH + 7 + 6
+    bar = max(10, min(20, columns - fixed - 2))
+    return bar, max(0, columns - fixed - bar - 2)
+
+
 class _StepTimeColumn(ProgressColumn):
     """The step's time so far, to the second, and once it ended its whole time: the same
     figure the final table shows (rich's own column stops the clock when the bar is full,
@@ -102,16 +125,21 @@ class LiveDisplay:
         if self.console is None:
             self._handle = terminal_handle()
             self.console = Console(file=self._handle)
+        # Fixed widths, the step's message taking what is left: given free rein, rich shrinks
+        # the widest columns first, and below ~150 columns the bar, the count and the clock
+        # were the ones that vanished. An 80-column terminal shows them all, and no message.
+        bar, message = _widths(self.console.width)
         self.progress = Progress(
-            SpinnerColumn(finished_text=" "),
+            _StepSpinnerColumn(finished_text=" "),
             TextColumn("{task.fields[glyph]}"),
             TextColumn("{task.description}",
-                       table_column=Column(no_wrap=True, min_width=28, max_width=34)),
-            BarColumn(bar_width=20),
-            _CountColumn(table_column=Column(no_wrap=True)),
-            _StepTimeColumn(),
+                       table_column=Column(no_wrap=True, width=_NAME_WIDTH,
+                                           overflow="ellipsis")),
+            BarColumn(bar_width=bar),
+            _CountColumn(table_column=Column(no_wrap=True, width=_COUNT_WIDTH)),
+            _StepTimeColumn(table_column=Column(no_wrap=True, width=7)),
             TextColumn("[dim]{task.fields[detail]}",
-                       table_column=Column(no_wrap=True, overflow="ellipsis", ratio=1)),
+                       table_column=Column(no_wrap=True, overflow="ellipsis", width=message)),
             console=self.console,
             redirect_stdout=True,
             redirect_stderr=True,
