@@ -126,11 +126,13 @@ def test_publish_before_any_build_says_so_in_one_line(
 def test_build_of_a_log_without_kolada_data_says_so_in_one_line(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
+    from pipelines.sources.kolada.streams import KPI_VALUE, MUNICIPALITY
+
     monkeypatch.setenv("KK_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "data" / "dagster"))
     assert main(["build"]) == 1
     [line] = capsys.readouterr().err.splitlines()
-    assert "no Kolada data yet (kolada.municipality, kolada.kpi_value empty)" in line
+    assert f"no Kolada data yet ({MUNICIPALITY.name}, {KPI_VALUE.name} empty)" in line
     assert not (tmp_path / "data" / "logs" / "dbt").exists()  # dbt never started
 
 
