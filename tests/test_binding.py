@@ -68,8 +68,8 @@ def test_another_loopback_address_is_allowed() -> None:
 def test_make_dev_binds_the_ui_to_127_0_0_1_with_no_way_to_widen_it() -> None:
     makefile = (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
     recipe = makefile.split("\ndev:", 1)[1].split("\n\n", 1)[0]
-    [ui] = [line for line in recipe.splitlines() if "dagster dev" in line]
-    assert "-h 127.0.0.1" in ui and "$(" not in ui.split("dagster dev", 1)[1]
+    [ui] = [line for line in recipe.splitlines() if "dg dev" in line]
+    assert "--host 127.0.0.1" in ui and "$(" not in ui.split("dg dev", 1)[1]
     # the systemd unit runs `make dev` (docs/operations.md), the alerts link to 127.0.0.1
     operations = (REPO_ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
     assert "ExecStart=/usr/bin/make dev" in operations

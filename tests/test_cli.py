@@ -126,11 +126,13 @@ def test_publish_before_any_build_says_so_in_one_line(
 def test_build_of_a_log_without_kolada_data_says_so_in_one_line(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
+    from pipelines.sources.kolada.streams import KPI_VALUE, MUNICIPALITY
+
     monkeypatch.setenv("KK_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "data" / "dagster"))
     assert main(["build"]) == 1
     [line] = capsys.readouterr().err.splitlines()
-    assert "no Kolada data yet (kolada.municipality, kolada.kpi_value empty)" in line
+    assert f"no Kolada data yet ({MUNICIPALITY.name}, {KPI_VALUE.name} empty)" in line
     assert not (tmp_path / "data" / "logs" / "dbt").exists()  # dbt never started
 
 
@@ -149,3 +151,18 @@ def test_importing_a_file_that_is_not_an_assessment_builds_nothing(
     assert "anteckning.txt" in out.err + out.out  # the rejection, in Swedish, names the file
     assert not (tmp_path / "data" / "logs" / "dbt").exists()  # no dbt build ran
     assert "DagsterDbtCliRuntimeError" not in out.err and "\x1b[" not in out.err
+
+
+def test_one_check_vocabulary_counts_a_suites_warnings_as_warned() -> None:
+    """A GX suite whose warning-level expectations failed passes (warnings never block) and
+    is counted `warned`, in the run's summary and in `status` alike."""
+    from pipelines.checks.results import check_outcome, count_outcomes, suite_warnings
+
+    suite = {"outcomes": [{"success": True, "severity": "error"},
+                          {"success": False, "severity": "warning"}]}
+    outcomes = [check_outcome(True, "ERROR", suite_warnings(suite)),  # the suite: warned
+                check_outcome(True, "ERROR"),  # a dbt test that passed
+                check_outcome(False, "WARN"),  # the freshness check, overdue KPIs
+                check_outcome(False, "ERROR")]  # a blocking failure
+    assert outcomes == ["warned", "passed", "warned", "failed"]
+    assert count_outcomes(outcomes) == "1 passed, 1 failed, 2 warned"
