@@ -200,7 +200,7 @@ def test_crash_point_sigkill_leaves_a_consistent_state_and_rerun_converges(
 
 
 # killed inside a real Dagster build run, next to the platform's built warehouse
-BUILD_POINTS = ["build.before_dbt"]  # tests/test_platform_sample.py
+BUILD_POINTS = ["build.before_dbt", "checks.inside_gx"]  # tests/test_platform_sample.py
 
 
 def test_crash_points_every_named_point_is_exercised() -> None:

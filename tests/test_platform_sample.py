@@ -619,6 +619,9 @@ def test_platform_build_killed_mid_dbt_and_at_its_crash_point_rebuilds_the_same_
     assert _killed_build(data_dir, in_dbt=5.0) == -9  # inside dbt (its models take ~35 s)
     assert _killed_build(data_dir, point="build.before_dbt") == -9
     assert (data_dir / "crash-reached").read_text() == "build.before_dbt"
+    # inside the GX step (issue 31: no random kill had landed there)
+    assert _killed_build(data_dir, point="checks.inside_gx") == -9
+    assert (data_dir / "crash-reached").read_text() == "checks.inside_gx"
     # the publication is untouched by a killed build
     assert current(data_dir) == published
     assert verify_publication(published.parent, published.name,

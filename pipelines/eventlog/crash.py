@@ -39,6 +39,7 @@ CRASH_POINTS: dict[str, str] = {
     "import.before_remove": "file and reports archived, the landing copy not yet removed",
     "import.after_remove": "the landing copy removed, the import not yet reported",
     "build.before_dbt": "a build's run started and holding the warehouse slot, dbt not yet run",
+    "checks.inside_gx": "inside the GX step: one suite's result recorded, the others not run",
     "publish.inside_version_write": "a version folder half written (Parquet, not the rest)",
     "publish.before_manifest": "every file of the version written except manifest.json",
     "publish.before_folder_rename": "the version complete and fsynced under .tmp-<version>",

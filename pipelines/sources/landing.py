@@ -9,6 +9,7 @@ new state, never half a file.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import shutil
@@ -43,6 +44,8 @@ def entry_problem(folder: Path, path: Path) -> str | None:
     except RuntimeError:  # Python 3.11 raises this for a loop
         return "länken pekar i en slinga (symbolisk länk till sig själv)"
     except OSError as exc:
+        if exc.errno == errno.ELOOP:  # how later Pythons say it
+            return "länken pekar i en slinga (symbolisk länk till sig själv)"
         if path.is_symlink():
             return (f"länken pekar på {os.readlink(path)}, som inte finns eller inte kan nås "
                     f"({exc.strerror or exc})")
