@@ -1,9 +1,9 @@
 """The unit workload (issue 30): a full and a no-change ingest of Kolada unit values through the
 real client, parser and event log against the local server, timed, with peak memory.
 
-Unit values take the checked Python path (records.ou_value_records: a SourceRecord and a
-payload dict per value), not the bulk Arrow path of the municipal values, so their cost per
-value is what decides how many unit KPIs one machine can hold; this measures it.
+Unit pages take the bulk Arrow path (ou_values_arrow), with the checked Python path
+(records.ou_value_records) for pages it cannot vouch for; their cost per value decides how
+many unit KPIs one machine can hold, and this measures it (docs/scaling.md, "Units").
 
   python -m bench.units --kpis 25 --units 1000 --years 20      (500,000 values)
 

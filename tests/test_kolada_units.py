@@ -228,3 +228,41 @@ def test_history_of_a_unit_value_lists_its_events(day1_log: EventLog, tmp_path: 
     assert [e["entity_key"] for e in found.events] == [f"{key[0]}|{key[1]}|{key[2]}|T"]
     assert found.events[0]["payload"]["value"] == unit_world(1).values[key].value
     assert "/oudata/" in found.events[0]["source"] and "none kept" in render(found)
+
+
+def test_the_bulk_unit_path_equals_the_record_path_byte_for_byte() -> None:
+    """ou_values_arrow must hash exactly as records.ou_value_records + records_to_table would,
+    or every unit value would look revised; awkward numbers and tombstones included."""
+    import json as _json
+
+    from pipelines.eventlog.store import records_to_table
+    from pipelines.sources.kolada.ou_values_arrow import incoming_from_ou_pages, read_ou_page
+
+    rows = unit_world(2).select(None, None, None, since_day=1)  # tombstones too
+    rows = [*(r for r in rows if not r["values"][0]["isdeleted"])][:200] + \
+        [r for r in rows if r["values"][0]["isdeleted"]]
+    odd = [0.1 + 0.2, 1e-05, 80, 1e17, 0.0, 12.5]
+    rows += [{"kpi": "N15436", "ou": f"V15E9{i:05d}", "period": 2024, "values": [
+        {"gender": g, "count": None if i % 2 else 3, "status": "Å \"x\"" if i % 3 else "",
+         "value": v, "isdeleted": False}]}
+        for i, v in enumerate(odd) for g in ("K", "M")]
+    body = _json.dumps({"values": rows, "count": len(rows), "next_url": None}).encode()
+    page = read_ou_page(body)
+    assert page is not None and page.rows == len(rows)
+    bulk = incoming_from_ou_pages([("u", page.values)])
+    ref = records_to_table(ou_value_records(rows, "u"))
+    assert ref.num_rows == len(rows)  # one value per row, one row per key
+    columns = ("entity_key", "payload", "payload_hash", "deleted")
+    assert sorted(zip(*(bulk[c].to_pylist() for c in columns), strict=True)) == \
+        sorted(zip(*(ref[c].to_pylist() for c in columns), strict=True))
+
+
+def test_a_unit_page_the_bulk_reader_cannot_vouch_for_takes_the_checked_path() -> None:
+    from pipelines.sources.kolada.ou_values_arrow import read_ou_page
+
+    row = {"kpi": "N15436", "ou": "V11E26..", "period": 2024,
+           "values": [{"gender": "T", "count": 1, "status": "", "value": 1.0}]}
+    body = json.dumps({"values": [row], "count": 1, "next_url": None}).encode()
+    assert read_ou_page(body) is None  # the real list's odd id: Python decides
+    assert ou_value_records([row], "p")[0].entity_key == "N15436|V11E26..|2024|T"
+    assert read_ou_page(body.replace(b'"period": 2024', b'"period": "2024"')) is None

@@ -87,6 +87,7 @@ def test_a_kind_too_small_to_compare_is_grey_and_titles_are_escaped(tmp_path: Pa
     html = page(tmp_path, UNITS)
     lss = html.split('id="unit-u28532-v26"')[1].split("</table>")[0]
     assert "Grå (ej jämförbar)" in lss and " av " not in lss
+    assert '<span class="counts">1 enhet</span>' in html  # one LSS unit: singular
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
 
 

@@ -37,6 +37,7 @@ from pipelines.sources.bounded_body import (
     read_body,
 )
 from pipelines.sources.http_errors import SourceUnavailable
+from pipelines.sources.kolada.ou_values_arrow import incoming_from_ou_pages, read_ou_page
 from pipelines.sources.kolada.records import (
     SourceRecord,
     metadata_records,
@@ -54,6 +55,7 @@ from pipelines.sources.kolada.values_arrow import (
     within,
 )
 
+PageReader = Callable[[bytes], "ArrowPage | None"]
 MAX_IDS_PER_SEGMENT = 25
 MAX_PAGES = 10_000  # guards against a next_url loop on a misbehaving server
 
@@ -107,18 +109,25 @@ class ValueChunk:
 
 @dataclass
 class OuValueChunk:
-    """One unit-data request's values as records; `ous` None = every unit (no ou segment)."""
+    """One unit-data request's values as the incoming table (ou_values_arrow), hashed; `ous`
+    None = every unit (no ou segment)."""
 
     kpis: tuple[str, ...]
     ous: tuple[str, ...] | None
     years: tuple[int, ...]
     url: str
     pages: int
-    records: list[SourceRecord]
+    table: pa.Table
 
     @property
     def rows(self) -> int:
-        return len(self.records)
+        return self.table.num_rows
+
+    @property
+    def records(self) -> list[SourceRecord]:
+        """The values as records, for callers that inspect a few (tests)."""
+        return [SourceRecord(r["entity_key"], json.loads(r["payload"]), r["deleted"], r["source"])
+                for r in self.table.to_pylist()]
 
 
 @dataclass
@@ -277,7 +286,8 @@ class KoladaClient:
         with self._rng_lock:
             return self._rng.uniform(0, ceiling)  # full jitter
 
-    def _try_once(self, url: str, bulk: bool = False) -> dict[str, Any] | ArrowPage:
+    def _try_once(self, url: str, bulk: bool | PageReader = False
+                  ) -> dict[str, Any] | ArrowPage:
         self._throttle.acquire()
         with self._count_lock:
             self.requests += 1
@@ -303,8 +313,8 @@ class KoladaClient:
         if status >= 400:
             raise KoladaError(f"HTTP {status} for {shown}: "
                               f"{body[:300].decode('utf-8', errors='replace')}")
-        if bulk and (page := read_page(body)) is not None:
-            return page  # anything read_page is unsure of takes the Python path below
+        if bulk and (page := (read_page if bulk is True else bulk)(body)) is not None:
+            return page  # anything the reader is unsure of takes the Python path below
         try:
             doc = loads(body, shown)
         except TooDeep as exc:
@@ -315,11 +325,13 @@ class KoladaClient:
             raise _Retry(f"unexpected envelope: {str(doc)[:200]}")
         return doc
 
-    def get_page(self, url: str, bulk: bool = False) -> dict[str, Any] | ArrowPage:
+    def get_page(self, url: str, bulk: bool | PageReader = False
+                 ) -> dict[str, Any] | ArrowPage:
         """GET one page with retries; raises KoladaUnavailable after the last attempt.
 
-        `bulk` (data pages): an ArrowPage when values_arrow.read_page can vouch for the page,
-        else the parsed document as for any other page."""
+        `bulk` (data pages): an ArrowPage when values_arrow.read_page (or the reader given,
+        e.g. ou_values_arrow.read_ou_page) can vouch for the page, else the parsed document as
+        for any other page."""
         last = "no attempt"
         for attempt in range(1, self.max_attempts + 1):
             try:
@@ -340,7 +352,7 @@ class KoladaClient:
         raise KoladaUnavailable(redact(url), last, self.max_attempts)
 
     def fetch_all(
-        self, url: str, bulk: bool = False
+        self, url: str, bulk: bool | PageReader = False
     ) -> tuple[int, list[tuple[str, list[Any] | ArrowPage]]]:
         """Follow next_url to the end; returns (pages, [(page_url, values), ...]); with `bulk`
         a page's values may come as an ArrowPage (see get_page)."""
@@ -500,12 +512,24 @@ class KoladaClient:
         ou_part = f"/ou/{','.join(ous)}" if ous is not None else ""
         path = f"oudata/kpi/{','.join(kpis)}{ou_part}/year/{','.join(str(y) for y in years)}"
         url = self._url(path, params)
-        pages, bodies = self.fetch_all(url)
-        latest: dict[str, SourceRecord] = {}
+        pages, bodies = self.fetch_all(url, bulk=read_ou_page)
+        # as _fetch_chunk: parts in page order (the last page's value of a key wins), runs of
+        # bulk pages hashed together, a page the bulk reader would not vouch for checked value
+        # by value
+        parts: list[pa.Table] = []
+        run: list[tuple[str, pa.Table]] = []
         for page_url, values in bodies:
-            for record in ou_value_records(values, page_url):
-                latest[record.entity_key] = record  # a key repeated on a later page wins
-        return OuValueChunk(kpis, ous, years, url, pages, list(latest.values()))
+            if isinstance(values, ArrowPage):
+                run.append((page_url, values.values))
+                continue
+            if run:
+                parts.append(incoming_from_ou_pages(run))
+                run = []
+            parts.append(incoming_from_records(ou_value_records(values, page_url)))
+        if run or not parts:
+            parts.append(incoming_from_ou_pages(run))
+        table = last_wins(pa.concat_tables(parts) if len(parts) > 1 else parts[0])
+        return OuValueChunk(kpis, ous, years, url, pages, table)
 
     def ou_values(
         self,

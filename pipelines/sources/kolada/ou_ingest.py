@@ -14,7 +14,9 @@ import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from pipelines.eventlog.store import EventLog, SnapshotScope, current_payloads, records_to_table
+import pyarrow as pa
+
+from pipelines.eventlog.store import EventLog, SnapshotScope, current_payloads
 from pipelines.scope import IngestScope
 from pipelines.sources.failures import ledger_failure
 from pipelines.sources.kolada.client import KoladaClient, SuspiciousEmptyAnswer
@@ -26,7 +28,7 @@ from pipelines.sources.kolada.ingest import (
     value_scope_fingerprint,
 )
 from pipelines.sources.kolada.streams import OU, OU_VALUE
-from pipelines.sources.records import SourceRecord
+from pipelines.sources.kolada.values_arrow import BULK_INCOMING_SCHEMA, last_wins
 
 
 def resolve_ous(scope: IngestScope, log: EventLog) -> list[str] | None:
@@ -81,24 +83,27 @@ def _ingest(client: KoladaClient, log: EventLog, scope: IngestScope, *, batch_id
     progress(f"{OU_VALUE.name}: {mode} fetch of {len(kpis)} unit KPIs x {shown_units} x "
              f"{len(years)} years" + (f" changed since {from_date}" if from_date else ""))
 
-    records: dict[str, SourceRecord] = {}
+    tables: list[tuple[str, pa.Table]] = []  # Arrow per chunk (ou_values_arrow)
     pages = 0
     if kpis and ous != []:
-        for chunk in sorted(client.ou_values(kpis, ous, years, from_date=from_date),
-                            key=lambda c: c.url):  # by URL: the same batch order each run
+        for chunk in client.ou_values(kpis, ous, years, from_date=from_date):
             pages += chunk.pages
             if not chunk.rows and from_date is None:
                 _guard_empty_chunk(log, chunk.url, ou_value_scope(chunk.kpis, chunk.ous,
                                                                   chunk.years))
-            for record in chunk.records:
-                records[record.entity_key] = record
+            tables.append((chunk.url, chunk.table))
+    # by URL: the same batch order each run; a key in two answers (one strayed outside its
+    # request) keeps the last
+    tables.sort(key=lambda item: item[0])
+    incoming = last_wins(pa.concat_tables([t for _, t in tables])) if tables \
+        else BULK_INCOMING_SCHEMA.empty_table()
     # no unit KPIs or no units: an empty partial batch, so the ledger still shows the run
     snapshot = (ou_value_scope(kpis, ous, years) if from_date is None and kpis and ous != []
                 else None)
     seconds = (datetime.now(UTC) - started).total_seconds()
     result = log.append(
         OU_VALUE,
-        records_to_table(list(records.values())),
+        incoming,
         batch_id=batch_id,
         snapshot=snapshot,
         scope_source=f"{client.base_url}/oudata/kpi/.../year/{years[0]}-{years[-1]}",

@@ -181,8 +181,8 @@ def _ou_id(value: Any, field: str, record: Any, source: str) -> str:
 def ou_value_records(rows: Iterable[dict[str, Any]], source: str) -> list[SourceRecord]:
     """Flatten unit data rows ({kpi, ou, period, values: [...]}) into one record per gender.
 
-    The unit answers are a few percent of the municipal ones, so they take the plain checked
-    path (one helper call per field) rather than value_records' tuned loop."""
+    The checked path for the pages ou_values_arrow cannot vouch for (and the reference its
+    output must equal byte for byte), so plain: one helper call per field."""
     out: list[SourceRecord] = []
     for row in rows:
         if not isinstance(row, dict):
