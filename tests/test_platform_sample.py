@@ -71,6 +71,10 @@ def ui(data_dir: Path) -> Iterator[UiWatch]:
 
     prepare_dagster_home(load_settings())
     watch = UiWatch(data_dir)
+    # The UI creates the instance's SQLite storage first: two processes creating it at once
+    # can both stamp its schema version (alembic: "more than one head present"), which the
+    # faster CLI start-up made a race the first refresh could lose.
+    watch.wait_ready()
     yield watch
     watch.stop()
 
