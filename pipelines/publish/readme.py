@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pipelines.marts import mart_contracts
 from pipelines.publish.attribution import ASSESSMENT, KOLADA, OWN, SCB
+from pipelines.warehouse.marts import mart_contracts
 
 _FILES = """\
 ## Files

@@ -16,10 +16,10 @@ import pyarrow.parquet as pq
 import pyarrow.types as pat
 
 from pipelines.durable import fsync_path
-from pipelines.marts import mart_contracts
 from pipelines.publish import xlsx
 from pipelines.publish.excel_sql import write_excel_view
 from pipelines.publish.presentation import excel_columns
+from pipelines.warehouse.marts import mart_contracts
 
 
 class MartError(ValueError):
