@@ -401,3 +401,25 @@ def test_report_download_links_resolve_to_files_that_open(published, browser) ->
         assert table[0][:2] == ["Kommunkod", "Kommun"] and len(table) == len(rows) + 1
     finally:
         visit.close()
+
+
+def test_report_board_comparison_can_be_picked(published, browser) -> None:
+    data, _ = published
+    network = load_scope(DEFAULT_CONFIG).networks[0]
+    visit = Visit(browser, (report_dir(data) / "kommun" / f"{ARVIKA}.html").as_uri())
+    try:
+        options = visit.page.eval_on_selector_all("#compare option", "os => os.map(o => o.value)")
+        assert options == ["alla", "kommungrupp", "liknande", f"n-{network.id}"]
+        visible = "sel => Array.from(document.querySelectorAll(sel)).filter(e => e.offsetParent)" \
+                  ".length"
+        rows = visit.page.locator("#board tr[data-kpi]").count()
+        assert visit.page.evaluate(visible, f'#board td[data-cmp="n-{network.id}"]') == rows
+        visit.page.select_option("#compare", "liknande")
+        assert visit.page.evaluate(visible, '#board td[data-cmp="liknande"]') == rows
+        assert visit.page.evaluate(visible, '#board [data-cmp="kommungrupp"]') == 0
+        assert visit.page.evaluate(visible, f'#board [data-cmp="n-{network.id}"]') == 0
+        visit.page.select_option("#compare", "alla")
+        assert visit.page.evaluate(visible, '#board td[data-cmp="kommungrupp"]') == rows
+        assert visit.errors == []
+    finally:
+        visit.close()
