@@ -39,10 +39,12 @@ ARVIKA = "1784"
 def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
     """A data dir with the sample published (report included), and the refresh's stdout."""
     data = tmp_path_factory.mktemp("report") / "data"
-    saved = {k: os.environ.get(k) for k in ("KK_DATA_DIR", "DAGSTER_HOME", "KK_SOURCE")}
+    saved = {k: os.environ.get(k)
+             for k in ("KK_DATA_DIR", "DAGSTER_HOME", "KK_SOURCE", "KK_XLSX_ROW_CAP")}
     os.environ["KK_DATA_DIR"] = str(data)
     os.environ["DAGSTER_HOME"] = str(data / "dagster")
     os.environ.pop("KK_SOURCE", None)
+    os.environ.pop("KK_XLSX_ROW_CAP", None)  # as deployed: every mart gets an xlsx
     out = io.StringIO()
     try:
         with contextlib.redirect_stdout(out):
@@ -423,3 +425,24 @@ def test_report_board_comparison_can_be_picked(published, browser) -> None:
         assert visit.errors == []
     finally:
         visit.close()
+
+
+def test_publication_has_an_xlsx_for_every_mart_with_codes_as_text(published) -> None:
+    import json
+
+    import openpyxl
+
+    data, _ = published
+    current = data / "published" / "current"
+    manifest = json.loads((current / "manifest.json").read_text(encoding="utf-8"))
+    assert all(entry["xlsx"] for entry in manifest["marts"].values()), manifest["marts"]
+    biggest = max(manifest["marts"], key=lambda m: manifest["marts"][m]["rows"])
+    workbook = openpyxl.load_workbook(current / "xlsx" / f"{biggest}.xlsx", read_only=True)
+    try:
+        ws = workbook["Data"]
+        header, first = (list(r) for r in ws.iter_rows(min_row=1, max_row=2))
+        assert ws.max_row == manifest["marts"][biggest]["rows"] + 1
+        code = first[[c.value for c in header].index("Kommunkod")]
+        assert code.data_type == "s" and len(code.value) == 4
+    finally:
+        workbook.close()
