@@ -13,16 +13,28 @@ export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: install run test dev daemon docs lint audit clean bench
+.PHONY: install run test dev daemon docs lint audit clean bench lock
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# The exact dependency set of requirements.lock (every package pinned, with its sha256), so a
+# night runs tomorrow on what it ran on today; then the project itself, without resolving.
+$(STAMP): pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (set PYTHON=...)"; exit 1; }
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# Refresh requirements.lock from pyproject.toml's ranges (the newest versions inside them),
+# with hashes; commit the result. Needs the package registry.
+lock:
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --upgrade --extra=dev --extra=bench --generate-hashes \
+	  --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links \
+	  --output-file=requirements.lock pyproject.toml
 
 # The nightly refresh on the bundled offline (synthetic) sample.
 run: install
@@ -33,15 +45,15 @@ test: install
 
 dev: install
 	mkdir -p $(DAGSTER_HOME)
-	test -f $(DAGSTER_HOME)/dagster.yaml || cp pipelines/instance/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
+	test -f $(DAGSTER_HOME)/dagster.yaml || cp pipelines/orchestration/instance/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dg dev --host 127.0.0.1 --port 3000 -w workspace.yaml
 
 # The nightly service: the schedule (02:00 Europe/Stockholm) and the sensors (landing folder,
 # run-failure alerts) on the same instance the CLI and `make dev` use. docs/operations.md has
 # systemd units for running it and the UI as services.
 daemon: install
 	mkdir -p $(DAGSTER_HOME)
-	test -f $(DAGSTER_HOME)/dagster.yaml || cp pipelines/instance/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	test -f $(DAGSTER_HOME)/dagster.yaml || cp pipelines/orchestration/instance/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster schedule start nightly_refresh_schedule -w workspace.yaml || true
 	$(BIN)/dagster-daemon run -w workspace.yaml
 
@@ -55,12 +67,8 @@ docs: install
 # can be installed, BENCH_PEER=1 insists on it, BENCH_PEER=0 skips it.
 BENCH ?= M
 BENCH_PEER ?= auto
-bench: install $(VENV)/.bench-installed
+bench: install
 	BENCH_PEER=$(BENCH_PEER) $(BIN)/python -m bench.run --workload $(BENCH)
-
-$(VENV)/.bench-installed: pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
-	touch $@
 
 lint: install
 	$(BIN)/ruff check pipelines assets tests

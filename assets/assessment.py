@@ -16,7 +16,7 @@ from pathlib import Path
 import dagster as dg
 
 from assets.ingestion import file_import_result, ingestion_asset
-from pipelines.resources import PlatformResource
+from pipelines.orchestration.resources import PlatformResource
 from pipelines.sources.kolada.ingest import new_batch_id
 from pipelines.sources.kolada.streams import MUNICIPALITY
 from pipelines.sources.kommunkompassen.importer import (

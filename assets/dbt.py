@@ -18,20 +18,20 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
-from pipelines.build_vars import dbt_cli_vars, dbt_vars, iso, parse_as_of
-from pipelines.console import run_is_verbose
-from pipelines.dbt_checks import test_description
-from pipelines.dbt_metadata import ModelFigures, model_figures, relations
-from pipelines.dbt_output import concise_dbt_output
-from pipelines.dbt_project import dbt_project
+from pipelines.console.logger import run_is_verbose
 from pipelines.eventlog.crash import crash_point
-from pipelines.fingerprint import build_fingerprint
-from pipelines.instance import WAREHOUSE_POOL
-from pipelines.jobs import WAREHOUSE_EXECUTOR
-from pipelines.marts import mart_contracts
 from pipelines.operations.nights import forget_build, record_build
-from pipelines.published_state import current_mart_file, current_watermark
-from pipelines.resources import PlatformResource, WarehouseReservation
+from pipelines.orchestration.instance import WAREHOUSE_POOL
+from pipelines.orchestration.jobs import WAREHOUSE_EXECUTOR
+from pipelines.orchestration.resources import PlatformResource, WarehouseReservation
+from pipelines.publish.current_state import current_mart_file, current_watermark
+from pipelines.warehouse.build_vars import dbt_cli_vars, dbt_vars, iso, parse_as_of
+from pipelines.warehouse.dbt_checks import test_description
+from pipelines.warehouse.dbt_metadata import ModelFigures, model_figures, relations
+from pipelines.warehouse.dbt_output import concise_dbt_output
+from pipelines.warehouse.dbt_project import dbt_project
+from pipelines.warehouse.fingerprint import build_fingerprint
+from pipelines.warehouse.marts import mart_contracts
 
 _LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "marts": "marts"}
 
@@ -87,7 +87,8 @@ def warehouse_models(
     platform.event_log().ensure_intact()
     as_of = parse_as_of(config.as_of) if config.as_of else platform.event_log().watermark()
     build_vars = _build_vars(platform, as_of)
-    context.log.info(f"dbt build as of {iso(as_of) or '(empty event log)'}; vars {build_vars}")
+    context.log.info(f"dbt build as of {iso(as_of) or '(empty event log)'}")
+    context.log.debug(f"dbt vars {build_vars}")
     args = ["build", "--vars", json.dumps(dbt_cli_vars(build_vars, _vars_file(layout)))]
     if config.full_refresh:
         args.append("--full-refresh")
@@ -130,7 +131,7 @@ def warehouse_models(
 
 
 def _vars_file(layout: Any) -> Path:
-    # beside dbt's target folder, whose partial parse it keeps valid (pipelines.build_vars)
+    # beside dbt's target folder, whose partial parse it keeps valid (pipelines.warehouse.build_vars)
     return layout.data_dir / "dbt" / "build_vars.json"
 
 
@@ -172,7 +173,7 @@ def dbt_docs_site(context: dg.OpExecutionContext, dbt: DbtCliResource,
 
 
 @dg.job(name="dbt_docs", description="Build the dbt docs site under $KK_DATA_DIR/dbt/docs/.",
-        executor_def=WAREHOUSE_EXECUTOR)  # one process holds the reservation (pipelines.jobs)
+        executor_def=WAREHOUSE_EXECUTOR)  # one process holds the reservation (pipelines.orchestration.jobs)
 def dbt_docs_job() -> None:
     dbt_docs_site()
 

@@ -8,7 +8,7 @@ No `from __future__ import annotations` in assets/: Dagster inspects the annotat
 import dagster as dg
 
 from assets.ingestion import file_import_result, ingestion_asset
-from pipelines.resources import PlatformResource
+from pipelines.orchestration.resources import PlatformResource
 from pipelines.sources.initiatives.importer import (
     drop_examples,
     import_initiatives,

@@ -10,8 +10,8 @@ No `from __future__ import annotations` in assets/: Dagster inspects the annotat
 import dagster as dg
 
 from assets.ingestion import ingestion_asset
-from pipelines.jobs import FULL_TAG
-from pipelines.resources import PlatformResource
+from pipelines.orchestration.jobs import FULL_TAG
+from pipelines.orchestration.resources import PlatformResource
 from pipelines.sources.kolada.ingest import ingest_metadata, ingest_values
 from pipelines.sources.kolada.resource import KoladaResource
 from pipelines.sources.kolada.streams import (

@@ -12,11 +12,11 @@ from datetime import date
 
 import dagster as dg
 
-from pipelines.jobs import ORIGIN_TAG, full_refresh, nightly_publish, nightly_refresh
 from pipelines.operations.alerts import alert_for_run, record_alert
-from pipelines.operations.freshness import kpi_freshness
+from pipelines.operations.freshness import calendar_today, kpi_freshness
 from pipelines.operations.nights import STAGE2_TAG, decide, record_night
-from pipelines.resources import PlatformResource
+from pipelines.orchestration.jobs import ORIGIN_TAG, full_refresh, nightly_publish, nightly_refresh
+from pipelines.orchestration.resources import PlatformResource
 from pipelines.settings import load_settings
 from pipelines.sources.kolada.streams import KPI_VALUE
 
@@ -54,7 +54,8 @@ def kpi_freshness_check(
     context: dg.AssetCheckExecutionContext, platform: PlatformResource
 ) -> dg.AssetCheckResult:
     grace = load_settings().freshness_grace_days
-    rows = kpi_freshness(platform.event_log(), today=date.today(), grace_days=grace)
+    log = platform.event_log()
+    rows = kpi_freshness(log, today=calendar_today(log, date.today()), grace_days=grace)
     stale = [r for r in rows if r.state == "stale"]
     counts = {state: sum(r.state == state for r in rows)
               for state in ("fresh", "waiting", "stale", "no_schedule")}
@@ -71,7 +72,7 @@ def kpi_freshness_check(
     )
 
 
-# The stage-1 run a stage-2 run follows (pipelines.jobs: a night is two runs).
+# The stage-1 run a stage-2 run follows (pipelines.orchestration.jobs: a night is two runs).
 AFTER_TAG = "kommunkvalitet/after"
 
 

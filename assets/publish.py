@@ -16,13 +16,13 @@ import dagster as dg
 from assets.checks import gx_check_keys
 from assets.dbt import warehouse_models
 from pipelines.checks.gate import evaluate_gate, require_gate
-from pipelines.instance import WAREHOUSE_POOL
-from pipelines.marts import PUBLISHED_MARTS
 from pipelines.operations.nights import record_publication
+from pipelines.orchestration.instance import WAREHOUSE_POOL
+from pipelines.orchestration.resources import PlatformResource, WarehouseReservation
 from pipelines.publish.provenance import built_watermark, code_version
 from pipelines.publish.publisher import publish as publish_marts
 from pipelines.publish.versions import current_version
-from pipelines.resources import PlatformResource, WarehouseReservation
+from pipelines.warehouse.marts import PUBLISHED_MARTS
 
 MART_KEYS = [dg.AssetKey([mart]) for mart in PUBLISHED_MARTS]
 
@@ -62,6 +62,8 @@ def publication(
         # all of them, in the run's log (the error message lists the first few)
         context.log.error(f"{len(gate.problems)} blocking problem(s):\n" + "\n".join(gate.problems))
     require_gate(gate, has_publication=current_version(layout.published_dir) is not None)
+    context.log.info(f"gate passed ({len(gate.results)} checks); publishing "
+                     f"{len(PUBLISHED_MARTS)} marts: Parquet, DuckDB, CSV, xlsx and the report")
     result = publish_marts(
         layout.warehouse_path,
         layout.published_dir,

@@ -7,7 +7,7 @@ No `from __future__ import annotations` in assets/: Dagster inspects the annotat
 import dagster as dg
 
 from assets.ingestion import ingestion_asset
-from pipelines.resources import PlatformResource
+from pipelines.orchestration.resources import PlatformResource
 from pipelines.sources.kolada.ingest import resolve_municipalities
 from pipelines.sources.kolada.streams import MUNICIPALITY
 from pipelines.sources.scb.ingest import ingest_population

@@ -30,7 +30,7 @@ def step_windows(data_dir: Path, dagster_home: Path, run_id: str | None
     steps it finished before the kill still have their windows."""
     import dagster as dg
 
-    from pipelines.instance import shared_instance
+    from pipelines.orchestration.instance import shared_instance
     from pipelines.settings import load_settings
 
     settings = load_settings({"KK_DATA_DIR": str(data_dir), "DAGSTER_HOME": str(dagster_home)})

@@ -2,10 +2,10 @@
 
 The code doing the work (the Kolada value fetch, dbt's node stream, the GX suites, the
 publisher) calls `advance(done, total, unit)`; it knows nothing about terminals. The CLI
-attaches a live display (pipelines.terminal) for the length of a run when it talks to a
+attaches a live display (pipelines.console.terminal) for the length of a run when it talks to a
 terminal; otherwise nothing is attached and `advance` costs one attribute read. The step a
 tick belongs to is the step that is running: Dagster's in-process executor runs one step at a
-time, and the display learns which from the run's STEP_START events (pipelines.console).
+time, and the display learns which from the run's STEP_START events (pipelines.console.logger).
 """
 
 from __future__ import annotations

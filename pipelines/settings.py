@@ -139,7 +139,7 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
 
 
 def _base_url(env: dict[str, str], name: str, default: str) -> str:
-    from pipelines.sources.base_url import InvalidBaseUrl, check_base_url
+    from pipelines.base_url import InvalidBaseUrl, check_base_url
 
     try:
         return check_base_url(env.get(name) or default, name)

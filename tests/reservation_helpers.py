@@ -18,11 +18,15 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.instance import WAREHOUSE_POOL, shared_instance
-from pipelines.jobs import WAREHOUSE_EXECUTOR, reserve_warehouse_after_import
-from pipelines.reservation import RESERVE_AFTER_TAG, reserve_warehouse
-from pipelines.resources import PlatformResource, WarehouseReservation, warehouse_reservation
+from pipelines.orchestration.instance import WAREHOUSE_POOL, shared_instance
+from pipelines.orchestration.jobs import WAREHOUSE_EXECUTOR, reserve_warehouse_after_import
+from pipelines.orchestration.resources import (
+    PlatformResource,
+    WarehouseReservation,
+    warehouse_reservation,
+)
 from pipelines.settings import load_settings
+from pipelines.warehouse.reservation import RESERVE_AFTER_TAG, reserve_warehouse
 
 ORDER_FILE = "order.txt"
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from pipelines import cli
-from pipelines.sources.base_url import InvalidBaseUrl, check_base_url, redact
+from pipelines.base_url import InvalidBaseUrl, check_base_url, redact
+from pipelines.cli.exit_codes import EXIT_USAGE
 from pipelines.sources.kolada.client import KoladaClient
 
 GOOD_TAIL = "  municipalities: all\n  years: {from: 2020, to: 2022}\n"
@@ -41,7 +42,7 @@ def test_bad_input_config_is_refused_with_key_and_line(
     monkeypatch.setenv("KK_CONFIG", str(config))
     # a base URL nothing listens on: a request would fail differently (and slowly)
     monkeypatch.setenv("KOLADA_BASE_URL", "http://127.0.0.9:9/v3")
-    assert cli.main(["ingest"]) == cli.EXIT_USAGE
+    assert cli.main(["ingest"]) == EXIT_USAGE
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
     for part in named:
@@ -55,7 +56,7 @@ def test_bad_input_data_dir_that_is_a_file(tmp_path: Path, monkeypatch: pytest.M
     path.write_text("not a folder")
     monkeypatch.setenv("KK_DATA_DIR", str(path))
     for command in (["status"], ["ingest", "--source", "sample"], ["verify"]):
-        assert cli.main(command) == cli.EXIT_USAGE
+        assert cli.main(command) == EXIT_USAGE
         err = capsys.readouterr().err
         assert f"KK_DATA_DIR={path} is a file" in err and err.count("\n") == 1
 
@@ -74,7 +75,7 @@ def test_bad_input_data_dir_not_writable(tmp_path: Path, monkeypatch: pytest.Mon
         path = tmp_path / "ro"
         path.mkdir(mode=0o500)
     monkeypatch.setenv("KK_DATA_DIR", str(path))
-    assert cli.main(["status"]) == cli.EXIT_USAGE
+    assert cli.main(["status"]) == EXIT_USAGE
     err = capsys.readouterr().err
     assert "is not writable" in err and str(path) in err and "Traceback" not in err
 
@@ -88,7 +89,7 @@ def test_bad_input_malformed_base_url_is_refused_before_any_request(
         data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
         url: str) -> None:
     monkeypatch.setenv("KOLADA_BASE_URL", url)
-    assert cli.main(["ingest"]) == cli.EXIT_USAGE
+    assert cli.main(["ingest"]) == EXIT_USAGE
     err = capsys.readouterr().err
     assert "KOLADA_BASE_URL=" in err and err.count("\n") == 1
     with pytest.raises(InvalidBaseUrl):  # the client refuses it too: no retry loop starts
@@ -99,7 +100,7 @@ def test_bad_input_base_url_credentials_are_never_shown(
         data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     url = "ftp://user:s3cret@proxy.example:8080/v3"
     monkeypatch.setenv("KOLADA_BASE_URL", url)
-    assert cli.main(["ingest"]) == cli.EXIT_USAGE
+    assert cli.main(["ingest"]) == EXIT_USAGE
     err = capsys.readouterr().err
     assert "s3cret" not in err and "***@proxy.example:8080" in err
     assert redact("https://a:b@h/v3") == "https://***@h/v3"
@@ -110,7 +111,7 @@ def test_bad_input_data_dir_with_a_quote_is_refused(tmp_path: Path, monkeypatch:
                                                     capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "o'brien"  # would end the SQL string literal the globs are written in
     monkeypatch.setenv("KK_DATA_DIR", str(path))
-    assert cli.main(["status"]) == cli.EXIT_USAGE
+    assert cli.main(["status"]) == EXIT_USAGE
     assert "must not contain a quote" in capsys.readouterr().err
     assert not path.exists()
 
@@ -119,5 +120,5 @@ def test_bad_input_data_dir_with_a_quote_is_refused(tmp_path: Path, monkeypatch:
 def test_bad_input_diff_version_must_be_a_version_id(
         data_dir: Path, capsys: pytest.CaptureFixture[str], version: str) -> None:
     (data_dir / "published").mkdir()
-    assert cli.main(["diff", version, "current"]) == cli.EXIT_USAGE
+    assert cli.main(["diff", version, "current"]) == EXIT_USAGE
     assert "is not a version id" in capsys.readouterr().err

@@ -1,6 +1,6 @@
 """The mart suites in expectations/ and every expectation type they use, run on small frames.
 
-The marts' contract (pipelines/marts.py, read from the dbt yml) names the columns; row-level
+The marts' contract (pipelines/warehouse/marts.py, read from the dbt yml) names the columns; row-level
 rules are dbt data tests in that yml, so the suites keep only what dbt cannot state, and the
 tests here hold both halves: the suites' shape, each GX expectation type probed once on rows
 that must pass and once on rows that must fail (some GX 1.24 expectations cannot run on pandas:
@@ -27,8 +27,8 @@ import yaml
 from pipelines.checks import custom
 from pipelines.checks.results import CheckReference, SuiteResult
 from pipelines.checks.runner import available_suites, load_suite, run_suite
-from pipelines.marts import CREDITS, MODELS_FILE, PUBLISHED_MARTS, mart_contracts
 from pipelines.sources.kolada.streams import KPI, KPI_VALUE
+from pipelines.warehouse.marts import CREDITS, MODELS_FILE, PUBLISHED_MARTS, mart_contracts
 
 REPO = Path(__file__).resolve().parents[1]
 EXPECTATIONS = REPO / "expectations"
@@ -854,7 +854,7 @@ BAD_ROWS: dict[str, list[dict]] = {
 def _kommunkompassen_samples() -> None:
     """Valid rows and rule-breaking rows for the two Kommunkompassen marts (wide ones are
     built from the contract's column list; untested columns stay null)."""
-    from pipelines.marts import mart_contracts
+    from pipelines.warehouse.marts import mart_contracts
 
     contracts = mart_contracts()
     areas: dict[str, list] = {c: [None, None] for c in contracts["mart_kommunkompassen_areas"].column_names}

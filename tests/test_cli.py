@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.build_vars import AsOfError, dbt_vars, parse_as_of
-from pipelines.cli import build_parser, main, run_config
+from pipelines.cli import main
+from pipelines.cli.parser import build_parser
+from pipelines.cli.run_config import run_config
 from pipelines.scope import Network
 from pipelines.settings import Layout, SettingsError, load_settings
+from pipelines.warehouse.build_vars import AsOfError, dbt_vars, parse_as_of
 
 LAYOUT = Layout(Path("/tmp/kk-test-data"))
 
@@ -97,7 +99,7 @@ def test_cli_run_config_carries_the_kolada_url_and_rate_from_the_environment() -
 
 
 def test_exit_codes_follow_convention(capsys: pytest.CaptureFixture[str]) -> None:
-    from pipelines.cli import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK, EXIT_USAGE
+    from pipelines.cli.exit_codes import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
     assert (EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BLOCKED) == (0, 1, 2, 3)
     # a contradiction is a usage error before anything runs
@@ -106,3 +108,44 @@ def test_exit_codes_follow_convention(capsys: pytest.CaptureFixture[str]) -> Non
     with pytest.raises(SystemExit) as caught:
         main(["--version"])
     assert caught.value.code == 0 and "kommunkvalitet" in capsys.readouterr().out
+
+
+def test_publish_before_any_build_says_so_in_one_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("KK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "data" / "dagster"))
+    assert main(["publish"]) == 1  # failed: nothing to publish; no check blocked anything
+    out = capsys.readouterr()
+    assert out.err.splitlines() == [
+        ("kommunkvalitet: nothing has been built yet, so there is nothing to publish: run "
+         "`kommunkvalitet build` (or `refresh`) first")]
+    assert out.out == "" and not (tmp_path / "data" / "alerts.jsonl").exists()
+
+
+def test_build_of_a_log_without_kolada_data_says_so_in_one_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("KK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "data" / "dagster"))
+    assert main(["build"]) == 1
+    [line] = capsys.readouterr().err.splitlines()
+    assert "no Kolada data yet (kolada.municipality, kolada.kpi_value empty)" in line
+    assert not (tmp_path / "data" / "logs" / "dbt").exists()  # dbt never started
+
+
+def test_importing_a_file_that_is_not_an_assessment_builds_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("KK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "data" / "dagster"))
+    note = tmp_path / "anteckning.txt"
+    note.write_text("Minnesanteckningar från nämndmötet\nInget att importera här.\n",
+                    encoding="utf-8")
+    assert main(["import", str(note)]) == 1
+    out = capsys.readouterr()
+    assert "the file could not be imported (the report above says why): nothing to build" in (
+        out.err)
+    assert "anteckning.txt" in out.err + out.out  # the rejection, in Swedish, names the file
+    assert not (tmp_path / "data" / "logs" / "dbt").exists()  # no dbt build ran
+    assert "DagsterDbtCliRuntimeError" not in out.err and "\x1b[" not in out.err

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.dbt_output import concise_dbt_output
+from pipelines.warehouse.dbt_output import concise_dbt_output
 
 
 def _run(tmp_path: Path, lines: list[str]) -> tuple[list[str], list[str], Path]:
@@ -19,15 +19,15 @@ def _run(tmp_path: Path, lines: list[str]) -> tuple[list[str], list[str], Path]:
     return said, warned, log
 
 
-def test_progress_comes_in_tenths_and_everything_is_kept_on_disk(tmp_path: Path) -> None:
+def test_progress_comes_in_quarters_and_everything_is_kept_on_disk(tmp_path: Path) -> None:
     lines = []
     for i in range(1, 41):
         lines += [f"{i} of 40 START sql table model main.m{i} .... [RUN]",
                   f"{i} of 40 OK created sql table model main.m{i} .... [OK in 0.1s]"]
     lines.append("Done. PASS=40 WARN=0 ERROR=0 SKIP=0 NO-OP=0 TOTAL=40")
     said, warned, log = _run(tmp_path, lines)
-    assert said[:10] == [f"dbt: {n}/40 nodes done" for n in range(4, 41, 4)]
-    assert "Done. PASS=40" in said[10] and said[-1].endswith(str(log))
+    assert said[:4] == [f"dbt: {n}/40 nodes done" for n in range(10, 41, 10)]
+    assert "Done. PASS=40" in said[4] and said[-1].endswith(str(log))
     assert warned == []
     assert log.read_text(encoding="utf-8").splitlines() == lines
 

@@ -155,7 +155,7 @@ def test_kommunkompassen_landing_symlink_out_of_the_folder_is_refused(
 
 def _sensor_requests(layout: Layout) -> list[dg.RunRequest]:
     from assets.assessment import assessment_landing_sensor
-    from pipelines.resources import PlatformResource
+    from pipelines.orchestration.resources import PlatformResource
 
     platform = PlatformResource(data_dir=str(layout.data_dir), config_path="unused.yaml")
     with dg.build_sensor_context(resources={"platform": platform}) as context:

@@ -1,4 +1,4 @@
-"""The marts' contract as pipelines/marts.py reads it from the dbt yml, and the docs made from it.
+"""The marts' contract as pipelines/warehouse/marts.py reads it from the dbt yml, and the docs made from it.
 
 docs/marts.md is generated, so it can only say what the yml says; this file fails when the
 committed page and the yml drift apart, and when the yml leaves a published column half stated.
@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipelines.marts import (
+from pipelines.publish.attribution import CREDIT_TEXTS
+from pipelines.warehouse.marts import (
     DOCS_FILE,
     MODELS_FILE,
     PUBLISHED_MARTS,
@@ -22,10 +23,9 @@ from pipelines.marts import (
     mart_contracts,
     render_docs,
 )
-from pipelines.publish.attribution import CREDIT_TEXTS
 
 REPO = Path(__file__).resolve().parents[1]
-FIX_DOCS = ".venv/bin/python -m pipelines.marts --write-docs"
+FIX_DOCS = ".venv/bin/python -m pipelines.warehouse.marts --write-docs"
 
 
 def test_docs_marts_md_is_generated_from_the_contract() -> None:
@@ -37,7 +37,7 @@ def test_docs_marts_md_is_generated_from_the_contract() -> None:
 
 def test_docs_check_entry_point_passes_on_the_committed_docs() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "pipelines.marts", "--check"],
+        [sys.executable, "-m", "pipelines.warehouse.marts", "--check"],
         cwd=REPO, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -47,7 +47,7 @@ def test_published_marts_keep_their_dependency_order() -> None:
     # Every published mart comes after the published marts it is built from (dbt's own parse).
     import json
 
-    from pipelines.dbt_project import dbt_project
+    from pipelines.warehouse.dbt_project import dbt_project
 
     manifest = json.loads(dbt_project().manifest_path.read_text(encoding="utf-8"))
     models = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"}

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.fingerprint import build_fingerprint, code_digest, events_digest
 from pipelines.operations import nights
 from pipelines.settings import REPO_ROOT, Layout
 from pipelines.sources.kolada.streams import KPI_VALUE
 from pipelines.sources.scb.streams import POPULATION
+from pipelines.warehouse.fingerprint import build_fingerprint, code_digest, events_digest
 
 
 @pytest.fixture
@@ -155,18 +155,19 @@ def test_the_cli_skips_stage_two_when_nothing_is_new(
         data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
         skip: bool, argv: list[str], expected_jobs: list[str]) -> None:
     from pipelines import cli
+    from pipelines.cli import jobs as cli_jobs
 
     ran: list[str] = []
 
-    def fake_run_job(job: str, config: dict, settings: object, **_: object) -> int:
+    def fake_execute_job(job: str, config: dict, settings: object, **_: object) -> tuple:
         ran.append(job)
-        return 0
+        return 0, None
 
     def fake_decide(layout: Layout, config_path: Path) -> nights.Decision:
         return nights.Decision(skip, "same events, code and config" if skip else "changed: the code",
                                since_version="v7")
 
-    monkeypatch.setattr(cli, "run_job", fake_run_job)
+    monkeypatch.setattr(cli_jobs, "execute_job", fake_execute_job)
     monkeypatch.setattr(nights, "decide", fake_decide)
     assert cli.main(argv) == 0
     assert ran == expected_jobs
@@ -196,7 +197,7 @@ def test_status_says_the_last_night_was_skipped_and_why(data_dir: Path) -> None:
 def test_the_per_build_vars_go_to_a_file_so_the_dbt_vars_stay_the_same(tmp_path: Path) -> None:
     from datetime import UTC, datetime
 
-    from pipelines.build_vars import PER_BUILD_VARS, dbt_cli_vars, dbt_vars
+    from pipelines.warehouse.build_vars import PER_BUILD_VARS, dbt_cli_vars, dbt_vars
 
     layout = Layout(tmp_path / "data")
     vars_file = layout.data_dir / "dbt" / "build_vars.json"

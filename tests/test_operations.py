@@ -156,7 +156,7 @@ def test_the_failure_sensor_alerts_any_failed_run(tmp_path: Path, webhook: Webho
 def test_the_failure_sensor_leaves_cli_runs_to_the_cli(tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KK_DATA_DIR", str(tmp_path))
-    from pipelines.jobs import ORIGIN_TAG
+    from pipelines.orchestration.jobs import ORIGIN_TAG
 
     with dg.instance_for_test() as instance:
         sensor, context, _ = _failure_context(instance, tags={ORIGIN_TAG: "cli"})
@@ -172,7 +172,9 @@ def test_a_failed_cli_run_alerts_without_a_daemon(tmp_path: Path, webhook: Webho
     monkeypatch.setenv("KK_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "data" / "dagster"))
     monkeypatch.setenv("KK_ALERT_WEBHOOK_URL", webhook.url)
-    assert main(["publish"]) == 3  # nothing was ever built: the gate blocks
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "warehouse.duckdb").touch()  # a warehouse whose marts never built
+    assert main(["publish"]) == 3  # the gate blocks
     [row] = list(read_alerts(tmp_path / "data"))
     assert row["origin"] == "cli" and row["job"] == "publish" and row["failed_step"]
     assert webhook.received and webhook.received[0]["run_id"] == row["run_id"]
@@ -208,7 +210,7 @@ def test_freshness_reads_each_kpis_own_release_calendar(tmp_path: Path) -> None:
 
 
 def test_the_nightly_schedule_runs_at_two_in_stockholm() -> None:
-    from pipelines.definitions import defs
+    from pipelines.orchestration.definitions import defs
 
     schedule = defs.resolve_schedule_def("nightly_refresh_schedule")
     assert schedule.cron_schedule == "0 2 * * *"
@@ -240,7 +242,7 @@ def _success_context(instance: dg.DagsterInstance, tags: dict[str, str] | None =
 
 
 def test_a_night_is_two_runs_so_a_failed_ingest_plans_no_mart() -> None:
-    from pipelines.definitions import defs
+    from pipelines.orchestration.definitions import defs
 
     graph = defs.resolve_asset_graph()
     ingest = set(defs.resolve_job_def("nightly_refresh").asset_layer.selected_asset_keys)
@@ -256,7 +258,7 @@ def test_a_night_is_two_runs_so_a_failed_ingest_plans_no_mart() -> None:
 
 
 def test_the_daemon_starts_stage_two_after_a_successful_ingest(data_dir: Path) -> None:
-    from pipelines.jobs import ORIGIN_TAG
+    from pipelines.orchestration.jobs import ORIGIN_TAG
 
     with dg.instance_for_test() as instance:
         sensor, context, result = _success_context(instance)
@@ -266,7 +268,7 @@ def test_the_daemon_starts_stage_two_after_a_successful_ingest(data_dir: Path) -
         # the CLI chains its own runs: the sensor must not start a second stage 2
         sensor, context, _ = _success_context(instance, tags={ORIGIN_TAG: "cli"})
         assert sensor(context) is None
-    from pipelines.definitions import defs
+    from pipelines.orchestration.definitions import defs
 
     sensor_def = defs.resolve_sensor_def("nightly_publish_sensor")
     assert sensor_def.job_name == "nightly_publish"
@@ -297,15 +299,16 @@ def test_the_cli_refresh_runs_stage_two_only_after_a_good_ingest(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
         ingest_code: int, expected_jobs: list[str], code: int) -> None:
     from pipelines import cli
+    from pipelines.cli import jobs as cli_jobs
 
     monkeypatch.setenv("KK_DATA_DIR", str(tmp_path))
     ran: list[str] = []
 
-    def fake_run_job(job: str, config: dict, settings: object, **_: object) -> int:
+    def fake_execute_job(job: str, config: dict, settings: object, **_: object) -> tuple:
         ran.append(job)
-        return ingest_code if job == "nightly_refresh" else 0
+        return (ingest_code if job == "nightly_refresh" else 0), None
 
-    monkeypatch.setattr(cli, "run_job", fake_run_job)
+    monkeypatch.setattr(cli_jobs, "execute_job", fake_execute_job)
     assert cli.main(["refresh", "--source", "sample"]) == code
     assert ran == expected_jobs
     if ingest_code:

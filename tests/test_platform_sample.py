@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,14 +25,16 @@ import pytest
 
 from pipelines.cli import main
 from pipelines.eventlog.store import EventLog, records_to_table
-from pipelines.marts import PUBLISHED_MARTS
 from pipelines.publish import read_history
 from pipelines.publish.hashing import content_hash
+from pipelines.settings import REPO_ROOT
 from pipelines.sources.kolada.streams import KPI, KPI_VALUE
 from pipelines.sources.scb.streams import POPULATION
+from pipelines.warehouse.marts import PUBLISHED_MARTS
 from tests.concurrency_helpers import UiWatch, cli_process, finish, wait_for_dbt
 from tests.eventlog_helpers import value
 from tests.net_helpers import is_loopback
+from tests.terminal_helpers import run_in_terminal
 
 pytestmark = pytest.mark.slow
 
@@ -59,7 +63,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def ui(data_dir: Path) -> Iterator[UiWatch]:
     """The UI open on the module's instance through every run below (issue 15, concurrency):
     it must answer, listen on 127.0.0.1 only and never open the warehouse."""
-    from pipelines.instance import prepare_dagster_home
+    from pipelines.orchestration.instance import prepare_dagster_home
     from pipelines.settings import load_settings
 
     prepare_dagster_home(load_settings())
@@ -96,8 +100,25 @@ def test_platform_first_refresh_publishes_with_every_check_passing(
     assert main(["refresh", "--source", "sample"]) == 0
     folder = current(data_dir)
     # the summary ends with where the publication is and a query that works from anywhere
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out = captured.out
     assert f"published to {folder}" in out
+    # piped, a night where all is well fits a screen: what each step did, the example files'
+    # quarantine reports (they are wrong on purpose), the summary; no freshness warning on the
+    # sample (its own calendar day), none of dbt's or Dagster's internals, no escape codes
+    lines = (captured.out + captured.err).splitlines()
+    assert len(lines) <= 60, "\n".join(lines)
+    assert not [line for line in lines if "overdue" in line or "kpi_freshness" in line
+                or "WARNING" in line]
+    assert "avsiktliga" in captured.err  # the examples' reports: shown, as a demonstration
+    # one vocabulary, the same numbers: the run's count of the gate's checks is status's
+    gate = re.search(r"on the published marts \(the publication's gate\): (\d+ passed, \d+ "
+                     r"failed, \d+ warned)", out)
+    assert gate, out
+    main(["status"])
+    assert f"checks on the published marts: {gate[1]}" in capsys.readouterr().out
+    assert not [line for line in lines if "Running dbt command" in line or "vars {" in line
+                or "\x1b[" in line or "partial_parse" in line]
     look = next(line for line in out.splitlines() if line.startswith("  look: "))
     shown = subprocess.run(look.removeprefix("  look: "), shell=True, cwd=tmp_path,
                            capture_output=True, text=True, check=True, timeout=120).stdout
@@ -117,7 +138,7 @@ def test_platform_ui_open_during_the_refresh_answered_and_never_opened_the_wareh
         data_dir: Path, ui: UiWatch) -> None:
     import dagster as dg
 
-    from pipelines.instance import shared_instance
+    from pipelines.orchestration.instance import shared_instance
     from pipelines.settings import load_settings
 
     ui.wait_ready()
@@ -135,7 +156,7 @@ def test_platform_ui_open_during_the_refresh_answered_and_never_opened_the_wareh
 def test_platform_ui_shows_row_counts_previews_and_the_publication(data_dir: Path) -> None:
     import dagster as dg
 
-    from pipelines.instance import shared_instance
+    from pipelines.orchestration.instance import shared_instance
     from pipelines.settings import load_settings
 
     folder = current(data_dir)
@@ -254,18 +275,41 @@ def test_platform_readme_analyst_queries_run_on_the_publication(data_dir: Path) 
     assert ranks == sorted(ranks) and ranks[0] == 1 and len(ranks) == 10
 
 
-def test_platform_import_cli_revises_one_assessment_and_publishes(
-    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_platform_import_cli_revises_one_assessment_and_publishes_on_a_live_display(
+    data_dir: Path, tmp_path: Path
 ) -> None:
+    """Run on a real terminal (a pty, read back through a VT100 emulator): the import's
+    quarantine warning prints above the display, the build's frames move while dbt runs, the
+    bar reaches dbt's node count, and the final frame's clock agrees with the table."""
     before = current(data_dir)
     corrected = tmp_path / "karlskoga_rattad.csv"
     rows = [f"1883;2021;{n};{s};515" for n, s in enumerate([65, 62, 68, 64, 63, 66, 61, 66], 1)]
     rows[0] = "1883;2021;1;70;520"
     rows = [r.replace(";515", ";520") for r in rows]
+    rows.append("1883;2021;9;95+;520")  # a bad row: quarantined, the rest lands
     corrected.write_text("kommunkod;år;område_nr;poäng;totalt\n" + "\n".join(rows) + "\n",
                          encoding="utf-8")
-    assert main(["import", str(corrected)]) == 0
-    assert "karlskoga_rattad.csv" in capsys.readouterr().out  # the report's summary is shown
+    run = run_in_terminal([sys.executable, "-m", "pipelines.cli", "import", str(corrected)],
+                          env={**os.environ, "PYTHONPATH": str(REPO_ROOT)}, cwd=str(REPO_ROOT))
+    assert run.exit_code == 0, run.final
+    screen = run.final
+    assert "karlskoga_rattad.csv" in screen  # the report's summary is shown
+    warnings = [line for line in screen.splitlines() if "WARNING" in line]
+    assert warnings and not any("━" in line or "waiting" in line for line in warnings)
+    # the build's frames: dbt's node count moves and reaches its total
+    counts = [tuple(map(int, m.groups())) for frame in run.frames
+              for m in [re.search(r"warehouse_models.*? (\d+)/(\d+) nodes", frame)] if m]
+    totals = {total for _, total in counts}
+    assert len(totals) == 1 and len({done for done, _ in counts}) >= 3, counts
+    total = totals.pop()
+    display = next(line for line in screen.splitlines()
+                   if line.lstrip(" ✓").startswith("warehouse_models") and "━" in line)
+    assert f"{total}/{total} nodes" in display
+    clock = re.search(r"(\d+):(\d\d):(\d\d)", display)
+    shown = int(clock[1]) * 3600 + int(clock[2]) * 60 + int(clock[3])
+    row = next(line for line in screen.splitlines()
+               if line.startswith("warehouse_models") and "│" in line)
+    assert abs(float(row.split("│")[2]) - shown) < 1.0, (display, row)
     after = current(data_dir)
     assert after != before
     wide = {r["municipality_id"] + str(r["assessment_year"]): r
@@ -544,11 +588,16 @@ def test_platform_bad_events_block_publishing_and_keep_current(
     assert "blocked" in latest["root_cause"]
 
 
-def test_platform_rollback_moves_current_back_and_says_so(data_dir: Path) -> None:
+def test_platform_rollback_moves_current_back_and_says_so(
+        data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     newest = current(data_dir)
     assert main(["rollback"]) == 0
     back = current(data_dir)
     assert back != newest and back.name < newest.name
+    assert f"(moved back from {newest.name})" in capsys.readouterr().out
+    assert main(["rollback", newest.name]) == 0  # to a newer version: forward, and it says so
+    assert f"(moved forward from {back.name})" in capsys.readouterr().out
+    assert main(["rollback", back.name]) == 0
     assert main(["rollback", "v00000000T000000Z"]) == 1  # unknown versions are refused
     assert current(data_dir) == back
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from pipelines.marts import mart_contracts
 from pipelines.publish import writers
 from pipelines.publish.excel_csv import format_rounded
 from pipelines.publish.presentation import excel_columns, kpi_decimals, labels_sv
+from pipelines.warehouse.marts import mart_contracts
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 KPIS = {"N15428": 1, "N00945": 0}

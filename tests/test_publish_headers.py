@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from pipelines.marts import mart_contracts
 from pipelines.publish.dictionary import header_row
+from pipelines.warehouse.marts import mart_contracts
 
 
 def test_every_contract_column_has_a_swedish_header() -> None:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.build_vars import dbt_vars
 from pipelines.scope import DEFAULT_PROFILE_WEIGHTS, ScopeError, load_scope
 from pipelines.settings import REPO_ROOT, Layout
+from pipelines.warehouse.build_vars import dbt_vars
 
 DEFAULT_CONFIG = REPO_ROOT / "pipelines" / "config" / "default.yaml"
 MACRO = REPO_ROOT / "dbt_project" / "macros" / "quality_profile.sql"

@@ -1,4 +1,4 @@
-"""The run-level warehouse reservation (pipelines/reservation.py, issue 15): a run holds the
+"""The run-level warehouse reservation (pipelines/warehouse/reservation.py, issue 15): a run holds the
 warehouse from before its first warehouse step until it ends, a waiting run names the holder
 (and keeps saying it), a killed holder frees it, and a run without warehouse steps never waits.
 Real processes, real flocks, real Dagster runs on a real instance."""
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.reservation import current_holder, reserve_warehouse
 from pipelines.settings import REPO_ROOT
+from pipelines.warehouse.reservation import current_holder, reserve_warehouse
 from tests.reservation_helpers import ORDER_FILE, plain_job
 
 HOLDER = "build run r-1 (pid 1 on somewhere)"
@@ -128,7 +128,7 @@ def _in_thread(run: Callable[[], object]) -> tuple[threading.Thread, list[object
 
 def test_a_run_without_warehouse_steps_never_waits(
         data: Path, holder: subprocess.Popen[str]) -> None:
-    from pipelines.instance import shared_instance
+    from pipelines.orchestration.instance import shared_instance
     from pipelines.settings import load_settings
 
     instance = shared_instance(load_settings())
@@ -143,9 +143,9 @@ def test_the_platforms_warehouse_jobs_take_the_reservation_in_one_process_and_in
     from dagster._core.execution.api import create_execution_plan
     from dagster._core.execution.resources_init import get_required_resource_keys_to_init
 
-    from pipelines.definitions import defs
-    from pipelines.instance import WAREHOUSE_POOL
-    from pipelines.jobs import INGEST_JOBS, JOBS
+    from pipelines.orchestration.definitions import defs
+    from pipelines.orchestration.instance import WAREHOUSE_POOL
+    from pipelines.orchestration.jobs import INGEST_JOBS, JOBS
 
     ingests = {job.name for job in INGEST_JOBS}
     for name in [job.name for job in JOBS] + ["dbt_docs", "__ASSET_JOB"]:
@@ -200,8 +200,8 @@ def test_a_warehouse_step_never_waits_holding_its_pool_slot(
     naming the holder rather than wait while it holds the slot the holder needs next."""
     import logging
 
-    from pipelines.reservation import Reservation
-    from pipelines.resources import WarehouseReservation, WarehouseReserved
+    from pipelines.orchestration.resources import WarehouseReservation, WarehouseReserved
+    from pipelines.warehouse.reservation import Reservation
 
     log = logging.getLogger("test")
     late = WarehouseReservation(Reservation(data, "build run r-7"), None, None)

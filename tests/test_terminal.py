@@ -8,13 +8,15 @@ import re
 from pathlib import Path
 
 import dagster as dg
+import pyte
 import pytest
 from rich.console import Console
 
 from pipelines import progress
-from pipelines.cli import build_parser, main
-from pipelines.console import concise_console_logger
-from pipelines.terminal import LiveDisplay, summary_table
+from pipelines.cli import main
+from pipelines.cli.parser import build_parser
+from pipelines.console.logger import concise_console_logger
+from pipelines.console.terminal import LiveDisplay, summary_table
 
 ANSI = re.compile(r"\x1b\[")
 
@@ -91,7 +93,7 @@ def test_without_a_display_the_run_prints_plain_lines_and_logs_everything(
     assert not ANSI.search(err)
     assert re.search(r"^\d\d:\d\d:\d\d counted\s+counted: 3 pages$", err, re.MULTILINE)
     assert "ERROR: " in err and 'raise RuntimeError' not in err  # an error's first line only
-    from pipelines.cli import _steps_not_run
+    from pipelines.cli.summary import steps_not_run as _steps_not_run
 
     assert _steps_not_run(result) == ["after"]
     log = (tmp_path / "logs" / f"{result.run_id}.log").read_text(encoding="utf-8")
@@ -135,6 +137,31 @@ def test_the_live_display_draws_steps_and_ends_with_a_table() -> None:
     assert re.search(r"warehouse_models .*✗ failed", rows)
 
 
+@pytest.mark.parametrize("columns", [80, 100, 120, 200])
+def test_every_terminal_width_shows_each_steps_bar_count_and_clock(columns: int) -> None:
+    """Left to rich, a terminal under ~150 columns lost the bar, the count and the clock (the
+    widest columns shrink first); only the step's message gives way now."""
+    out = io.StringIO()
+    display = LiveDisplay(console=Console(file=out, force_terminal=True, width=columns,
+                                          color_system=None))
+    with display:
+        display.step_event("assessment__kommunkompassen", "planned")
+        display.step_event("warehouse_models", "planned")
+        display.step_event("assessment__kommunkompassen", "started")
+        display.step_event("assessment__kommunkompassen", "succeeded")
+        display.step_event("warehouse_models", "started")
+        display.advance(270, 538, "nodes", "")
+        display.note("dbt: 270/538 nodes done; full dbt output in /srv/kk/data/logs/dbt/x.log")
+    screen = pyte.Screen(columns, 24)  # what the terminal shows, escape codes applied
+    pyte.Stream(screen).feed(out.getvalue().replace("\n", "\r\n"))
+    frame = [line for line in screen.display if "assessment__" in line or "warehouse_" in line]
+    assert len(frame) == 2
+    for line in frame:
+        assert "━" in line and re.search(r"\d:\d\d:\d\d", line)
+    assert "assessment__kommunkompassen" in frame[0] and "/538 nodes" in frame[1]
+    assert ("dbt: 270/538" in frame[1]) == (columns >= 100)  # the message where it fits
+
+
 @pytest.mark.parametrize("command", ["ingest", "refresh", "build", "publish", "import",
                                      "assessment-template", "rollback", "status", "history",
                                      "diff", "report", "docs", "verify"])
@@ -166,7 +193,9 @@ def test_a_cli_run_names_its_full_log(tmp_path: Path, monkeypatch: pytest.Monkey
                                       capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("KK_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "data" / "dagster"))
-    assert main(["-q", "publish"]) == 3  # nothing built: blocked
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "warehouse.duckdb").touch()  # a warehouse whose marts never built
+    assert main(["-q", "publish"]) == 3  # blocked by the gate
     out = capsys.readouterr()
     assert not ANSI.search(out.out + out.err)  # captured output is not a terminal: plain
     path = Path(re.search(r"full log: (\S+)", out.err).group(1))
@@ -176,8 +205,8 @@ def test_a_cli_run_names_its_full_log(tmp_path: Path, monkeypatch: pytest.Monkey
 
 def test_verbose_travels_in_the_run_config_not_the_environment(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from pipelines.cli import run_config
-    from pipelines.console import run_is_verbose
+    from pipelines.cli.run_config import run_config
+    from pipelines.console.logger import run_is_verbose
     from pipelines.settings import load_settings
 
     monkeypatch.delenv("KK_VERBOSE", raising=False)

@@ -26,7 +26,7 @@
     A value that changes with every build (as_of, from_watermark, to_watermark,
     previous_scorecard): a var when one is set (a unit test's `vars`, or `--vars` by hand),
     else the build's vars file, var('build_vars_file'), which the Python side writes before
-    each dbt call (pipelines.build_vars). Read when a model is compiled, never while parsing:
+    each dbt call (pipelines.warehouse.build_vars). Read when a model is compiled, never while parsing:
     dbt discards its whole partial parse when --vars change, and these change every build.
     The compiled SQL is the same as with --vars.
 #}

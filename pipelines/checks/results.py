@@ -149,3 +149,26 @@ class CheckResult:
         if self.suite is not None:
             entry["suite"] = self.suite
         return entry
+
+
+# The one vocabulary of a check's verdict, for the run's summary, `status` and the docs:
+# failed (blocks), warned (a non-blocking check that failed, or a GX suite whose
+# warning-level expectations failed: it passes, and says so), passed.
+OUTCOMES = ("passed", "failed", "warned")
+
+
+def check_outcome(passed: bool, severity: str, warnings: int = 0) -> str:
+    if not passed:
+        return "warned" if severity.upper() in NON_BLOCKING_SEVERITIES else "failed"
+    return "warned" if warnings else "passed"
+
+
+def suite_warnings(suite: dict | None) -> int:
+    """Warning-level expectations that failed in a suite's `to_dict()` (0 for a dbt test)."""
+    return sum(1 for o in (suite or {}).get("outcomes", []) or []
+               if not o.get("success") and o.get("severity") != ERROR)
+
+
+def count_outcomes(outcomes: list[str]) -> str:
+    """`390 passed, 0 failed, 0 warned`."""
+    return ", ".join(f"{outcomes.count(o)} {o}" for o in OUTCOMES)

@@ -18,8 +18,8 @@ import pandas as pd
 
 from pipelines.checks.results import CheckReference, SuiteResult
 from pipelines.checks.runner import available_suites, load_suite, run_suite, suite_columns
-from pipelines.marts import PUBLISHED_MARTS, mart_contracts
 from pipelines.settings import REPO_ROOT
+from pipelines.warehouse.marts import PUBLISHED_MARTS, mart_contracts
 
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 

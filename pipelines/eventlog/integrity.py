@@ -25,16 +25,14 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pyarrow.parquet as pq
 
 from pipelines.eventlog import state, trust
 from pipelines.eventlog.checksums import file_digest
+from pipelines.eventlog.layout import EMPTY_FILE_NAME, LogLayout
 from pipelines.eventlog.ledger import BATCH_STATUSES, LedgerEntry
-
-if TYPE_CHECKING:
-    from pipelines.eventlog.store import EventLog
 
 QUARANTINE_DIR = "_quarantine"
 
@@ -83,7 +81,7 @@ class CorruptEventLog(RuntimeError):
         )
 
 
-def _batch_rows(log: EventLog) -> tuple[dict[tuple[str, str], dict], set[tuple[str, str]]]:
+def _batch_rows(log: LogLayout) -> tuple[dict[tuple[str, str], dict], set[tuple[str, str]]]:
     """Ledger rows of committed batches by (stream, file name), and the quarantined batches."""
     rows, quarantined = {}, set()
     for row in log.ledger().to_pylist():
@@ -94,14 +92,12 @@ def _batch_rows(log: EventLog) -> tuple[dict[tuple[str, str], dict], set[tuple[s
     return rows, quarantined
 
 
-def check_files(log: EventLog, streams: Iterable[str] | None = None, *,
+def check_files(log: LogLayout, streams: Iterable[str] | None = None, *,
                 payloads: bool = False, trusted: bool = False) -> IntegrityReport:
     """Every batch file of `streams` (default all) against its ledger row; `payloads` also
     recomputes each event's payload hash and checks the current-state files (the `verify`
     command; slower). `trusted` (the read and append path) hashes only files whose size or
     mtime changed since they last matched (trust.py); a size change is always caught."""
-    from pipelines.eventlog.store import EMPTY_FILE_NAME
-
     report = IntegrityReport()
     names = list(streams) if streams is not None else list(log.streams)
     rows, quarantined = _batch_rows(log)
@@ -174,7 +170,7 @@ def _check_one(path: Path, stream: str, row: dict, report: IntegrityReport,
     return True
 
 
-def _check_state(log: EventLog, stream: str, report: IntegrityReport) -> None:
+def _check_state(log: LogLayout, stream: str, report: IntegrityReport) -> None:
     """A current-state file that claims to match the log must equal a recomputation from it
     (a stale one is not a problem: the next writer rebuilds it)."""
     current = state.fresh(log, stream)
@@ -206,7 +202,7 @@ def _check_readable(path: Path, stream: str, expected_rows: int | None, report: 
     return True
 
 
-def _check_payloads(log: EventLog, stream: str, files: list[Path], report: IntegrityReport) -> None:
+def _check_payloads(log: LogLayout, stream: str, files: list[Path], report: IntegrityReport) -> None:
     """Each event's payload_hash must be the sha256 of its payload (set-wise, in DuckDB)."""
     with log._connect() as con:
         total, bad = con.execute(
@@ -224,7 +220,7 @@ def _check_payloads(log: EventLog, stream: str, files: list[Path], report: Integ
                                        Path(name).stem))
 
 
-def quarantine(log: EventLog, problems: Iterable[Problem]) -> list[Path]:
+def quarantine(log: LogLayout, problems: Iterable[Problem]) -> list[Path]:
     """Move each damaged batch file to `_quarantine/<stream>/` and ledger it as quarantined.
 
     The ledger row makes the next ingest of the stream a full fetch (ingest.incremental_

@@ -10,12 +10,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import pyarrow as pa
-
-if TYPE_CHECKING:
-    from pipelines.eventlog.store import BatchResult
 
 LEDGER_SCHEMA = pa.schema(
     [
@@ -48,6 +45,24 @@ LEDGER_SCHEMA = pa.schema(
 
 # Statuses of a row that stands for a committed batch (the others record an attempt or a repair).
 BATCH_STATUSES = ("committed", "recovered")
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What one append did (the ledger row is made from it)."""
+
+    stream: str
+    batch_id: str
+    recorded_at: datetime
+    received: int
+    upserted: int
+    deleted: int
+    unchanged: int
+    event_file: Path | None
+
+    @property
+    def appended(self) -> int:
+        return self.upserted + self.deleted
 
 
 @dataclass

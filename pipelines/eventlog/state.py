@@ -27,7 +27,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -35,9 +35,7 @@ import pyarrow.parquet as pq
 
 from pipelines.durable import fsync_path, replace_durably
 from pipelines.eventlog.crash import crash_point
-
-if TYPE_CHECKING:
-    from pipelines.eventlog.store import EventLog
+from pipelines.eventlog.layout import EMPTY_FILE_NAME, LogLayout
 
 STATE_DIR = "_state"
 HEADER_KEY = b"kk_state"
@@ -61,14 +59,12 @@ class CurrentState:
         return datetime.fromisoformat(value) if value else None
 
 
-def state_path(log: EventLog, stream: str) -> Path:
+def state_path(log: LogLayout, stream: str) -> Path:
     return log.events_dir / STATE_DIR / f"{stream}.parquet"
 
 
-def batch_files(log: EventLog, stream: str) -> list[Path]:
+def batch_files(log: LogLayout, stream: str) -> list[Path]:
     """The stream's batch files, in history order (the empty typed file holds no events)."""
-    from pipelines.eventlog.store import EMPTY_FILE_NAME
-
     return [p for p in log.event_files(stream) if p.name != EMPTY_FILE_NAME]
 
 
@@ -97,7 +93,7 @@ def read_header(path: Path) -> dict[str, Any] | None:
     return header
 
 
-def _check(log: EventLog, stream: str, files: list[Path]) -> tuple[str | None, dict[str, Any]]:
+def _check(log: LogLayout, stream: str, files: list[Path]) -> tuple[str | None, dict[str, Any]]:
     """(None, header) when the state file matches the batch files now; else (why not, {})."""
     header = read_header(state_path(log, stream))
     if header is None:
@@ -112,13 +108,13 @@ def _check(log: EventLog, stream: str, files: list[Path]) -> tuple[str | None, d
     return None, header
 
 
-def fresh(log: EventLog, stream: str) -> CurrentState | None:
+def fresh(log: LogLayout, stream: str) -> CurrentState | None:
     """The state when it provably matches the log (for readers: no write, no lock)."""
     reason, header = _check(log, stream, batch_files(log, stream))
     return None if reason else CurrentState(state_path(log, stream), header)
 
 
-def ensure_current(log: EventLog, stream: str) -> CurrentState:
+def ensure_current(log: LogLayout, stream: str) -> CurrentState:
     """The state, rebuilt from the log first when it does not match it (writer lock held)."""
     files = batch_files(log, stream)
     reason, header = _check(log, stream, files)
@@ -127,7 +123,7 @@ def ensure_current(log: EventLog, stream: str) -> CurrentState:
     return rebuild(log, stream, reason if files else None)
 
 
-def rebuild(log: EventLog, stream: str, reason: str | None) -> CurrentState:
+def rebuild(log: LogLayout, stream: str, reason: str | None) -> CurrentState:
     """The latest event per key over the whole history (the one O(history) read)."""
     if reason:
         log_output.warning("%s: rebuilding the current state from the log (%s)", stream, reason)
@@ -140,7 +136,7 @@ def rebuild(log: EventLog, stream: str, reason: str | None) -> CurrentState:
     return CurrentState(state_path(log, stream), header, rebuilt=reason)
 
 
-def advance(log: EventLog, stream: str, current: CurrentState, batch_file: Path, *,
+def advance(log: LogLayout, stream: str, current: CurrentState, batch_file: Path, *,
             new_keys: int, recorded_at: datetime) -> CurrentState:
     """Old state + one committed batch's events (at most one per key, all later than any),
     read from the batch file just committed (not from memory: a batch can be millions).
@@ -160,12 +156,12 @@ def advance(log: EventLog, stream: str, current: CurrentState, batch_file: Path,
     return CurrentState(current.path, header)
 
 
-def invalidate(log: EventLog, stream: str) -> None:
+def invalidate(log: LogLayout, stream: str) -> None:
     """Drop the state (after a repair): the next writer rebuilds it from the log."""
     state_path(log, stream).unlink(missing_ok=True)
 
 
-def _write(log: EventLog, stream: str, source: str, tables: dict[str, pa.Table],
+def _write(log: LogLayout, stream: str, source: str, tables: dict[str, pa.Table],
            files: list[Path], known: dict[str, Any] | None = None) -> dict[str, Any]:
     """Write the state `source` selects; `known` (rows, max_recorded_at) lets the rows stream
     straight to the file, else they are counted in a temp table first. A streamed file whose
@@ -212,7 +208,7 @@ def _copy(con: duckdb.DuckDBPyConnection, relation: str, tmp: Path, stream: str,
     return header
 
 
-def differences(log: EventLog, stream: str, state: CurrentState) -> int:
+def differences(log: LogLayout, stream: str, state: CurrentState) -> int:
     """Rows in which the state and a full recomputation from the log differ (`verify`)."""
     recomputed = f"""
         select {COLUMNS} from read_parquet('{log.glob(stream)}')

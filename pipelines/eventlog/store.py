@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,11 +33,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipelines.durable import fsync_path, replace_durably
 from pipelines.eventlog import state, trust
 from pipelines.eventlog.checksums import file_digest
 from pipelines.eventlog.crash import crash_point
-from pipelines.eventlog.ledger import LEDGER_SCHEMA, LedgerEntry
+from pipelines.eventlog.integrity import CorruptEventLog, check_files
+from pipelines.eventlog.layout import EMPTY_FILE_NAME, LogLayout, Stream
+from pipelines.eventlog.ledger import BatchResult, LedgerEntry
 from pipelines.eventlog.lock import stream_lock
 from pipelines.eventlog.schema import (
     DELETED,
@@ -48,8 +49,6 @@ from pipelines.eventlog.schema import (
     payload_hash,
 )
 from pipelines.eventlog.streams import AnyOf, SnapshotScope, StreamSpec
-
-EMPTY_FILE_NAME = "00000000T000000000000Z_empty.parquet"
 
 INCOMING_SCHEMA = pa.schema(
     [
@@ -73,22 +72,6 @@ class RecordLike(Protocol):
     source: str
 
 
-@dataclass(frozen=True)
-class BatchResult:
-    stream: str
-    batch_id: str
-    recorded_at: datetime
-    received: int
-    upserted: int
-    deleted: int
-    unchanged: int
-    event_file: Path | None
-
-    @property
-    def appended(self) -> int:
-        return self.upserted + self.deleted
-
-
 def records_to_table(records: Iterable[RecordLike]) -> pa.Table:
     """Canonicalise payloads and hash them; the last record of a key wins."""
     by_key: dict[str, RecordLike] = {}
@@ -108,50 +91,14 @@ def records_to_table(records: Iterable[RecordLike]) -> pa.Table:
     )
 
 
-Stream = StreamSpec | str  # a declaration, or its name
-
-
-class EventLog:
+class EventLog(LogLayout):
     """The event log under `events_dir`: `<stream>/<batch_id>.parquet`, plus `_ledger/`.
 
     `streams` are the declared streams (default: every source's, from the registry); a name
-    outside them is refused, so a typo cannot create a stream nobody reads.
+    outside them is refused, so a typo cannot create a stream nobody reads. Where its files
+    are and how they are written is the layout's (pipelines.eventlog.layout); what is in
+    them (appends, reads, replay) is this class's.
     """
-
-    def __init__(self, events_dir: Path, streams: Mapping[str, StreamSpec] | None = None) -> None:
-        if streams is None:
-            from pipelines.sources.registry import STREAMS as streams
-        self.streams = streams
-        self.events_dir = Path(events_dir)
-        self.tmp_dir = self.events_dir / "_tmp"
-        self.lock_dir = self.events_dir / "_locks"
-        self.ledger_dir = self.events_dir / "_ledger"
-
-    # -- layout ---------------------------------------------------------------------------
-    def spec(self, stream: Stream) -> StreamSpec:
-        name = stream if isinstance(stream, str) else stream.name
-        if name not in self.streams:
-            raise ValueError(f"unknown stream {name!r}; known: {', '.join(self.streams)}")
-        return self.streams[name]
-
-    def stream_dir(self, stream: Stream) -> Path:
-        return self.events_dir / self.spec(stream).name
-
-    def glob(self, stream: Stream) -> str:
-        return str(self.stream_dir(stream) / "*.parquet")
-
-    def ensure_layout(self) -> None:
-        """Every stream (and the ledger) gets an empty typed file: readers never hit an empty glob."""
-        for stream in self.streams:
-            self._ensure_empty_file(self.stream_dir(stream), EVENT_SCHEMA)
-        self._ensure_empty_file(self.ledger_dir, LEDGER_SCHEMA)
-
-    def _ensure_empty_file(self, folder: Path, schema: pa.Schema) -> None:
-        path = folder / EMPTY_FILE_NAME
-        if path.exists():
-            return
-        folder.mkdir(parents=True, exist_ok=True)
-        self._write_atomically(schema.empty_table(), path)
 
     # -- origin -----------------------------------------------------------------------------
     @property
@@ -187,21 +134,7 @@ class EventLog:
                 f"it. Use another KK_DATA_DIR for {origin} data (see {self.origin_path})."
             )
 
-    def event_files(self, stream: Stream) -> list[Path]:
-        return sorted(self.stream_dir(stream).glob("*.parquet"))
-
     # -- reading ----------------------------------------------------------------------------
-    def _connect(self) -> duckdb.DuckDBPyConnection:
-        """An in-memory DuckDB that spills to `_tmp/duckdb` past `KK_EVENTLOG_MEMORY` (default
-        2GB): a full batch of millions of values is joined, sorted and written without the
-        whole of it ever being in memory at once."""
-        con = duckdb.connect(":memory:")
-        con.execute("set threads to 2")
-        con.execute("set memory_limit = ?", [os.environ.get("KK_EVENTLOG_MEMORY", "2GB")])
-        spill = self.tmp_dir / "duckdb"
-        con.execute("set temp_directory = ?", [str(spill)])
-        return con
-
     def events(self, stream: Stream, *, as_of: datetime | None = None) -> pa.Table:
         self.ensure_layout()
         self.ensure_intact([self.spec(stream).name])
@@ -221,29 +154,12 @@ class EventLog:
             row = con.execute(f"select max(recorded_at) from read_parquet([{globs}])").fetchone()
         return row[0] if row else None
 
-    def ledger(self) -> pa.Table:
-        """Every ledger row. `union_by_name`: rows written before a column existed (the
-        checksums) read as null in it, so an older log keeps working."""
-        self.ensure_layout()
-        with self._connect() as con:
-            table = con.sql(
-                f"select * from read_parquet('{self.ledger_dir}/*.parquet', union_by_name = true) "
-                "order by recorded_at, stream"
-            ).to_arrow_table()
-        for name in LEDGER_SCHEMA.names:  # a log whose every row predates a column
-            if name not in table.column_names:
-                table = table.append_column(
-                    LEDGER_SCHEMA.field(name), pa.nulls(table.num_rows, LEDGER_SCHEMA.field(name).type))
-        return table.select(LEDGER_SCHEMA.names)
-
     def ensure_intact(self, streams: Iterable[str] | None = None) -> None:
         """Refuse to read a stream whose batch files do not match their ledger checksums.
 
         A truncated or edited file is never silently skipped: its events would vanish from
         (or change in) every mart without anyone noticing. See docs/event-log.md, Recovery.
         """
-        from pipelines.eventlog.integrity import CorruptEventLog, check_files
-
         # trusted: files unchanged (size, mtime) since they last matched are not re-hashed
         problems = check_files(self, streams, trusted=True).problems
         if problems:
@@ -391,34 +307,6 @@ class EventLog:
                    count(*) filter (where new_key), count(row)
             from batch_changes""").fetchall()[0]
         return _Diff(int(upserted), int(deleted), int(touched), int(new_keys))
-
-    def _write_atomically(
-        self, table: pa.Table | Callable[[Path], None], target: Path,
-        crash_prefix: str | None = None,
-    ) -> tuple[str, int]:
-        """Temp file outside every reader glob, fsync, rename, fsync the folder.
-
-        Returns the file's sha256 and size, taken from the synced temp file: what the ledger
-        records, so any later truncation or edit of the committed file is detectable.
-        `crash_prefix` names the crash points of this write (`<prefix>.before_write`, ...).
-        """
-        def crash(step: str) -> None:
-            if crash_prefix:
-                crash_point(f"{crash_prefix}.{step}")
-
-        self.tmp_dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.tmp_dir / f"{target.parent.name}--{target.name}.{os.getpid()}.tmp"
-        crash("before_write")
-        if isinstance(table, pa.Table):
-            pq.write_table(table, tmp, compression="zstd")
-        else:  # a writer of its own (a batch's events, in row groups)
-            table(tmp)
-        crash("before_fsync")
-        fsync_path(tmp)
-        digest = file_digest(tmp)
-        crash("before_rename")
-        replace_durably(tmp, target)
-        return digest
 
     def _recover(self, stream: str) -> None:
         """Finish what a killed writer left: drop its temp files, ledger its committed batches."""

@@ -16,21 +16,18 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from pipelines.eventlog.layout import LogLayout
 from pipelines.eventlog.state import STATE_DIR
-
-if TYPE_CHECKING:
-    from pipelines.eventlog.store import EventLog
 
 Entry = tuple[int, int, str]  # size, mtime_ns, sha256
 
 
-def cache_path(log: EventLog, stream: str) -> Path:
+def cache_path(log: LogLayout, stream: str) -> Path:
     return log.events_dir / STATE_DIR / f"{stream}.verified.json"
 
 
-def load(log: EventLog, stream: str) -> dict[str, Entry]:
+def load(log: LogLayout, stream: str) -> dict[str, Entry]:
     try:
         doc = json.loads(cache_path(log, stream).read_text(encoding="utf-8"))
         return {name: (int(s), int(m), str(h)) for name, (s, m, h) in doc["files"].items()}
@@ -38,7 +35,7 @@ def load(log: EventLog, stream: str) -> dict[str, Entry]:
         return {}
 
 
-def save(log: EventLog, stream: str, entries: dict[str, Entry]) -> None:
+def save(log: LogLayout, stream: str, entries: dict[str, Entry]) -> None:
     """Temp + rename so a reader never sees half a cache; no fsync: losing it costs a re-hash."""
     path = cache_path(log, stream)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -58,12 +55,12 @@ def trusted(entries: dict[str, Entry], path: Path, size: int, mtime_ns: int,
     return entries.get(path.name) == (size, mtime_ns, expected_sha256)
 
 
-def record(log: EventLog, stream: str, path: Path, sha256: str) -> None:
+def record(log: LogLayout, stream: str, path: Path, sha256: str) -> None:
     """A file this process just wrote and hashed: the next reader need not hash it again."""
     entries = load(log, stream)
     entries[path.name] = entry(path, sha256)
     save(log, stream, entries)
 
 
-def forget(log: EventLog, stream: str) -> None:
+def forget(log: LogLayout, stream: str) -> None:
     cache_path(log, stream).unlink(missing_ok=True)

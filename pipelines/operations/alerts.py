@@ -67,11 +67,14 @@ def record_alert(
     *,
     webhook_url: str | None,
     transport: httpx.BaseTransport | None = None,
+    log: bool = True,
 ) -> Alert:
-    """Log, append to alerts.jsonl and POST (when configured); returns the alert as recorded."""
+    """Log, append to alerts.jsonl and POST (when configured); returns the alert as recorded.
+    `log=False`: the caller says it itself (the CLI prints one line, not the JSON)."""
     alert.delivered = _post(webhook_url, alert, transport) if webhook_url else "not configured"
-    LOG.error("ALERT %s", json.dumps({**alert.body(), "delivered": alert.delivered},
-                                     ensure_ascii=False))
+    if log:
+        LOG.error("ALERT %s", json.dumps({**alert.body(), "delivered": alert.delivered},
+                                         ensure_ascii=False))
     try:
         path = Path(data_dir) / ALERTS_FILE
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -112,7 +115,12 @@ def root_cause(error: object) -> str:
     message = str(getattr(error, "message", error)).strip()
     # "pipelines.checks.gate.PublishBlocked: ..." -> "PublishBlocked: ...": the class says
     # what happened, its module path only who raised it
-    return re.sub(r"^(?:[A-Za-z_]\w*\.)+([A-Za-z_]\w*: )", r"\1", message)
+    message = re.sub(r"^(?:[A-Za-z_]\w*\.)+([A-Za-z_]\w*: )", r"\1", message)
+    # dagster-dbt names the whole dbt command (~600 characters of vars) before the reason
+    return _DBT_COMMAND.sub("dbt failed", message)
+
+
+_DBT_COMMAND = re.compile(r"The dbt CLI process with command\s+`.*?`\s+failed", re.DOTALL)
 
 
 def alert_for_run(

@@ -11,8 +11,8 @@ from typing import Any
 
 import duckdb
 
-from pipelines.marts import mart_contracts
 from pipelines.publish.versions import CURRENT, VERSION_RE
+from pipelines.warehouse.marts import mart_contracts
 
 
 class DiffError(ValueError):

@@ -16,6 +16,7 @@ from datetime import date, timedelta
 
 from pipelines.eventlog import state
 from pipelines.eventlog.store import UPSERTED, EventLog, current_payloads
+from pipelines.sample.profiles import SAMPLE_CALENDAR_DAY
 from pipelines.sources.kolada.streams import KPI, KPI_VALUE
 
 
@@ -68,6 +69,13 @@ def _int(value: object) -> int | None:
         return int(value) if value not in (None, "") else None  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return None
+
+
+def calendar_today(log: EventLog, real_today: date) -> date:
+    """Today on the release calendar of what the log was fed from: the real date for live
+    Kolada; for the synthetic sample, the sample world's own day, since its made-up release
+    dates are fixed (pipelines.sample.profiles.SAMPLE_CALENDAR_DAY)."""
+    return SAMPLE_CALENDAR_DAY if log.origin() == "sample" else real_today
 
 
 def kpi_freshness(log: EventLog, *, today: date, grace_days: int) -> list[KpiFreshness]:

@@ -1,7 +1,7 @@
 """Does stage 2 of a night (build, checks, publish) have anything to do?
 
 Three small files under the data dir, all written atomically:
-- fingerprints/warehouse.json: the fingerprint (pipelines.fingerprint) of the warehouse's last
+- fingerprints/warehouse.json: the fingerprint (pipelines.warehouse.fingerprint) of the warehouse's last
   successful dbt build; removed when a build starts, so a failed build leaves none.
 - fingerprints/publication.json: that fingerprint again once stage 2 ended well (published, or
   the publisher found nothing new), with the version `published/current` then named.
@@ -23,9 +23,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pipelines.fingerprint import Fingerprint, build_fingerprint
 from pipelines.publish.versions import current_version
 from pipelines.settings import REPO_ROOT, Layout
+from pipelines.warehouse.fingerprint import Fingerprint, build_fingerprint
 
 NIGHTS_FILE = "nights.jsonl"
 # The tag a night's stage-1 run gets with the decision (the UI shows it on the run).

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from pipelines.checks.results import check_outcome, count_outcomes, suite_warnings
 from pipelines.eventlog.ledger import BATCH_STATUSES
 from pipelines.eventlog.store import UPSERTED, EventLog
 from pipelines.operations.alerts import read_alerts
-from pipelines.operations.freshness import kpi_freshness
+from pipelines.operations.freshness import calendar_today, kpi_freshness
 from pipelines.operations.nights import last_night
 from pipelines.operations.verify import verify_platform
 from pipelines.publish.versions import list_versions
@@ -156,6 +157,9 @@ def collect_status(settings: Settings, *, now: datetime | None = None,
             "synthetic": manifest.get("synthetic"),
             "checks_passed": sum(1 for r in results if r.get("passed")),
             "checks_total": len(results), "row_counts": manifest.get("row_counts", {}),
+            "checks": count_outcomes([
+                check_outcome(bool(r.get("passed")), str(r.get("severity", "ERROR")),
+                              suite_warnings(r.get("suite"))) for r in results]),
         }
         published = datetime.fromisoformat(str(manifest["published_at"]))
         age = (now - published).total_seconds() / 3600
@@ -170,7 +174,7 @@ def collect_status(settings: Settings, *, now: datetime | None = None,
         if nightly and nightly["status"] == "FAILURE":
             status.problems.append(f"the last {stage} ({nightly['run_id']}) failed")
     fresh = [] if damaged else kpi_freshness(
-        log, today=now.date() if isinstance(now, datetime) else date.today(),
+        log, today=calendar_today(log, now.date() if isinstance(now, datetime) else date.today()),
         grace_days=settings.freshness_grace_days)
     status.freshness = {s: sum(r.state == s for r in fresh)
                         for s in ("fresh", "waiting", "stale", "no_schedule")}
@@ -229,7 +233,7 @@ def render(status: Status) -> str:
             f"publication: {p['version']} as of {p['as_of']} ({p['age_hours']} h old"
             + (", synthetic sample" if p.get("synthetic") else "") + ")",
             f"  {p['path']}",
-            (f"  checks {p['checks_passed']}/{p['checks_total']} passed; "
+            (f"  checks on the published marts: {p['checks']}; "
             f"{sum(p['row_counts'].values()):,} rows in {len(p['row_counts'])} marts; "
             f"{status.versions_kept} versions kept"),
         ]

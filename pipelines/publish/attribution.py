@@ -7,23 +7,23 @@ counts and revision detection are our own processing and are credited to the pub
 SCB (CC0) asks for "Källa: SCB"; the line is already present for population data from SCB.
 
 Which column is which is declared once, as the column's `credit` class in the marts' contract
-(dbt_project/models/marts/_marts__models.yml, read by pipelines/marts.py); the texts and the
-manifest's block are here.
+(dbt_project/models/marts/_marts__models.yml, read by pipelines/warehouse/marts.py), which
+also holds each class's credit line (the docs of the marts print them); the manifest's block is
+made here.
 """
 
 from __future__ import annotations
 
-from pipelines.marts import mart_contracts
+from pipelines.warehouse.marts import (
+    ASSESSMENT,
+    CREDIT_TEXTS,
+    KOLADA,
+    OWN,
+    SCB,
+    mart_contracts,
+)
 
-KOLADA = "Källa: Kolada"
-SCB = "Källa: SCB"
-OWN = "Egen bearbetning (inte Kolada)"
-ASSESSMENT = "Källa: SKR Kommunkompassen (inmatat från SKR:s rapporter)"
-
-# credit class (pipelines.marts.CREDITS) -> credit line; identifiers and periods get none
-CREDIT_TEXTS: dict[str, str] = {
-    "kolada": KOLADA, "own": OWN, "scb": SCB, "assessment": ASSESSMENT, "key": "",
-}
+__all__ = ["ASSESSMENT", "CREDIT_TEXTS", "KOLADA", "OWN", "SCB", "attribution", "column_credit"]
 
 # The manifest's `terms` are for engineers (English); what an analyst reads (the xlsx Källor
 # sheet, the publication's README) says the same in Swedish. Keyed like the manifest's blocks.

@@ -2,7 +2,7 @@
 
 Analysts open the CSV in Excel with Swedish headers and look columns up in the dictionary
 (mart, column, Swedish header, type, description, unit, credit, and the Swedish label of every
-code). Header, description, unit and credit come from the marts' contract (pipelines/marts.py,
+code). Header, description, unit and credit come from the marts' contract (pipelines/warehouse/marts.py,
 read from the dbt yml), the labels from labels_sv.yaml, so each is written once; the type is the
 published Arrow type, what the files hold.
 
@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from pipelines.marts import MartColumn, mart_contracts
 from pipelines.publish.attribution import column_credit
 from pipelines.publish.excel_csv import write_excel_csv
 from pipelines.publish.presentation import labels_sv
+from pipelines.warehouse.marts import MartColumn, mart_contracts
 
 DICTIONARY_FIELDS = (
     "mart", "column", "header_sv", "type", "description", "unit", "credit", "values",

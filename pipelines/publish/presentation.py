@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.types as pat
 import yaml
 
-from pipelines.marts import MartColumn, mart_contracts
+from pipelines.warehouse.marts import MartColumn, mart_contracts
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 SIGNIFICANT_DIGITS = 12

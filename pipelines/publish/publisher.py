@@ -24,7 +24,6 @@ from pathlib import Path
 import pyarrow as pa
 
 from pipelines import progress
-from pipelines.build_vars import parse_as_of
 from pipelines.checks.results import CheckResult
 from pipelines.eventlog.crash import crash_point
 from pipelines.eventlog.lock import stream_lock
@@ -35,6 +34,7 @@ from pipelines.publish.integrity import file_hashes
 from pipelines.publish.manifest import blocking_failures, build_manifest
 from pipelines.publish.presentation import kpi_decimals
 from pipelines.publish.readme import render_readme
+from pipelines.warehouse.build_vars import parse_as_of
 
 REPORT_DIR = "report"
 from pipelines.publish.versions import (  # noqa: F401 - the CLI imports them from here
@@ -97,7 +97,7 @@ def publish(
     - `check_results`: the gate's verdicts (one `CheckResult` per blocking check), recorded in
       the manifest; any blocking failure refuses (see manifest.blocking_failures). The data
       dictionary's descriptions, headers, units and credits come from the marts' contract
-      (pipelines.marts).
+      (pipelines.warehouse.marts).
     - `override_reason`: the operator's row-count override, recorded in the manifest (also
       picked up from overridden outcomes in `check_results`).
     - `xlsx_row_cap`: marts with more rows get no xlsx (the README and manifest say so); None:

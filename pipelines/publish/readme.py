@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pipelines.marts import mart_contracts
 from pipelines.publish.attribution import ASSESSMENT, KOLADA, OWN, SCB, TERMS_SV
 from pipelines.publish.swedish import stockholm_text
+from pipelines.warehouse.marts import mart_contracts
 
 _FILES = """\
 ## Filer

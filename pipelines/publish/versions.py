@@ -50,7 +50,14 @@ class RollbackResult:
 
     @property
     def message(self) -> str:
-        return f"current now points to {self.version} (rolled back from {self.rolled_back_from})"
+        # Version ids sort by time: a "rollback" to a newer version moves current forward
+        # (back to where it was after an earlier rollback), and says so.
+        if self.rolled_back_from is None:
+            return f"current now points to {self.version}"
+        if self.version == self.rolled_back_from:
+            return f"current already points to {self.version}"
+        way = "back" if self.version < self.rolled_back_from else "forward"
+        return f"current now points to {self.version} (moved {way} from {self.rolled_back_from})"
 
     def history_entry(self) -> dict:
         return {"action": "rollback", **asdict(self)}

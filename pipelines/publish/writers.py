@@ -16,9 +16,9 @@ import pyarrow.parquet as pq
 import pyarrow.types as pat
 
 from pipelines.durable import fsync_path
-from pipelines.marts import mart_contracts
 from pipelines.publish.excel_sql import write_excel_view
 from pipelines.publish.xlsx_sql import write_mart_xlsx
+from pipelines.warehouse.marts import mart_contracts
 
 
 class MartError(ValueError):

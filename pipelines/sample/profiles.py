@@ -13,9 +13,17 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import numpy as np
+
+# The synthetic world's own day on Kolada's release calendar. Its KPIs announce releases
+# between February and November 2026 (kpi_object), made up once; measured against the real
+# run date they would all be overdue from December on, and a newcomer's first run on the
+# sample would warn about 50 stale KPIs. Freshness reads this day for a sample-fed log
+# (pipelines.operations.freshness.calendar_today); a live log uses the real date.
+SAMPLE_CALENDAR_DAY = date(2026, 2, 1)
 
 SYNTHETIC_NOTE = (
     "Syntetiskt exempeldata för test och demonstration, inte Kolada-data. "

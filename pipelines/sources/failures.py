@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from pipelines.base_url import redact
 from pipelines.eventlog.store import EventLog
-from pipelines.sources.base_url import redact
 
 
 @contextmanager

@@ -26,7 +26,7 @@ import httpx
 import pyarrow as pa
 
 from pipelines import progress
-from pipelines.sources.base_url import check_base_url, redact
+from pipelines.base_url import check_base_url, redact
 from pipelines.sources.http_errors import SourceUnavailable
 from pipelines.sources.kolada.records import SourceRecord, metadata_records, value_records
 from pipelines.sources.kolada.streams import KPI_VALUE, METADATA_STREAMS, KoladaStream
@@ -326,8 +326,6 @@ class KoladaClient:
             result.pages += pages
             for page_url, values in bodies:
                 result.records.extend(metadata_records(stream, values, page_url))
-        self._say(f"{stream.name}: {result.pages} pages, {len(result.records):,} objects, "
-                  f"{self._rate():.1f} req/s")
         return result
 
     # -- values ----------------------------------------------------------------------------
@@ -403,9 +401,9 @@ class KoladaClient:
                     urls.append(chunk.url)
                     progress.advance(done, len(plan), "chunks",
                                      f"{total_pages} pages, {total_rows:,} rows")
-                    # a line per tenth of the plan (and the last), not one per chunk: a
-                    # full fetch of all KPIs has thousands of chunks
-                    if done * 10 // len(plan) > (done - 1) * 10 // len(plan) or done == len(plan):
+                    # a line per quarter of the plan, not one per chunk: a full fetch of all
+                    # KPIs has thousands of chunks (a live display shows every chunk)
+                    if done * 4 // len(plan) > (done - 1) * 4 // len(plan):
                         self._say(f"{KPI_VALUE.name}: chunk {done}/{len(plan)}, {total_pages} "
                                   f"pages, {total_rows:,} rows, {self._rate():.1f} req/s")
                     yield chunk

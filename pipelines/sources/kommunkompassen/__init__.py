@@ -11,5 +11,6 @@ Modules, one concern each: `areas` (the 8 areas of each version and label matchi
 and `grid` (bytes -> rows of text cells), `columns` (header folding), `municipalities` (code or
 name -> code), `rows` and `row_areas` (one row -> one fact), `assessments` (checks across the
 rows of one assessment, and the records), `reader` (the entry point), `report` (the quarantine
-report) and `template` (a ready-to-fill file).
+report) and `template` (a ready-to-fill file). What does not belong here: the profiles and
+scores the marts make of the assessments (dbt_project/).
 """

@@ -13,13 +13,13 @@ from typing import Any
 import dagster as dg
 
 from pipelines.eventlog.store import EventLog
-from pipelines.reservation import RESERVE_AFTER_TAG, Reservation
 from pipelines.scope import IngestScope, load_scope
 from pipelines.settings import Layout, load_settings
 from pipelines.sources.kolada.resource import KoladaResource
 from pipelines.sources.kommunkompassen.resource import AssessmentResource
 from pipelines.sources.registry import STREAMS
 from pipelines.sources.scb.resource import ScbResource
+from pipelines.warehouse.reservation import RESERVE_AFTER_TAG, Reservation
 
 
 class PlatformResource(dg.ConfigurableResource):
@@ -48,7 +48,7 @@ class WarehouseReserved(RuntimeError):
 
 
 class WarehouseReservation:
-    """What the run's steps get: its reservation of the warehouse (pipelines.reservation)."""
+    """What the run's steps get: its reservation of the warehouse (pipelines.warehouse.reservation)."""
 
     def __init__(self, reservation: Reservation, instance: dg.DagsterInstance | None,
                  run: dg.DagsterRun | None) -> None:
@@ -84,13 +84,13 @@ class WarehouseReservation:
         self._held(log)
 
     def _held(self, log: Any) -> None:
-        from pipelines.instance import WAREHOUSE_POOL
         from pipelines.operations.orphans import (
             PID_TAG,
             fail_orphaned_runs,
             process_tags,
             warehouse_holders,
         )
+        from pipelines.orchestration.instance import WAREHOUSE_POOL
 
         instance, run = self._instance, self._run
         if instance is None or run is None:
@@ -118,7 +118,7 @@ class WarehouseReservation:
     "$KK_DATA_DIR/warehouse.lock), held until the run ends: taken when the run's resources are "
     "set up, before its first warehouse step claims the `warehouse` pool slot (or, for the "
     "assessment import, when the import step has succeeded). Only runs with a warehouse step "
-    "set it up; the jobs that have one run in-process (pipelines.jobs).",
+    "set it up; the jobs that have one run in-process (pipelines.orchestration.jobs).",
 )
 def warehouse_reservation(context: dg.InitResourceContext) -> Iterator[WarehouseReservation]:
     # Dagster sets up every resource a run's steps need before the executor starts the first

@@ -1,6 +1,6 @@
 """The single entry point Dagster loads (workspace.yaml, `make dev`, the CLI, the tests).
 
-The composition root: with pipelines.ingest_definitions (the ingest jobs alone, which the CLI
+The composition root: with pipelines.orchestration.ingest_definitions (the ingest jobs alone, which the CLI
 runs without importing dbt or GX), the only module of the library (`pipelines/`) that imports
 `assets/`; everything else in `pipelines/` is plain library code that the asset bodies call.
 """
@@ -18,10 +18,10 @@ from assets.kolada import kolada_assets
 from assets.operations import operations_checks, operations_sensors
 from assets.publish import publish_assets
 from assets.scb import scb_assets
-from pipelines.console import concise_console_logger
-from pipelines.dbt_project import dbt_executable, dbt_project
-from pipelines.jobs import JOBS, SCHEDULES, WAREHOUSE_EXECUTOR
-from pipelines.resources import default_resources
+from pipelines.console.logger import concise_console_logger
+from pipelines.orchestration.jobs import JOBS, SCHEDULES, WAREHOUSE_EXECUTOR
+from pipelines.orchestration.resources import default_resources
+from pipelines.warehouse.dbt_project import dbt_executable, dbt_project
 
 defs = dg.Definitions(
     assets=[
@@ -33,7 +33,7 @@ defs = dg.Definitions(
     schedules=SCHEDULES,
     sensors=[*assessment_sensors, *operations_sensors],
     loggers={"console": concise_console_logger},
-    # every job names its executor (pipelines.jobs); this default is for what the UI runs
+    # every job names its executor (pipelines.orchestration.jobs); this default is for what the UI runs
     # ad hoc (materializing a selection of assets), which may include a warehouse step
     executor=WAREHOUSE_EXECUTOR,
     resources={

@@ -7,7 +7,7 @@ its `key`, `grain` (one row per ...) and whether it is `published`. The CSV head
 dictionary, the attribution block, docs/marts.md and the tests all derive from it, so a new
 column is one edit. Read as plain YAML (no dbt parse), so importing this module stays fast.
 
-`python -m pipelines.marts --write-docs` regenerates docs/marts.md; `--check` only compares.
+`python -m pipelines.warehouse.marts --write-docs` regenerates docs/marts.md; `--check` only compares.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from typing import Any
 
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from pipelines.settings import REPO_ROOT
+
 MODELS_FILE = REPO_ROOT / "dbt_project" / "models" / "marts" / "_marts__models.yml"
 DOCS_FILE = REPO_ROOT / "docs" / "marts.md"
 CREDIT_CLASSES: dict[str, str] = {
@@ -34,6 +35,17 @@ CREDIT_CLASSES: dict[str, str] = {
     "key": "an identifier or period",
 }
 CREDITS = tuple(CREDIT_CLASSES)
+
+# The credit line of each class, as a publication prints it (pipelines.publish.attribution),
+# per Kolada's and SCB's terms: processed data is never credited to Kolada. Identifiers and
+# periods get none.
+KOLADA = "Källa: Kolada"
+SCB = "Källa: SCB"
+OWN = "Egen bearbetning (inte Kolada)"
+ASSESSMENT = "Källa: SKR Kommunkompassen (inmatat från SKR:s rapporter)"
+CREDIT_TEXTS: dict[str, str] = {
+    "kolada": KOLADA, "own": OWN, "scb": SCB, "assessment": ASSESSMENT, "key": "",
+}
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -149,7 +161,7 @@ _INTRO = """\
 # The published marts: names, keys and columns
 
 <!-- Generated from dbt_project/models/marts/_marts__models.yml by
-     `python -m pipelines.marts --write-docs`: edit the yml, then regenerate. -->
+     `python -m pipelines.warehouse.marts --write-docs`: edit the yml, then regenerate. -->
 
 This is the interface between the dbt project (which builds these tables in
 `$KK_DATA_DIR/warehouse.duckdb`, schema `main`), the Great Expectations suites in
@@ -179,8 +191,6 @@ def _code(names: Sequence[str]) -> str:
 
 def render_docs(contracts: Mapping[str, MartContract] | None = None) -> str:
     """docs/marts.md: the key table, then each mart's columns."""
-    from pipelines.publish.attribution import CREDIT_TEXTS  # texts live with the attribution
-
     contracts = mart_contracts() if contracts is None else contracts
     out = [_INTRO, "| mart | key | one row per |", "|---|---|---|"]
     out += [f"| `{m}` | `{', '.join(c.key)}` | {_cell(c.grain)} |" for m, c in contracts.items()]
@@ -216,7 +226,7 @@ def render_docs(contracts: Mapping[str, MartContract] | None = None) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipelines.marts", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m pipelines.warehouse.marts", description=__doc__)
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("--write-docs", action="store_true", help=f"regenerate {DOCS_FILE.name}")
     group.add_argument("--check", action="store_true", help="fail if it is out of date")
@@ -227,7 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"wrote {DOCS_FILE}")
         return 0
     if DOCS_FILE.read_text(encoding="utf-8") != rendered:
-        print(f"{DOCS_FILE} is out of date: run python -m pipelines.marts --write-docs")
+        print(f"{DOCS_FILE} is out of date: run python -m pipelines.warehouse.marts --write-docs")
         return 1
     return 0
 

@@ -2,7 +2,7 @@
 
 dagster-dbt writes every dbt event to stdout (START and OK of each of ~540 nodes, out of
 order with 2 threads). During a build that stream goes to `$KK_DATA_DIR/logs/dbt/<run>.log`
-in full, and the run's log gets a line per tenth of the nodes done, and every warning, error
+in full, and the run's log gets a line per quarter of the nodes done, and every warning, error
 and failure as it happens. KK_VERBOSE=1 passes dbt's output through unchanged.
 """
 
@@ -21,6 +21,9 @@ from pipelines import progress
 _PROGRESS = re.compile(r"^\s*(\d+) of (\d+) (OK|PASS|WARN|ERROR|FAIL|SKIP)\b")
 _DONE = re.compile(r"\bDone\. PASS=")
 _ALARM = re.compile(r"\b(WARN|ERROR|FAIL)\b|Failure in |Error in ")
+# dbt colours its status words (`\x1b[31mFAIL 15\x1b[0m`) even into a pipe: a line that is
+# shown is shown without them (the log file keeps dbt's output as it came)
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 class _DbtLines(io.TextIOBase):
@@ -32,7 +35,7 @@ class _DbtLines(io.TextIOBase):
         self._buffer = ""
         self.done = 0
         self.total = 0
-        self._tenths = 0
+        self._quarters = 0
         self.alarms = 0
 
     def write(self, text: str) -> int:
@@ -48,6 +51,7 @@ class _DbtLines(io.TextIOBase):
             self._file.flush()
 
     def _line(self, line: str) -> None:
+        line = _ANSI.sub("", line)
         match = _PROGRESS.match(line)
         if match:
             self.done = max(self.done, int(match.group(1)))
@@ -56,8 +60,8 @@ class _DbtLines(io.TextIOBase):
             if match.group(3) in ("WARN", "ERROR", "FAIL"):
                 self.alarms += 1
                 self._warn(f"dbt: {line.strip()}")
-            elif self.total and self.done * 10 // self.total > self._tenths:
-                self._tenths = self.done * 10 // self.total
+            elif self.total and self.done * 4 // self.total > self._quarters:
+                self._quarters = self.done * 4 // self.total
                 self._say(f"dbt: {self.done}/{self.total} nodes done")
         elif _DONE.search(line):
             counts = dict(re.findall(r"(\w+)=(\d+)", line))

@@ -29,7 +29,7 @@ from typing import IO
 LOCK_FILE = "warehouse.lock"
 # A job whose first step writes only the event log (the assessment import) names that step in
 # this tag: its run takes the reservation when the step has succeeded (the hook in
-# pipelines/jobs.py), so the step runs while another run holds the warehouse. Every other run
+# pipelines/orchestration/jobs.py), so the step runs while another run holds the warehouse. Every other run
 # takes it before its first step.
 RESERVE_AFTER_TAG = "kommunkvalitet/reserve_warehouse_after"
 # how often a waiting run repeats what it waits for (the daemon's runs say it in the UI)

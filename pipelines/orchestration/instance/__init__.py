@@ -1,4 +1,6 @@
-"""Prepare the shared, persistent Dagster instance (DAGSTER_HOME) before anything runs."""
+"""The shared, persistent Dagster instance (DAGSTER_HOME): the committed `dagster.yaml`
+template, installed once, and the warehouse pool every warehouse step runs in. Prepared
+before anything runs; the instance itself (run storage, event logs) lives in the data dir."""
 
 from __future__ import annotations
 

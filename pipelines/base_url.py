@@ -8,6 +8,7 @@ may carry `user:password@`: every message shows it with the credentials replaced
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit, urlunsplit
 
 
@@ -53,3 +54,20 @@ def check_base_url(url: str, name: str = "base URL") -> str:
         raise InvalidBaseUrl(f"{name}={shown!r} must not carry a query or fragment (the "
                              "client adds its own)")
     return url.rstrip("/")
+
+
+_URL = re.compile(r"https?://[^\s'\"<>`]+")
+
+
+def elide(url: str, width: int = 72) -> str:
+    """`url` cut to about `width` characters in its middle: the host and the start of the
+    path stay, so does the end (the page, the year), and the words after it in a message."""
+    if len(url) <= width:
+        return url
+    keep = (width - 1) // 2
+    return f"{url[:keep]}…{url[-(width - 1 - keep):]}"
+
+
+def elide_urls(text: str, width: int = 72) -> str:
+    """Every long URL in a message elided (see `elide`), for a line an operator reads."""
+    return _URL.sub(lambda m: elide(m.group(0), width), text)

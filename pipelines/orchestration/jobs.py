@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.reservation import RESERVE_AFTER_TAG
 from pipelines.sources.kommunkompassen.streams import KOMMUNKOMPASSEN
+from pipelines.warehouse.reservation import RESERVE_AFTER_TAG
 
 FULL_TAG = "kommunkvalitet/full"
 # Runs the CLI starts carry ORIGIN_TAG=cli: the CLI alerts for them itself.
@@ -18,7 +18,7 @@ BUILD_SELECTION = dg.AssetSelection.groups("reference", "staging", "intermediate
 PUBLISH_SELECTION = dg.AssetSelection.groups("publishing")
 # A job with a warehouse step runs all its steps in one process (the CLI's execute_in_process
 # does anyway; this makes the daemon's and the UI's runs do the same): that process takes the
-# run-level warehouse reservation (pipelines.reservation) when it sets up the run's resources,
+# run-level warehouse reservation (pipelines.warehouse.reservation) when it sets up the run's resources,
 # before any step, and holds it until the run ends. Under the multiprocess executor each step
 # process would take it separately, after its pool slot: no run-level hold, and a deadlock
 # when a step waits for the reservation while holding the slot the holder's next step needs.
@@ -72,6 +72,19 @@ assessment_refresh = dg.define_asset_job(
     hooks={reserve_warehouse_after_import},
 )
 
+# `kommunkvalitet import` runs the import alone first (it writes only the event log, and its
+# definitions load without dbt and GX), then nightly_publish when something landed: an import
+# that lands nothing builds nothing. The landing sensor's one-run assessment_refresh above is
+# what the daemon runs.
+assessment_import = dg.define_asset_job(
+    "assessment_import",
+    selection=ASSESSMENT_SELECTION,
+    description="Import Kommunkompassen files (the files named in its config, or the landing "
+    "folder) into the event log; no build. `kommunkvalitet import` runs nightly_publish after "
+    "it when events were appended.",
+    executor_def=dg.in_process_executor,
+)
+
 # The night runs in two stages, two runs: the ingest first, then, only when it succeeded, the
 # build, checks and publication (the sensor in assets/operations.py, or the CLI's `refresh`).
 # A run marks every asset it planned and did not materialize as failed in the UI: in one run
@@ -111,11 +124,11 @@ full_refresh = dg.define_asset_job(
 # The first stage of a night, and the stage that follows each when it succeeds.
 NEXT_STAGE = {"nightly_refresh": "nightly_publish", "full_refresh": "nightly_publish"}
 
-JOBS = [ingest_job, build_job, publish_job, assessment_refresh, nightly_refresh,
-        nightly_publish, full_refresh]
-# The jobs that only ingest: the CLI runs them from pipelines.ingest_definitions, which imports
+JOBS = [ingest_job, build_job, publish_job, assessment_refresh, assessment_import,
+        nightly_refresh, nightly_publish, full_refresh]
+# The jobs that only ingest: the CLI runs them from pipelines.orchestration.ingest_definitions, which imports
 # no dbt and no GX.
-INGEST_JOBS = [ingest_job, nightly_refresh, full_refresh]
+INGEST_JOBS = [ingest_job, assessment_import, nightly_refresh, full_refresh]
 
 nightly_schedule = dg.ScheduleDefinition(
     name="nightly_refresh_schedule",

@@ -6,7 +6,7 @@ time, the step and the message. Errors keep their first line (the CLI's summary 
 failed step and its root cause; the full trace is in the run's event log, `make dev`).
 KK_VERBOSE=1 (`--verbose`) restores full messages. Every run's whole log, Dagster's DEBUG
 events and failure traces included, also goes to `$KK_DATA_DIR/logs/<run id>.log`; when the
-CLI shows a live display (pipelines.terminal), the lines feed it instead of the terminal.
+CLI shows a live display (pipelines.console.terminal), the lines feed it instead of the terminal.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import dagster as dg
 from dagster._core.log_manager import LOG_RECORD_METADATA_ATTR
 
 from pipelines import progress
+from pipelines.base_url import elide_urls
 from pipelines.settings import SettingsError, load_settings
 
 
@@ -37,6 +38,8 @@ class ConciseFormatter(logging.Formatter):
         message = str(meta.get("orig_message") or record.getMessage())
         if not self.verbose and record.levelno >= logging.ERROR:
             message = next((line for line in message.splitlines() if line.strip()), message)
+        if not self.verbose and record.levelno >= logging.WARNING:
+            message = elide_urls(message)  # the reason after a long URL stays on the line
         event = meta.get("dagster_event")
         if self.verbose and event is not None and event.is_step_failure:
             message += "\n" + event.step_failure_data.error.to_string()  # the whole trace
@@ -92,6 +95,26 @@ def planned_steps(event: dg.DagsterEvent) -> list[str]:
     return []
 
 
+# What dagster-dbt says about its own workings at INFO: the run's log file keeps it, the
+# console (plain lines or the live display) does not. The full dbt command, ~600 characters of
+# vars, is among them; the step's own line says what is built and as of when.
+_INTERNALS = (
+    "A dbt subsetted execution is not being performed",
+    "Copying `",
+    "Running dbt command: ",
+    "Finished dbt command: ",
+)
+
+
+class _NotInternals(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.INFO:
+            return True
+        meta = getattr(record, LOG_RECORD_METADATA_ATTR, None) or {}
+        message = str(meta.get("orig_message") or record.getMessage())
+        return not message.startswith(_INTERNALS)
+
+
 class _ToTerminal(logging.StreamHandler):
     """The plain concise lines, when no live display is attached (piped, cron, --verbose)."""
 
@@ -143,8 +166,12 @@ def concise_console_logger(init_context: dg.InitLoggerContext) -> logging.Logger
     terminal = _ToTerminal(sys.stderr)
     terminal.setLevel(level)
     terminal.setFormatter(concise)
+    to_display = _ToProgress(concise, level)
+    if level > logging.DEBUG:  # --verbose shows them
+        terminal.addFilter(_NotInternals())
+        to_display.addFilter(_NotInternals())
     logger.addHandler(terminal)
-    logger.addHandler(_ToProgress(concise, level))
+    logger.addHandler(to_display)
     log_dir = _log_dir(init_context.logger_config.get("log_dir"))
     if log_dir is not None and init_context.run_id:
         with contextlib.suppress(OSError):  # no log file is no reason to fail a run

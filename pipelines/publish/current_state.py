@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from pipelines.build_vars import parse_as_of
 from pipelines.publish.versions import current_manifest, current_version
+from pipelines.warehouse.build_vars import parse_as_of
 
 
 def current_watermark(published_dir: Path) -> datetime | None:
