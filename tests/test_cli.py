@@ -149,3 +149,18 @@ def test_importing_a_file_that_is_not_an_assessment_builds_nothing(
     assert "anteckning.txt" in out.err + out.out  # the rejection, in Swedish, names the file
     assert not (tmp_path / "data" / "logs" / "dbt").exists()  # no dbt build ran
     assert "DagsterDbtCliRuntimeError" not in out.err and "\x1b[" not in out.err
+
+
+def test_one_check_vocabulary_counts_a_suites_warnings_as_warned() -> None:
+    """A GX suite whose warning-level expectations failed passes (warnings never block) and
+    is counted `warned`, in the run's summary and in `status` alike."""
+    from pipelines.checks.results import check_outcome, count_outcomes, suite_warnings
+
+    suite = {"outcomes": [{"success": True, "severity": "error"},
+                          {"success": False, "severity": "warning"}]}
+    outcomes = [check_outcome(True, "ERROR", suite_warnings(suite)),  # the suite: warned
+                check_outcome(True, "ERROR"),  # a dbt test that passed
+                check_outcome(False, "WARN"),  # the freshness check, overdue KPIs
+                check_outcome(False, "ERROR")]  # a blocking failure
+    assert outcomes == ["warned", "passed", "warned", "failed"]
+    assert count_outcomes(outcomes) == "1 passed, 1 failed, 2 warned"

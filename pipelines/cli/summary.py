@@ -37,8 +37,10 @@ def print_publication(result: Any, settings: Settings, *, quiet: bool = False) -
     for event in result.get_asset_materialization_events():
         materialization = event.step_materialization_data.materialization
         meta = {k: v.value for k, v in materialization.metadata.items()}
-        if materialization.asset_key.to_user_string() != "publication" or not meta.get(
-                "published"):
+        if materialization.asset_key.to_user_string() != "publication":
+            continue
+        if not meta.get("published"):  # e.g. "nothing new to publish": current stays
+            print(f"  publication: {meta.get('message', 'nothing published')}")
             continue
         folder = (settings.layout.published_dir / str(meta["version"])).resolve()
         board = folder / "mart_kkik_board.parquet"
