@@ -189,3 +189,17 @@ def test_xlsx_rows_written_by_duckdb_equal_the_per_cell_writers(tmp_path: Path) 
     assert widths == [b.column_dimensions[get_column_letter(i)].width
                       for i in range(1, b.max_column + 1)]
     assert a.freeze_panes == "A2" and a.auto_filter.ref == b.auto_filter.ref
+
+
+def test_xlsx_row_cap_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipelines.publish.xlsx import ROW_CAP, row_cap
+
+    monkeypatch.delenv("KK_XLSX_ROW_CAP", raising=False)
+    assert row_cap() == ROW_CAP
+    monkeypatch.setenv("KK_XLSX_ROW_CAP", "50000")
+    assert row_cap() == 50_000
+    monkeypatch.setenv("KK_XLSX_ROW_CAP", "5000000")
+    assert row_cap() == ROW_CAP  # never more than a sheet holds
+    monkeypatch.setenv("KK_XLSX_ROW_CAP", "many")
+    with pytest.raises(ValueError, match="KK_XLSX_ROW_CAP='many'"):
+        row_cap()

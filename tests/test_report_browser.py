@@ -39,10 +39,12 @@ ARVIKA = "1784"
 def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
     """A data dir with the sample published (report included), and the refresh's stdout."""
     data = tmp_path_factory.mktemp("report") / "data"
-    saved = {k: os.environ.get(k) for k in ("KK_DATA_DIR", "DAGSTER_HOME", "KK_SOURCE")}
+    saved = {k: os.environ.get(k)
+             for k in ("KK_DATA_DIR", "DAGSTER_HOME", "KK_SOURCE", "KK_XLSX_ROW_CAP")}
     os.environ["KK_DATA_DIR"] = str(data)
     os.environ["DAGSTER_HOME"] = str(data / "dagster")
     os.environ.pop("KK_SOURCE", None)
+    os.environ.pop("KK_XLSX_ROW_CAP", None)  # as deployed: every mart gets an xlsx
     out = io.StringIO()
     try:
         with contextlib.redirect_stdout(out):
@@ -375,7 +377,8 @@ def test_report_pdf_is_an_a4_board_pack_with_the_table_on_page_1(published, tmp_
     assert main(["report", "--municipality", ARVIKA, "--out", str(out), "--pdf"]) == 0
     reader = pypdf.PdfReader(out / "pdf" / f"{ARVIKA}.pdf")
     pages = len(reader.pages)
-    assert 2 <= pages <= 12
+    # the board pack (10 pages on the sample) and Arvika's units (4 kinds, about 3 pages)
+    assert 2 <= pages <= 16
     box = reader.pages[0].mediabox
     assert (round(float(box.width) / 72 * 25.4), round(float(box.height) / 72 * 25.4)) == (
         210, 297)
@@ -433,3 +436,46 @@ def test_report_download_links_resolve_to_files_that_open(published, browser) ->
         assert table[0][:2] == ["Kommunkod", "Kommun"] and len(table) == len(rows) + 1
     finally:
         visit.close()
+
+
+def test_report_board_comparison_can_be_picked(published, browser) -> None:
+    data, _ = published
+    network = load_scope(DEFAULT_CONFIG).networks[0]
+    visit = Visit(browser, (report_dir(data) / "kommun" / f"{ARVIKA}.html").as_uri())
+    try:
+        options = visit.page.eval_on_selector_all("#compare option", "os => os.map(o => o.value)")
+        assert options == ["alla", "kommungrupp", "liknande", f"n-{network.id}"]
+        visible = "sel => Array.from(document.querySelectorAll(sel)).filter(e => e.offsetParent)" \
+                  ".length"
+        rows = visit.page.locator("#board tr[data-kpi]").count()
+        assert visit.page.evaluate(visible, f'#board td[data-cmp="n-{network.id}"]') == rows
+        visit.page.select_option("#compare", "liknande")
+        assert visit.page.evaluate(visible, '#board td[data-cmp="liknande"]') == rows
+        assert visit.page.evaluate(visible, '#board [data-cmp="kommungrupp"]') == 0
+        assert visit.page.evaluate(visible, f'#board [data-cmp="n-{network.id}"]') == 0
+        visit.page.select_option("#compare", "alla")
+        assert visit.page.evaluate(visible, '#board td[data-cmp="kommungrupp"]') == rows
+        assert visit.errors == []
+    finally:
+        visit.close()
+
+
+def test_publication_has_an_xlsx_for_every_mart_with_codes_as_text(published) -> None:
+    import json
+
+    import openpyxl
+
+    data, _ = published
+    current = data / "published" / "current"
+    manifest = json.loads((current / "manifest.json").read_text(encoding="utf-8"))
+    assert all(entry["xlsx"] for entry in manifest["marts"].values()), manifest["marts"]
+    biggest = max(manifest["marts"], key=lambda m: manifest["marts"][m]["rows"])
+    workbook = openpyxl.load_workbook(current / "xlsx" / f"{biggest}.xlsx", read_only=True)
+    try:
+        ws = workbook["Data"]
+        header, first = (list(r) for r in ws.iter_rows(min_row=1, max_row=2))
+        assert ws.max_row == manifest["marts"][biggest]["rows"] + 1
+        code = first[[c.value for c in header].index("Kommunkod")]
+        assert code.data_type == "s" and len(code.value) == 4
+    finally:
+        workbook.close()

@@ -55,7 +55,7 @@ def test_report_shows_missing_values_as_a_dash(tmp_path: Path) -> None:
                  names={"1784": "Arvika"})
     html = (site / "kommun" / "1784.html").read_text(encoding="utf-8")
     missing = re.search(r'<tr data-kpi="N00001".*?</tr>', html, re.DOTALL).group(0)
-    cells = dict(re.findall(r'<td[^>]*data-col="(\w+)">([^<]*)</td>', missing))
+    cells = dict(re.findall(r'<td[^>]*data-col="(\w+)"[^>]*>([^<]*)</td>', missing))
     assert cells.pop("change") == ""  # no change without a value
     assert cells == {k: nb.MISSING for k in ("y2", "y1", "value", "rank", "riket",
                                               "kommungrupp", "liknande")}
@@ -212,7 +212,7 @@ def test_report_board_shows_three_years_and_links_definitions(tmp_path: Path) ->
     head = re.search(r'<table class="board" id="board">\s*<thead>.*?</thead>', page, re.DOTALL).group(0)
     assert re.findall(r'class="yh">([^<]*)<', head) == ["2022", "2023", "Utfall 2024"]
     row = re.search(r'<tr data-kpi="N00001".*?</tr>', page, re.DOTALL).group(0)
-    cells = dict(re.findall(r'data-col="(\w+)">([^<]*)</td>', row))
+    cells = dict(re.findall(r'data-col="(\w+)"[^>]*>([^<]*)</td>', row))
     assert (cells["y2"], cells["y1"], cells["value"]) == ("12,0", "13,0", "14,0")
     assert 'href="../nyckeltal.html#N00001"' in row
     definitions = (site / "nyckeltal.html").read_text(encoding="utf-8")
@@ -287,3 +287,17 @@ def test_report_shows_women_and_men_beside_the_total(tmp_path: Path) -> None:
     assert "Kvinnor 52,0 · Män 48,0" in divided  # the board's year, at the KPI's precision
     total_only = re.search(r'<tr data-kpi="N00002".*?</tr>', html, re.DOTALL).group(0)
     assert "Kvinnor" not in total_only
+
+
+def test_report_board_compares_with_the_kommuns_networks_too(tmp_path: Path) -> None:
+    site = _board(tmp_path, {"1784": "Arvika", "1780": "Karlstad"},
+                  networks=[("vn", "Värmlandsnätverket", ["1784", "1780"])])
+    page = (site / "kommun" / "1784.html").read_text(encoding="utf-8")
+    head = re.search(r"<thead>.*?</thead>", page, re.DOTALL).group(0)
+    assert '<th scope="col" data-cmp="n-vn">Värmlandsnätverket (medel)</th>' in head
+    row = re.search(r'<tr data-kpi="N00001".*?</tr>', page, re.DOTALL).group(0)
+    assert '<td data-col="network" data-cmp="n-vn">42,0</td>' in row
+    # the picker offers every comparison the board has; the script is the report's own file
+    options = re.findall(r'<option value="([^"]+)">', page)
+    assert options == ["alla", "kommungrupp", "liknande", "n-vn"]
+    assert '<script src="../static/report.js"></script>' in page

@@ -87,7 +87,7 @@ def publish(
     override_reason: str | None = None,
     allow_older: str | None = None,
     force: bool = False,
-    xlsx_row_cap: int = xlsx.ROW_CAP,
+    xlsx_row_cap: int | None = None,
     now: datetime | None = None,
 ) -> PublishResult:
     """Publish `marts` from the warehouse as a new version and point `current` at it.
@@ -100,7 +100,8 @@ def publish(
       (pipelines.warehouse.marts).
     - `override_reason`: the operator's row-count override, recorded in the manifest (also
       picked up from overridden outcomes in `check_results`).
-    - `xlsx_row_cap`: marts with more rows get no xlsx (the README and manifest say so).
+    - `xlsx_row_cap`: marts with more rows get no xlsx (the README and manifest say so); None:
+      every mart that fits in an Excel sheet (`xlsx.row_cap()`).
     - `allow_older`: the operator's reason to publish a build whose as_of is older than the
       current publication's (e.g. after `build --as-of <past>`); without it that is refused
       (PublishOlderRefused), because `current` must never move back in time by accident. The
@@ -110,6 +111,8 @@ def publish(
     published_dir = Path(published_dir)
     published_dir.mkdir(parents=True, exist_ok=True)
     as_of = normalise_watermark(watermark)
+    if xlsx_row_cap is None:
+        xlsx_row_cap = xlsx.row_cap()
     with stream_lock(published_dir, ".publish"):
         _remove_stale_temp_folders(published_dir)
         _reconcile_history(published_dir)

@@ -20,6 +20,7 @@ writer is tested against (tests/test_publish_xlsx.py).
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -34,6 +35,20 @@ from pipelines.publish.presentation import ExcelColumn, denoise
 EXCEL_MAX_ROWS = 1_048_576
 # Every mart that fits in a sheet gets a workbook; the publisher's `xlsx_row_cap` can lower it.
 ROW_CAP = EXCEL_MAX_ROWS - 1
+ROW_CAP_ENV = "KK_XLSX_ROW_CAP"
+
+
+def row_cap() -> int:
+    """ROW_CAP, or KK_XLSX_ROW_CAP when set: the test suite, which publishes the sample many
+    times, sets it lower (tests/conftest.py); a deployment has no reason to."""
+    text = os.environ.get(ROW_CAP_ENV, "").strip()
+    if not text:
+        return ROW_CAP
+    try:
+        cap = int(text)
+    except ValueError:
+        raise ValueError(f"{ROW_CAP_ENV}={text!r}: expected a number of rows") from None
+    return max(0, min(cap, ROW_CAP))
 DATA_SHEET = "Data"
 SOURCES_SHEET = "Källor"
 TIME_FORMAT = "yyyy-mm-dd hh:mm:ss"

@@ -159,6 +159,7 @@ def render(
             print_header=print_header(f"{name} ({code}) · KKiK-rapport", stamp),
             population=numbers.number(m["population"], 0),
             years=views.board_years(data, code), groups=views.comparison_groups(data, code),
+            networks=views.member_networks(data, code),
             board=views.board(data, code), board_credits=board_credits,
             legend=views.legend(), trends=views.trends(data, code, m["municipality_name"]),
             trend_credits=trend_credits, counts=views.colour_counts(data, code),

@@ -84,6 +84,7 @@ def _areas(rows: list[dict[str, Any]]) -> list[str]:
 def board(data: ReportData, municipality: str) -> list[dict[str, Any]]:
     """The KKiK board table grouped by area: the scorecard's row at each KPI's latest year."""
     rows = data.board.get(municipality, [])
+    nets = member_networks(data, municipality)
     out = []
     for area in _areas(rows):
         items = []
@@ -107,11 +108,19 @@ def board(data: ReportData, municipality: str) -> list[dict[str, Any]]:
                 if r.get("by_gender") else None,
                 "kommungrupp": numbers.number(r["kommungrupp_mean"], d),
                 "liknande": numbers.number(r["liknande_mean"], d),
+                "networks": [numbers.number(n["means"].get(r["kpi_id"]), d) for n in nets],
             })
         counts = {c: sum(1 for r in rows if r["kkik_area"] == area and r["colour"] == c)
                   for c in COLOURS}
         out.append({"area": area, "rows": items, "counts": counts})
     return out
+
+
+def member_networks(data: ReportData, municipality: str) -> list[dict[str, Any]]:
+    """The configured networks the kommun belongs to (id, title, slug, KPI means at the
+    board's year): each is one more comparison on its board."""
+    return [{**n, "slug": slug(n["id"])} for n in data.networks
+            if municipality in n["members"]]
 
 
 def board_years(data: ReportData, municipality: str) -> list[int] | None:

@@ -1,4 +1,4 @@
-// Search and sorting for the report's index. Plain DOM, no library, no request: the page works
+// Search and sorting for the report's index, the comparison picker of a kommun's board. Plain DOM, no library, no request: the page works
 // offline from file:// and without this script (the list and the table are already complete).
 (function () {
   "use strict";
@@ -20,6 +20,19 @@
         if (hit) { shown += 1; }
       });
       status.textContent = shown === 1 ? "1 kommun" : shown + " kommuner";
+    });
+  }
+  // The board's comparison: all columns (as without the script), or one of kommungrupp,
+  // liknande kommuner or a configured network; the others are hidden, not removed.
+  var compare = document.getElementById("compare");
+  if (compare) {
+    compare.addEventListener("change", function () {
+      var v = compare.value;
+      Array.prototype.forEach.call(document.querySelectorAll("#board [data-cmp]"), function (el) {
+        var cmp = el.getAttribute("data-cmp");
+        el.classList.toggle("hidden", v !== "alla" && cmp !== v);
+        el.classList.toggle("pick", cmp === v);  // printed too (report.css)
+      });
     });
   }
   function cellValue(row, index, numeric) {
