@@ -19,12 +19,14 @@ install: $(STAMP)
 
 # The exact dependency set of requirements.lock (every package pinned, with its sha256), so a
 # night runs tomorrow on what it ran on today; then the project itself, without resolving.
+# -qq: errors only; a machine's pip configuration can name index folders that do not exist,
+# and pip then warns once per package (over 200 lines before the first line of a run).
 $(STAMP): pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (set PYTHON=...)"; exit 1; }
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install -qq --upgrade pip
+	$(BIN)/python -m pip install -qq --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install -qq --no-deps -e .
 	touch $(STAMP)
 
 # Refresh requirements.lock from pyproject.toml's ranges (the newest versions inside them),
