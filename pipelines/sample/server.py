@@ -11,6 +11,7 @@ Run it for manual use:  python -m pipelines.sample.server --day 2 --port 8765
 from __future__ import annotations
 
 import argparse
+import bisect
 import ipaddress
 import json
 import re
@@ -137,9 +138,12 @@ class RequestLog:
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
 
     def leave(self, entry: LoggedRequest) -> None:
+        # In the order the requests arrived: a request is logged once its answer is written,
+        # and a client's retry on a new connection can finish before the thread that answered
+        # the previous attempt has logged it.
         with self._lock:
             self.in_flight -= 1
-            self.entries.append(entry)
+            bisect.insort(self.entries, entry, key=lambda e: e.started)
 
     def targets(self, contains: str = "") -> list[str]:
         with self._lock:
