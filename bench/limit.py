@@ -2,6 +2,13 @@
 per value and written to Parquet. No HTTP, no validation, no event log: what reading the same
 bytes and storing the same facts costs at best on this machine.
 
+The fastest honest path found (issue 26; docs/performance.md, "How the limit was chosen"):
+`read_json` with its auto-detected schema, streamed through the double `unnest` straight into
+one `COPY`. An explicit nested `columns` type (what this step did before) made the same read
+12x slower on M (30.0 s against 2.5 s); a table in between costs 3.9 s and 1.7 GB. A wrong
+detected type cannot flatter the limit: the bench asserts that the limit's value set equals
+the ingest's, value for value.
+
 Run as its own process by run.py (so it is measured like every other step):
   python -m bench.limit <cache dir> <out.parquet>
 """
@@ -15,18 +22,13 @@ from pathlib import Path
 VALUE_COLUMNS = ("kpi", "municipality", "period", "gender", "value", "status", "count",
                  "isdeleted")
 
-_PAGE_TYPE = ("STRUCT(kpi VARCHAR, municipality VARCHAR, period BIGINT, \"values\" "
-              "STRUCT(gender VARCHAR, count BIGINT, status VARCHAR, value DOUBLE, "
-              "isdeleted BOOLEAN)[])[]")
-
 
 def flatten_sql(pages_glob: str) -> str:
     """A query of one row per value over page files matching `pages_glob`."""
     return f"""
         with pages as (
             select unnest("values") as r
-            from read_json('{pages_glob}', format = 'auto',
-                           columns = {{"values": '{_PAGE_TYPE}'}})
+            from read_json('{pages_glob}')
         ),
         rows as (select r.kpi, r.municipality, r.period, unnest(r."values") as v from pages)
         select kpi, municipality, period, v.gender as gender, v.value as value,

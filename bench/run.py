@@ -27,7 +27,9 @@ from bench.report import Row, render_table, targets
 from bench.sampler import Measured, measure
 from bench.server import BenchKoladaServer
 from bench.steps import (
+    SAMPLE_ASSESSMENT,
     nightly_history,
+    publication_disk,
     run_id_of,
     slice_configs,
     step_windows,
@@ -154,6 +156,7 @@ def run(workload: str, work: Path, timeout: float, peer: str, profile: bool = Fa
         server.state = "base"
         bench.step(10, "end to end (refresh, empty data dir)", bench.cli("refresh"), env_b)
         bench.step(11, "a night with nothing new (refresh)", bench.cli("refresh"), env_b, (10,))
+        _realistic_nights(bench, server, env_b, b, manifest)
         _peer(bench, server, cache, peer)
     return _result(bench, manifest)
 
@@ -202,6 +205,41 @@ def _phases(bench: Bench, built: Measured | None, data_dir: Path) -> None:
                                   build_row.load))
 
 
+def _realistic_nights(bench: Bench, server: BenchKoladaServer, env: dict[str, str],
+                      data_dir: Path, manifest: dict[str, Any]) -> None:
+    """Steps 13-15 on the full log of step 10: the first realistic night, an analyst's import
+    of one Kommunkompassen file, then the other realistic nights, each end to end (ingest,
+    build, checks, publish); the publication's disk is read after the first night and at
+    the end (`du` semantics: a file linked into several versions counts once)."""
+    nights = sorted(s for s in manifest["states"] if s.startswith("real"))
+    if not nights:
+        return
+    published = data_dir / "published"
+    bench.extra["publication"] = {"after_full_night": publication_disk(published)}
+    server.state = nights[0]
+    bench.step(13, "a realistic night (refresh)", bench.cli("refresh"), env, (10,))
+    assessment = bench.work / "kommunkompassen_exempel_2020.csv"
+    shutil.copyfile(SAMPLE_ASSESSMENT, assessment)
+    bench.step(14, "import one assessment file (end to end)",
+               bench.cli("import", str(assessment)), env, (10,))
+    walls = []
+    for n, state in enumerate(nights[1:], start=2):
+        server.state = state
+        m = bench.step(15, f"realistic night {n} (refresh)", bench.cli("refresh"), env, (10,))
+        if m is None or bench.rows[-1].status != "ok":
+            break
+        walls.append(bench.rows.pop())
+    if walls:  # one row: the mean of the nights after the first, each measured on its own
+        mean = sum(r.wall or 0.0 for r in walls) / len(walls)
+        peak = max(r.peak_rss or 0 for r in walls)
+        bench.rows.append(Row(15, f"realistic nights 2-{len(walls) + 1} (mean per night)",
+                              mean, peak, "ok", (walls[0].load[0], walls[-1].load[1])))
+        bench.extra["realistic_nights"] = [{"wall": r.wall, "peak_rss": r.peak_rss}
+                                           for r in walls]
+    bench.extra["publication"].update(after_nights=publication_disk(published),
+                                      nights=len(walls) + 1)
+
+
 def _peer(bench: Bench, server: BenchKoladaServer, cache: Path, mode: str) -> None:
     from bench.peer import ensure_peer_venv, peer_command
 
@@ -229,7 +267,7 @@ def _result(bench: Bench, manifest: dict[str, Any]) -> dict[str, Any]:
         "commit": commit, "host": {"cpus": os.cpu_count(), "python": platform.python_version(),
                                    "machine": platform.machine()},
         "world": manifest, "steps": [r.as_dict() for r in bench.rows],
-        "targets": targets(bench.rows, bench.workload), "profiled": bench.profile,
+        "targets": targets(bench.rows, bench.workload, bench.extra), "profiled": bench.profile,
         **bench.extra,
     }
 

@@ -13,6 +13,11 @@ from typing import Any
 
 from bench.limit import VALUE_COLUMNS
 
+# The analyst's file of the import step: the sample's Kommunkompassen export (real kommun codes,
+# which the bench world's units are).
+SAMPLE_ASSESSMENT = (Path(__file__).resolve().parent.parent / "pipelines" / "sample"
+                     / "assessments" / "kommunkompassen_exempel_2020.csv")
+
 _RUN_RE = re.compile(r"^run (?P<id>[0-9a-f-]{36}) \(", re.MULTILINE)
 
 
@@ -122,3 +127,26 @@ def nightly_history(server: Any, base_url: str, data_dir: Path, config: Path,
                      "appended": report.result.appended,
                      "at": datetime.now(UTC).isoformat(timespec="seconds")})
     return done
+
+
+def _disk(paths: list[Path]) -> int:
+    """Bytes on disk under `paths`, each inode once (what `du` counts: hard links are shared)."""
+    seen: set[tuple[int, int]] = set()
+    total = 0
+    for root in paths:
+        for path in [root, *root.rglob("*")] if root.is_dir() else [root]:
+            st = path.lstat()
+            if (st.st_dev, st.st_ino) in seen:
+                continue
+            seen.add((st.st_dev, st.st_ino))
+            total += st.st_blocks * 512
+    return total
+
+
+def publication_disk(published: Path) -> dict[str, Any]:
+    """The disk of the kept versions together and of the newest one alone, in bytes."""
+    versions = sorted(p for p in published.glob("v*") if p.is_dir() and not p.is_symlink())
+    if not versions:
+        return {"versions": 0, "kept_bytes": 0, "newest_bytes": 0}
+    return {"versions": len(versions), "kept_bytes": _disk(versions),
+            "newest_bytes": _disk([versions[-1]])}

@@ -11,6 +11,13 @@ revised), then 30 nights (night01 reverts rev1, then 14 pairs of a 0.2 % revisio
 revert, and a night with no change), so that after the last night the state is `base` again
 and a full re-ingest is again a no-change one. A state's `delta` is what a `from_date` query
 answers in it: the cells changed against the state before.
+
+After those come the *realistic nights* `real01`..`real10`, each against the one before,
+starting from `base`: Kolada publishes a new year for some KPIs and revises a few others, so
+each night publishes the world's new year (`NEW_YEAR`, asked for by the scope but empty in
+`base`) for another 5 % of the KPIs and revises 10 % of the last two published years of 1 %
+of the other KPIs. Why not spread revisions evenly (as `rev1` does): an incremental build's
+cost follows the KPIs a night touches, and Kolada's nights touch few.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from pipelines.sample.generator import world as sample_world
 from pipelines.sample.world import GENDERS
 from pipelines.sources.kolada.client import chunked
 
-GENERATOR_VERSION = 1  # bump when the world or the page layout changes: the cache is keyed on it
+GENERATOR_VERSION = 2  # bump when the world or the page layout changes: the cache is keyed on it
 SEED = 20261203
 YEARS = tuple(range(2006, 2026))
 GENERATED_GROUP = "GBENCH"
@@ -34,6 +41,11 @@ WORKLOADS = {"S": 52, "M": 500}  # KPIs; S is the sample's 52 real KPIs ("about 
 REV1_FRACTION = 0.01
 NIGHT_FRACTION = 0.002
 NIGHTS = 30
+NEW_YEAR = YEARS[-1] + 1  # in the scope, published by the realistic nights only
+REALISTIC_NIGHTS = 10
+NEW_YEAR_KPI_FRACTION = 0.05
+REVISED_KPI_FRACTION = 0.01
+REVISED_CELL_FRACTION = 0.10
 
 
 @dataclass(frozen=True)
@@ -53,6 +65,8 @@ class BenchWorld:
     value: np.ndarray  # float64 (kpis, units, years, genders); NaN = null value
     count: np.ndarray  # int32, same shape
     live: np.ndarray  # bool, same shape: the value exists (full answers carry it)
+    # bool, same shape: the new year's values, published by the realistic nights (not in base)
+    pending: np.ndarray | None = None
     metadata: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     @property
@@ -94,6 +108,41 @@ class BenchWorld:
             yield State(f"night{2 + 2 * pair:02d}", value, mask)
             yield State(f"night{3 + 2 * pair:02d}", base, mask)
         yield State(f"night{NIGHTS:02d}", base, nothing)
+        yield from self._realistic_nights()
+
+    def _realistic_nights(self) -> Iterator[State]:
+        """real01..real10: each publishes the new year for another slice of the KPIs and
+        revises a few other KPIs' last two published years, against the night before."""
+        if self.pending is None:
+            return
+        n_kpis = len(self.kpi_ids)
+        rng = np.random.default_rng([SEED, 7])
+        order = rng.permutation(n_kpis)
+        per_night = max(1, round(NEW_YEAR_KPI_FRACTION * n_kpis))
+        revised_per_night = max(1, round(REVISED_KPI_FRACTION * n_kpis))
+        value = self.value.copy()
+        for night in range(1, REALISTIC_NIGHTS + 1):
+            delta = np.zeros(value.shape, dtype=bool)
+            new = order[((night - 1) * per_night) % n_kpis:][:per_night]
+            delta[new] = self.pending[new]
+            others = np.setdiff1d(np.arange(n_kpis), new)
+            for k in rng.choice(others, size=min(revised_per_night, others.size),
+                                replace=False):
+                cells = self.live[k] & ~np.isnan(value[k])
+                cells[:, :-3] = False  # the last two published years (the new year is last)
+                cells[:, -1] = False
+                chosen = np.flatnonzero(cells)
+                if chosen.size == 0:
+                    continue
+                picked = rng.choice(chosen, size=max(1, round(REVISED_CELL_FRACTION *
+                                                               chosen.size)), replace=False)
+                mask = np.zeros(cells.size, dtype=bool)
+                mask[picked] = True
+                mask = mask.reshape(cells.shape)
+                old = value[k][mask]
+                value[k][mask] = np.round(np.where(old >= 0.1, old - 0.1, old + 0.1), 6)
+                delta[k] |= mask
+            yield State(f"real{night:02d}", value.copy(), delta)
 
     def _revised(self, fraction: float, salt: int) -> tuple[np.ndarray, np.ndarray]:
         """`fraction` of the non-null live values, each moved by 0.1 (a revision, never a no-op)."""
@@ -110,9 +159,14 @@ class BenchWorld:
         return mask, value
 
 
-def build_world(n_kpis: int, *, years: tuple[int, ...] = YEARS, n_units: int | None = None
-                ) -> BenchWorld:
-    """The bench world of `n_kpis` KPIs (and the first `n_units` units, for tiny tests)."""
+def build_world(n_kpis: int, *, years: tuple[int, ...] = YEARS, n_units: int | None = None,
+                new_year: int | None = NEW_YEAR) -> BenchWorld:
+    """The bench world of `n_kpis` KPIs (and the first `n_units` units, for tiny tests).
+
+    `new_year` (when not None) joins the years the scope asks for, empty in every state but
+    the realistic nights, which publish it KPI by KPI."""
+    if new_year is not None:
+        years = (*years, new_year)
     sample = sample_world(1)
     real = sample.kpi_ids
     ids = list(real[:n_kpis]) + [f"N9{i:04d}" for i in range(max(0, n_kpis - len(real)))]
@@ -125,10 +179,16 @@ def build_world(n_kpis: int, *, years: tuple[int, ...] = YEARS, n_units: int | N
     value = sample.value[block].copy()
     count = sample.count[block].astype(np.int32)
     _perturb_generated(value, len(real))
+    pending = None
+    if new_year is not None:  # the new year is the last: kept aside, not live in base
+        pending = np.zeros(live.shape, dtype=bool)
+        pending[:, :, -1] = live[:, :, -1]
+        live[:, :, -1] = False
     order = np.argsort(ids, kind="stable")
     sorted_ids = tuple(ids[i] for i in order)
     unit_ids = tuple(sample.unit_ids[i] for i in units)
-    w = BenchWorld(sorted_ids, unit_ids, tuple(years), value[order], count[order], live[order])
+    w = BenchWorld(sorted_ids, unit_ids, tuple(years), value[order], count[order], live[order],
+                   None if pending is None else pending[order])
     w.metadata.update(_metadata(sample, ids, src_k, unit_ids))
     return w
 

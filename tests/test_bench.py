@@ -86,3 +86,30 @@ def test_bench_limit_flattening_matches_records_parsing(tiny: tuple[BenchWorld, 
                         p["status"], p["count"], record.deleted))
     assert limit == parsed
     assert len(parsed) == _tiny().value_count
+
+
+def test_realistic_nights_publish_a_new_year_for_few_kpis_and_revise_few_others(
+        tiny: tuple[BenchWorld, Path]) -> None:
+    """Each realistic night is what its from_date answer says: the new year of another 5 %
+    of the KPIs (in the scope, absent from base) and revisions of 1 % of the others' last two
+    published years, against the night before; the client reads exactly those values."""
+    w, out = tiny
+    new_year = w.years[-1]
+    assert not w.live[:, :, -1].any() and w.pending is not None and w.pending.any()
+    nights = [s for s in w.states() if s.name.startswith("real")]
+    assert [s.name for s in nights] == [f"real{n:02d}" for n in range(1, 11)]
+    published: set[str] = set()
+    with BenchKoladaServer(out) as server, KoladaClient(server.base_url, max_rps=1e6) as client:
+        for state in nights:
+            server.state = state.name
+            records = [r.payload for c in client.values(w.kpi_ids, w.unit_ids, w.years,
+                                                         from_date=date(2026, 1, 1))
+                       for r in c.records]
+            assert len(records) == int(state.delta.sum())
+            new_kpis = {p["kpi"] for p in records if p["period"] == new_year}
+            revised = {(p["kpi"], p["period"]) for p in records if p["period"] != new_year}
+            assert len(new_kpis) == round(0.05 * len(w.kpi_ids))  # 3 of 54
+            assert not new_kpis & published  # each night publishes other KPIs' new year
+            published |= new_kpis
+            assert {k for k, _ in revised} and not {k for k, _ in revised} & new_kpis
+            assert {y for _, y in revised} <= set(w.years[-3:-1])  # the last two published
