@@ -75,6 +75,8 @@ def bench_config(w: BenchWorld) -> dict[str, Any]:
     kolada["years"] = {"from": w.years[0], "to": w.years[-1]}
     if any(g["id"] == GENERATED_GROUP for g in w.metadata["kpi_groups"]):
         kolada["kpi_groups"] = [*kolada["kpi_groups"], GENERATED_GROUP]
+    # The municipal workload: no unit values (bench/units.py measures those on their own).
+    config.pop("units", None)
     return config
 
 

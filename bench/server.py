@@ -21,7 +21,7 @@ from pipelines.sample.server import JsonHandler, LocalServer, RequestLog
 
 _DATA_RE = re.compile(r"^/v3/data/kpi/(?P<kpi>[^/]+)/municipality/(?P<municipality>[^/]+)"
                       r"/year/(?P<year>[^/]+)/?$")
-_META_RE = re.compile(r"^/v3/(?P<name>kpi|kpi_groups|municipality|municipality_groups)/?$")
+_META_RE = re.compile(r"^/v3/(?P<name>kpi|kpi_groups|municipality|municipality_groups|ou)/?$")
 
 
 class BenchKoladaServer(LocalServer):

@@ -30,10 +30,11 @@ from typing import Any
 import numpy as np
 
 from pipelines.sample.generator import world as sample_world
+from pipelines.sample.units import seed_units
 from pipelines.sample.world import GENDERS
 from pipelines.sources.kolada.client import chunked
 
-GENERATOR_VERSION = 2  # bump when the world or the page layout changes: the cache is keyed on it
+GENERATOR_VERSION = 3  # bump when the world or the page layout changes: the cache is keyed on it
 SEED = 20261203
 YEARS = tuple(range(2006, 2026))
 GENERATED_GROUP = "GBENCH"
@@ -231,6 +232,9 @@ def _metadata(sample: Any, ids: list[str], src_k: np.ndarray, unit_ids: tuple[st
         "kpi_groups": groups,
         "municipality": [dict(m) for m in sample.municipalities if m["id"] in wanted],
         "municipality_groups": [dict(g) for g in sample.municipality_groups],
+        # the unit metadata stream is always fetched; the sample's real units (the bench's
+        # scope asks for no unit values: the unit workload is bench/units.py's)
+        "ou": [dict(u) for u in seed_units()],
     }
 
 
