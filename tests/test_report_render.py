@@ -301,3 +301,25 @@ def test_report_board_compares_with_the_kommuns_networks_too(tmp_path: Path) -> 
     options = re.findall(r'<option value="([^"]+)">', page)
     assert options == ["alla", "kommungrupp", "liknande", "n-vn"]
     assert '<script src="../static/report.js"></script>' in page
+
+
+def test_network_page_offers_its_table_as_xlsx_and_csv_and_a_picker(tmp_path: Path) -> None:
+    import openpyxl
+
+    site = _board(tmp_path, {"0114": "Upplands Väsby", "1780": "Karlstad"},
+                  networks=[("vn", "Värmlandsnätverket", ["0114", "1780"])])
+    page = (site / "natverk" / "vn.html").read_text(encoding="utf-8")
+    assert 'href="vn.xlsx"' in page and 'href="vn.csv"' in page  # relative: offline
+    assert re.findall(r'<option value="([^"]+)">', page) == ["alla", "medel", "riket"]
+    assert '<select id="compare" data-table="network">' in page
+    assert '<script src="../static/report.js"></script>' in page
+    ws = openpyxl.load_workbook(site / "natverk" / "vn.xlsx")["Data"]
+    header = [c.value for c in ws[1]]
+    rows = [dict(zip(header, r)) for r in ws.iter_rows(min_row=2)]
+    assert [r["Kommunkod"].value for r in rows] == ["0114", "1780"]  # a row per member
+    assert {r["Kommunkod"].data_type for r in rows} == {"s"}
+    assert rows[0]["Nätverk"].value == "Värmlandsnätverket"
+    assert rows[0]["Nätverkets medel"].value == 42.0
+    csv_text = (site / "natverk" / "vn.csv").read_text(encoding="utf-8-sig")
+    assert csv_text.splitlines()[0].startswith("Nätverk;Kommunkod;Kommun;Område")
+    assert "\nVärmlandsnätverket;0114;Upplands Väsby;" in csv_text

@@ -175,6 +175,8 @@ def render(
         for net in net_views:
             for member in net["members"]:
                 member["rendered"] = member["id"] in rendered
+            downloads.write_network_files(data, next(n for n in nets if n["id"] == net["id"]),
+                                          names, net["slug"], out / "natverk")
             (out / "natverk" / f"{net['slug']}.html").write_text(
                 template.render(root="../", site=site, net=net,
                                 print_header=print_header(f"{net['title']} · KKiK-rapport",
