@@ -50,15 +50,31 @@ def test_csv_percentile_is_a_percent_with_one_decimal(tmp_path: Path) -> None:
     assert [row[column] for row in rows] == ["12,3", "100,0", ""]
 
 
-def test_csv_has_swedish_labels_beside_the_codes(tmp_path: Path) -> None:
+def test_csv_shows_swedish_labels_in_place_of_the_codes(tmp_path: Path) -> None:
     writers.write_csv("mart_kkik_scorecard", _scorecard(), tmp_path, KPIS)
+    raw = (tmp_path / "csv" / "mart_kkik_scorecard.csv").read_text(encoding="utf-8-sig")
     header, *rows = _rows(tmp_path / "csv" / "mart_kkik_scorecard.csv")
     colour = header.index("Färg")
-    assert header[colour + 1] == "Färg (klartext)"
-    assert [row[colour] for row in rows] == ["green", "red", ""]
-    assert [row[colour + 1] for row in rows] == ["Grön (bästa 25 %)", "Röd (sämsta 25 %)", ""]
+    assert header[colour:] == ["Färg", "Förändring"]  # one column each, no code beside
+    assert [row[colour] for row in rows] == ["Grön (bästa 25 %)", "Röd (sämsta 25 %)", ""]
     change = header.index("Förändring")
-    assert [row[change + 1] for row in rows][1] == "Ingen (inget jämförbart föregående värde)"
+    assert [row[change] for row in rows][1] == "Ingen (inget jämförbart föregående värde)"
+    assert "green" not in raw and "red;" not in raw
+
+
+def test_no_code_of_a_labelled_column_reaches_a_persons_file(tmp_path: Path) -> None:
+    # every published coded column: its Excel view holds labels only (codes stay in Parquet)
+    labelled = {c: codes for c, codes in labels_sv().columns.items()
+                if labels_sv().for_column(c) is not None}
+    for mart, contract in mart_contracts().items():
+        for column in contract.columns:
+            codes = labelled.get(column.name)
+            if not codes or not column.accepted_values:
+                continue
+            table = pa.table({column.name: pa.array(list(column.accepted_values))})
+            shown = {c.name: c for c in excel_columns(mart, table)}[column.name]
+            assert shown.values == [codes[v] for v in column.accepted_values], (mart, column.name)
+            assert shown.header == column.header_sv  # no " (klartext)": the label is the column
 
 
 def test_csv_keeps_codes_as_written_text_with_leading_zeros(tmp_path: Path) -> None:
@@ -106,11 +122,9 @@ def test_every_accepted_value_in_the_contract_has_a_swedish_label() -> None:
     assert not missing, f"add these to pipelines/publish/labels_sv.yaml: {missing}"
 
 
-def test_labels_are_not_blank_and_every_label_column_name_is_free() -> None:
+def test_labels_are_not_blank() -> None:
     for column, codes in labels_sv().columns.items():
         assert all(label.strip() for label in codes.values()), column
-        for contract in mart_contracts().values():
-            assert f"{column}_sv" not in contract.column_names
 
 
 def test_label_column_only_where_the_code_is_not_already_swedish() -> None:

@@ -194,7 +194,8 @@ def test_publish_dictionary_has_swedish_headers_descriptions_and_credits(
     assert len(records) == sum(len(c) for c in _columns(warehouse).values())
     swedish = pd.read_csv(folder / "dictionary_sv.csv", sep=";", encoding="utf-8-sig")
     assert list(swedish.columns) == [
-        "Tabell", "Kolumn", "Rubrik", "Typ", "Beskrivning", "Enhet", "Källa", "Koder",
+        "Tabell", "Kolumn", "Rubrik", "Typ", "Beskrivning", "Enhet", "Källa",
+        "Kod i Parquet/DuckDB = text i CSV/xlsx",
     ]
     english = pd.read_csv(folder / "dictionary_en.csv", sep=";", encoding="utf-8-sig")
     assert list(english.columns) == [
@@ -202,10 +203,11 @@ def test_publish_dictionary_has_swedish_headers_descriptions_and_credits(
     ]
     row = (english["Table"] == "fct_kpi_values") & (english["Column"] == "value")
     assert english.loc[row, "Description"].item() == value["description"]
-    # no Swedish description in the contract yet: the English one, marked as such
-    assert swedish.loc[row, "Beskrivning"].item() == value["description"] + " (engelska)"
+    # the Swedish file describes it in Swedish (pipelines/publish/descriptions_sv.yaml)
+    assert swedish.loc[row, "Beskrivning"].item().startswith("Värdet; tomt när Kolada")
     gender = (swedish["Tabell"] == "fct_kpi_values") & (swedish["Kolumn"] == "gender")
-    assert swedish.loc[gender, "Koder"].item() == "T = Totalt; K = Kvinnor; M = Män"
+    codes = "Kod i Parquet/DuckDB = text i CSV/xlsx"
+    assert swedish.loc[gender, codes].item() == "T = Totalt; K = Kvinnor; M = Män"
 
 
 def test_publish_duckdb_and_parquet_carry_the_contract_descriptions(

@@ -401,7 +401,12 @@ def test_report_charts_have_year_ticks(published, browser) -> None:
     try:
         figure = visit.page.locator("figure.multiple").first
         years = [int(t) for t in figure.locator("table.data thead th").all_text_contents()[1:]]
-        labels = [int(t) for t in figure.locator("svg g.xl text").all_text_contents()]
+        # the chart refers to its page's shared x axis (defined once, drawn in every chart)
+        ref = figure.locator("svg.trend use").get_attribute("href")
+        labels = [int(t) for t in
+                  visit.page.locator(f"svg.defs {ref} g.xl text").all_text_contents()]
+        box = figure.locator("svg.trend use").bounding_box()
+        assert box and box["width"] > 100 and box["height"] > 5  # drawn, not just defined
         assert labels[-1] == years[-1] and labels == sorted(labels) and len(labels) >= 2
         assert set(labels) <= set(years)
         assert figure.locator("svg path.gr").count() == 1
@@ -455,6 +460,66 @@ def test_report_board_comparison_can_be_picked(published, browser) -> None:
         assert visit.page.evaluate(visible, f'#board [data-cmp="n-{network.id}"]') == 0
         visit.page.select_option("#compare", "alla")
         assert visit.page.evaluate(visible, '#board td[data-cmp="kommungrupp"]') == rows
+        assert visit.errors == []
+    finally:
+        visit.close()
+
+
+def test_network_page_downloads_open_and_its_comparison_can_be_picked(
+    published, browser
+) -> None:
+    """The network page (Arvika's network in the sample) links its table as xlsx and CSV,
+    relatively; both open (openpyxl: codes as text) and hold a row per member and KPI, and
+    its "Jämför med" picker hides the comparison not picked."""
+    import csv
+
+    import openpyxl
+
+    from pipelines.report.views import slug
+
+    data, _ = published
+    network = load_scope(DEFAULT_CONFIG).networks[0]
+    assert ARVIKA in network.members
+    page = report_dir(data) / "natverk" / f"{slug(network.id)}.html"
+    visit = Visit(browser, page.as_uri())
+    try:
+        assert visit.errors == [] and all(u.startswith("file://") for u in visit.requests)
+        links = visit.page.eval_on_selector_all(
+            "a[data-download]", "as => as.map(a => [a.dataset.download, a.getAttribute('href'),"
+            " a.href])")
+        assert sorted(kind for kind, _, _ in links) == ["csv", "xlsx"]
+        paths = {}
+        for kind, href, url in links:
+            assert "/" not in href and url.startswith("file://")  # relative, offline
+            paths[kind] = Path(url.removeprefix("file://"))
+            assert paths[kind].is_file() and paths[kind].parent == page.parent, url
+        kpis = visit.page.locator("#network tr[data-kpi]").count()
+        members = len(network.members)
+        ws = openpyxl.load_workbook(paths["xlsx"])["Data"]
+        header = [c.value for c in ws[1]]
+        assert header[:3] == ["Nätverk", "Kommunkod", "Kommun"]
+        codes = [c for c in ws["B"][1:]]
+        assert len(codes) == kpis * members > 0
+        assert {c.value for c in codes} == set(network.members)
+        assert {c.data_type for c in codes} == {"s"}  # 0114-style codes stay text
+        colours = {c.value for c in ws[chr(ord("A") + header.index("Färg"))][1:]}
+        assert colours and not colours & {"green", "yellow", "red", "grey"}  # Swedish only
+        with open(paths["csv"], encoding="utf-8-sig", newline="") as fh:
+            table = list(csv.reader(fh, delimiter=";"))
+        assert table[0] == header and len(table) == kpis * members + 1
+        arvika = [r for r in table[1:] if r[1] == ARVIKA]
+        assert len(arvika) == kpis
+
+        options = visit.page.eval_on_selector_all("#compare option", "os => os.map(o => o.value)")
+        assert options == ["alla", "medel", "riket"]
+        visible = "sel => Array.from(document.querySelectorAll(sel)).filter(e => e.offsetParent)" \
+                  ".length"
+        assert visit.page.evaluate(visible, '#network td[data-cmp="riket"]') == kpis
+        visit.page.select_option("#compare", "medel")
+        assert visit.page.evaluate(visible, '#network td[data-cmp="medel"]') == kpis
+        assert visit.page.evaluate(visible, '#network [data-cmp="riket"]') == 0
+        visit.page.select_option("#compare", "alla")
+        assert visit.page.evaluate(visible, '#network td[data-cmp="riket"]') == kpis
         assert visit.errors == []
     finally:
         visit.close()

@@ -59,9 +59,13 @@ def test_report_shows_missing_values_as_a_dash(tmp_path: Path) -> None:
     assert cells.pop("change") == ""  # no change without a value
     assert cells == {k: nb.MISSING for k in ("y2", "y1", "value", "rank", "riket",
                                               "kommungrupp", "liknande")}
-    assert "Grå" in missing and "○" in missing  # a symbol beside the colour
+    # a symbol beside the colour: drawn by the shared stylesheet for the badge's class
+    assert '<span class="c c-grey">Grå</span>' in missing
     present = re.search(r'<tr data-kpi="N00002".*?</tr>', html, re.DOTALL).group(0)
-    assert "3,1" in present and "1 av 2" in present and "▲" in present
+    assert "3,1" in present and "1 av 2" in present and 'class="c c-green"' in present
+    css = (site / "static" / "report.css").read_text(encoding="utf-8")
+    assert 'td .c-green::before { content: "\\25B2\\A0"' in css  # ▲ and a no-break space
+    assert 'td .c-grey::before { content: "\\25CB\\A0"' in css  # ○
 
 
 def test_report_draws_a_single_year_as_points(tmp_path: Path) -> None:
@@ -239,9 +243,13 @@ def test_report_trend_chart_has_year_ticks_gridlines_and_unit(tmp_path: Path) ->
     site = _board(tmp_path, {"1784": "Arvika"})
     page = (site / "kommun" / "1784.html").read_text(encoding="utf-8")
     chart = re.search(r'<svg class="trend".*?</svg>', page, re.DOTALL).group(0)
-    labels = re.search(r'<g class="xl">(.*?)</g>', chart).group(1)
+    # the x axis is defined once per page and each chart over the same years refers to it
+    ref = re.search(r'<use href="#(ax-[\w-]+)"/>', chart).group(1)
+    axis = re.search(rf'<g id="{ref}">(.*?</g>)</g>', page).group(1)
+    labels = re.search(r'<g class="xl"[^>]*>(.*?)</g>', axis).group(1)
     assert re.findall(r">(\d{4})<", labels) == ["2022", "2023", "2024"]
-    assert 'class="gr" d="M' in chart and chart.count("v3") == 3  # a tick per year
+    assert 'class="gr" d="M' in chart and axis.count("v3") == 3  # a tick per year
+    assert page.count(f'<g id="{ref}">') == 1
     assert '<text x="2" y="9" class="unit">andel (%)</text>' in chart
 
 
@@ -301,3 +309,37 @@ def test_report_board_compares_with_the_kommuns_networks_too(tmp_path: Path) -> 
     options = re.findall(r'<option value="([^"]+)">', page)
     assert options == ["alla", "kommungrupp", "liknande", "n-vn"]
     assert '<script src="../static/report.js"></script>' in page
+
+
+def test_network_page_offers_its_table_as_xlsx_and_csv_and_a_picker(tmp_path: Path) -> None:
+    import openpyxl
+
+    site = _board(tmp_path, {"0114": "Upplands Väsby", "1780": "Karlstad"},
+                  networks=[("vn", "Värmlandsnätverket", ["0114", "1780"])])
+    page = (site / "natverk" / "vn.html").read_text(encoding="utf-8")
+    assert 'href="vn.xlsx"' in page and 'href="vn.csv"' in page  # relative: offline
+    assert re.findall(r'<option value="([^"]+)">', page) == ["alla", "medel", "riket"]
+    assert '<select id="compare" data-table="network">' in page
+    assert '<script src="../static/report.js"></script>' in page
+    ws = openpyxl.load_workbook(site / "natverk" / "vn.xlsx")["Data"]
+    header = [c.value for c in ws[1]]
+    rows = [dict(zip(header, r)) for r in ws.iter_rows(min_row=2)]
+    assert [r["Kommunkod"].value for r in rows] == ["0114", "1780"]  # a row per member
+    assert {r["Kommunkod"].data_type for r in rows} == {"s"}
+    assert rows[0]["Nätverk"].value == "Värmlandsnätverket"
+    assert rows[0]["Nätverkets medel"].value == 42.0
+    csv_text = (site / "natverk" / "vn.csv").read_text(encoding="utf-8-sig")
+    assert csv_text.splitlines()[0].startswith("Nätverk;Kommunkod;Kommun;Område")
+    assert "\nVärmlandsnätverket;0114;Upplands Väsby;" in csv_text
+
+
+def test_report_css_draws_every_badges_symbol_and_arrow() -> None:
+    from importlib import resources
+
+    from pipelines.report.views import CHANGES, COLOURS
+
+    css = resources.files("pipelines.report").joinpath("static", "report.css").read_text("utf-8")
+    cues = {f"c-{c}": symbol for c, (_, symbol, _) in COLOURS.items()}
+    cues |= {f"ch-{change.lower()}": arrow for change, arrow in CHANGES.items()}
+    for cls, symbol in cues.items():
+        assert f'td .{cls}::before {{ content: "\\{ord(symbol):04X}\\A0"' in css, cls

@@ -6,11 +6,12 @@ code). Header, description, unit and credit come from the marts' contract (pipel
 read from the dbt yml), the labels from labels_sv.yaml, so each is written once; the type is the
 published Arrow type, what the files hold.
 
-`dictionary_en.csv` has English headings and the contract's (English) descriptions;
-`dictionary_sv.csv` has Swedish headings and a column's `description_sv` from the contract
-where one is written, else the English description marked "(engelska)": the contract does not
-yet state every column in Swedish, and a Swedish reader is better served by the English text
-than by nothing. `dictionary.json` holds both, for tools.
+`dictionary_en.csv` has English headings and the contract's (English) descriptions, for
+engineers; `dictionary_sv.csv` has Swedish headings and every column's Swedish description
+(pipelines/publish/descriptions_sv.yaml): a column without one fails the publication rather
+than put English text in the analyst's file. `dictionary.json` holds both, for tools. The
+codes column gives each code with its Swedish label: the Excel files show the label, Parquet
+and DuckDB the code.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from pipelines.publish.attribution import column_credit
+from pipelines.publish.descriptions_sv import swedish_descriptions
 from pipelines.publish.excel_csv import write_excel_csv
 from pipelines.publish.presentation import labels_sv
 from pipelines.warehouse.marts import MartColumn, mart_contracts
@@ -33,9 +35,9 @@ DICTIONARY_HEADERS_EN = (
     "Table", "Column", "Swedish header", "Type", "Description", "Unit", "Credit", "Codes",
 )
 DICTIONARY_HEADERS_SV = (
-    "Tabell", "Kolumn", "Rubrik", "Typ", "Beskrivning", "Enhet", "Källa", "Koder",
+    "Tabell", "Kolumn", "Rubrik", "Typ", "Beskrivning", "Enhet", "Källa",
+    "Kod i Parquet/DuckDB = text i CSV/xlsx",
 )
-ENGLISH_MARK = " (engelska)"
 
 
 def _spec(mart: str, column: str) -> MartColumn | None:
@@ -56,6 +58,7 @@ def _codes(column: str) -> str:
 def dictionary_records(tables: Mapping[str, pa.Table]) -> list[dict[str, str]]:
     """One record per published column, in table order."""
     records = []
+    swedish = swedish_descriptions()
     for mart, table in tables.items():
         for field in table.schema:
             spec = _spec(mart, field.name)
@@ -67,8 +70,10 @@ def dictionary_records(tables: Mapping[str, pa.Table]) -> list[dict[str, str]]:
                     "header_sv": spec.header_sv if spec else field.name,
                     "type": str(field.type),
                     "description": description,
-                    "description_sv": (spec.description_sv if spec else "")
-                    or (description + ENGLISH_MARK if description else ""),
+                    # a contract column must be described in Swedish; one the contract does
+                    # not know (no English either) may stay empty
+                    "description_sv": swedish.require(mart, field.name) if spec
+                    else swedish.column(mart, field.name) or "",
                     "unit": spec.unit if spec else "",
                     "credit": column_credit(mart, field.name),
                     "values": _codes(field.name),

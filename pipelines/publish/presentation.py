@@ -4,8 +4,10 @@ Parquet and DuckDB carry the marts exactly as built; the Excel files are for rea
 a mart becomes a list of `ExcelColumn`s:
 
 - the contract's Swedish header (`header_sv`);
-- a Swedish label column (`<column>_sv`) right after every coded column that has labels in
-  `labels_sv.yaml` (colour, change, direction, trend, change type, gender, ...);
+- Swedish only: every coded column that has labels in `labels_sv.yaml` (colour, direction,
+  trend, change type, gender, ...) shows its Swedish label in place of the code, under the
+  column's Swedish header; the codes (`higher_better`, `yellow`) are for engineers, who read
+  Parquet or DuckDB (dictionary_sv.csv maps each code to its label);
 - numbers rounded to the KPI's published precision: a column whose unit is the KPI's own
   ("enligt nyckeltalets enhet") takes, row by row, the `decimals` that `dim_kpi` states for
   the row's `kpi_id` (derived in dbt, int_kpi_decimals); a slope one more; a share of 0–1
@@ -39,8 +41,6 @@ PERCENT_DECIMALS = 1
 KPI_UNIT = "nyckeltalets enhet"  # in the unit of every column measured in the KPI's own unit
 PER_YEAR = "per år"
 SHARE_UNIT = "andel 0–1"  # a fraction; shown as a percent
-LABEL_SUFFIX = "_sv"
-LABEL_HEADER_SUFFIX = " (klartext)"
 PERCENT_HEADER_SUFFIX = " (%)"
 
 Kind = Literal["text", "number", "percent", "timestamp", "boolean", "date"]
@@ -52,7 +52,8 @@ class Labels:
     no_label_column: frozenset[str]
 
     def for_column(self, column: str) -> dict[str, str] | None:
-        """The labels that get their own `_sv` column, or None."""
+        """The labels the Excel files show in place of the column's codes, or None (codes
+        that are already Swedish, or ids whose label is published beside them)."""
         if column in self.no_label_column:
             return None
         return self.columns.get(column)
@@ -114,8 +115,9 @@ class ExcelLayout:
     """One column of a mart's Excel view, without its values: what both writers need to know.
 
     `decimals`: "kpi" (each row takes its KPI's decimals from dim_kpi, plus `extra`), an int
-    (every row), or None (no known precision). `labels`: code -> Swedish label for a label
-    column (`source` is the coded column it is read from), else None.
+    (every row), or None (no known precision). `labels`: code -> Swedish label for a coded
+    column, shown in place of the code (`source` is the coded column it is read from; a code
+    without a label shows as it is), else None.
     """
 
     name: str
@@ -151,16 +153,12 @@ def excel_layout(mart: str, schema: pa.Schema) -> list[ExcelLayout]:
         kind = _kind(field.type, unit)
         if kind == "percent":
             header += PERCENT_HEADER_SUFFIX
-        decimals, extra = _decimals_rule(field.type, kind, unit, has_kpi_id)
-        out.append(ExcelLayout(field.name, field.name, header, kind, decimals, extra))
         codes = labels.for_column(field.name)
         if codes is not None:
-            out.append(
-                ExcelLayout(
-                    field.name + LABEL_SUFFIX, field.name, header + LABEL_HEADER_SUFFIX, "text",
-                    labels=codes,
-                )
-            )
+            out.append(ExcelLayout(field.name, field.name, header, "text", labels=codes))
+            continue
+        decimals, extra = _decimals_rule(field.type, kind, unit, has_kpi_id)
+        out.append(ExcelLayout(field.name, field.name, header, kind, decimals, extra))
     return out
 
 
@@ -193,18 +191,16 @@ def excel_columns(
     """The mart's columns as the Excel files show them, values included (the xlsx writer)."""
     kpis = kpis or {}
     kpi_ids = table.column("kpi_id").to_pylist() if "kpi_id" in table.column_names else None
-    values: dict[str, list[Any]] = {}
     out: list[ExcelColumn] = []
     for layout in excel_layout(mart, table.schema):
+        column = table.column(layout.source).to_pylist()
         if layout.labels is not None:
             codes = layout.labels
-            column = [None if v is None else codes.get(str(v), str(v)) for v in values[layout.source]]
+            column = [None if v is None else codes.get(str(v), str(v)) for v in column]
             out.append(ExcelColumn(layout.name, layout.header, "text", column))
             continue
-        column = table.column(layout.source).to_pylist()
         if layout.kind == "timestamp":
             column = _timestamps(column)
-        values[layout.source] = column
         decimals = _row_decimals(layout, kpi_ids, kpis, table.num_rows)
         out.append(ExcelColumn(layout.name, layout.header, layout.kind, column, decimals))
     return out

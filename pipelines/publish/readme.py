@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pipelines.publish.attribution import ASSESSMENT, KOLADA, OWN, SCB, TERMS_SV
+from pipelines.publish.descriptions_sv import swedish_descriptions
 from pipelines.publish.swedish import stockholm_text
 from pipelines.warehouse.marts import mart_contracts
 
@@ -24,14 +25,18 @@ _FILES = """\
   antal decimaler, svenska rubriker, kolumnbredder efter innehållet, låst rubrikrad och filter,
   och bladet *Källor* med källor och villkor. Alla tabeller upp till {row_cap} rader har en.
 - `csv/<tabell>.csv`: för program och import (UTF-8 med BOM, `;`, decimalkomma, svenska
-  rubriker och klartext bredvid kodade kolumner, svensk tid med tidszon). **Dubbelklicka inte
+  rubriker, svensk klartext i stället för koder, svensk tid med tidszon). **Dubbelklicka inte
   på en CSV**: Excel och LibreOffice gör då koden `0114` till talet 114. Se *Öppna en CSV*
   nedan.
 - `<tabell>.parquet`: en fil per tabell, med kolumnbeskrivningar i schemat (Python, R,
-  Power BI, DuckDB).
-- `marts.duckdb`: alla tabeller i en DuckDB-databas, med kommentarer på tabeller och kolumner.
-- `dictionary_sv.csv`, `dictionary_en.csv`, `dictionary.json`: varje kolumn med svensk rubrik,
-  typ, beskrivning, enhet, källa och koder (den engelska filen är för utvecklare).
+  Power BI, DuckDB). Kodade kolumner har här sina koder (`higher_better`, `yellow`), som i
+  DuckDB-filen; xlsx- och CSV-filerna visar i stället den svenska texten (”Högre är bättre”,
+  ”Gul (mellersta 50 %)”).
+- `marts.duckdb`: alla tabeller i en DuckDB-databas, med kommentarer på tabeller och kolumner
+  (på engelska, för utvecklare).
+- `dictionary_sv.csv`: varje kolumn med svensk rubrik, typ, svensk beskrivning, enhet, källa
+  och varje kod med sin svenska text. `dictionary_en.csv` och `dictionary.json` har samma på
+  engelska, för utvecklare.
 - `manifest.json`: vad som publicerades, från vilket bygge, vilka kontroller som passerade,
   källorna (för maskiner, på engelska).
 """
@@ -93,10 +98,11 @@ def _number(n: int) -> str:
 
 
 def _mart_lines(manifest: Mapping[str, Any]) -> list[str]:
-    lines = ["| tabell | en rad per (engelska) | rader | xlsx |", "|---|---|---|---|"]
+    lines = ["| tabell | en rad per | rader | xlsx |", "|---|---|---|---|"]
     for mart, entry in manifest["marts"].items():
         contract = mart_contracts().get(mart)
-        grain = contract.grain if contract else ""
+        # Swedish (descriptions_sv.yaml); the English grain only for a mart not described yet
+        grain = swedish_descriptions().grain(mart) or (contract.grain if contract else "")
         xlsx = f"`{entry['xlsx']}`" if entry.get("xlsx") else "ingen (för många rader)"
         lines.append(f"| `{mart}` | {grain} | {_number(entry['rows'])} | {xlsx} |")
     return lines

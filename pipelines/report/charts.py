@@ -125,18 +125,68 @@ def year_labels(years: Sequence[int], room: float) -> list[int]:
     return sorted(range(n - 1, -1, -2))
 
 
+LEFT, RIGHT, TOP, BOTTOM = 40, 10, 16, 18  # a trend chart's margins
+
+
+def year_axis(years: Sequence[int], width: int, height: int) -> str:
+    """The x axis of a trend chart over `years`: the frame, a tick per year and the year
+    labels (as room allows). The same for every chart over the same years, so a page defines
+    it once (`axis_defs`) and each chart refers to it."""
+    w, h = width - LEFT - RIGHT, height - TOP - BOTTOM
+
+    def px(i: int) -> float:
+        return LEFT + (w / 2 if len(years) == 1 else w * i / (len(years) - 1))
+
+    marks = "".join(f"M{round(px(i))} {TOP + h}v3" for i in range(len(years)))
+    # presentation attributes as well as the classes: a `<use>` clone is not matched by the
+    # page's `svg .ax` / `svg .xl text` rules, so the shared axis carries its own look (the
+    # same as report.css gives an inline one)
+    return (f'<path class="ax" fill="none" stroke="#999" d="M{LEFT} {TOP}V{TOP + h}H{LEFT + w}'
+            f'{marks}"/><g class="xl" fill="#333" font-size="8.5" text-anchor="middle">'
+            + "".join(
+                f'<text x="{round(px(i))}" y="{height - 5}">{years[i]}</text>'
+                for i in year_labels(years, w)) + "</g>")
+
+
+def axis_id(years: Sequence[int], width: int, height: int) -> str:
+    """The id of the shared axis of charts over `years` (consecutive years: first and count)."""
+    years = list(years)
+    if years == list(range(years[0], years[0] + len(years))):
+        key = f"{years[0]}-{len(years)}"
+    else:
+        key = "-".join(str(y) for y in years)
+    return f"ax-{key}" + ("" if (width, height) == (230, 132) else f"-{width}x{height}")
+
+
+def axis_defs(axes: dict[str, str]) -> Markup:
+    """The page's shared chart axes (id -> markup, collected by trend_chart) as one hidden
+    SVG of definitions; empty when no chart shared one."""
+    if not axes:
+        return Markup("")
+    return Markup('<svg width="0" height="0" aria-hidden="true" focusable="false" class="defs">'
+                  "<defs>" + "".join(f'<g id="{i}">{m}</g>' for i, m in sorted(axes.items()))
+                  + "</defs></svg>")
+
+
 def trend_chart(title: str, years: Sequence[int], series: Sequence[Series], *,
                 decimals: int | None, table_id: str, unit: str = "", width: int = 230,
-                height: int = 132) -> Markup:
+                height: int = 132, axes: dict[str, str] | None = None,
+                label_id: str | None = None) -> Markup:
     """One small multiple: each series over `years`; a lone year is drawn as points.
 
     A tick on the x axis for every year (labelled as room allows), gridlines at round values
-    with their labels, and the unit above the y axis."""
-    left, right, top, bottom = 40, 10, 16, 18
+    with their labels, and the unit above the y axis. `axes`: the page's shared axes; given,
+    the x axis is added there once and the chart refers to it (`<use>`): a kommun page has
+    ~40 charts over the same years, and the axis was a fifth of each. `label_id`: the id of
+    the element that names the chart (its figcaption), instead of repeating the title in it."""
+    left, right, top, bottom = LEFT, RIGHT, TOP, BOTTOM
     values = [v for s in series for v in s.values if v is not None]
+    if label_id:
+        name = f' aria-labelledby="{label_id}" aria-describedby="{table_id}">'
+    else:
+        name = f' aria-describedby="{table_id}"><title>{escape(title)}</title>'
     head = (f'<svg class="trend" viewBox="0 0 {width} {height}" width="{width}" '
-            f'height="{height}" role="img" aria-describedby="{table_id}">'
-            f"<title>{escape(title)}</title>")
+            f'height="{height}" role="img"{name}')
     if not values or not years:
         return Markup(head + f'<text x="{width // 2}" y="{height // 2}" text-anchor="middle" '
                       'class="none">Inga värden</text></svg>')
@@ -160,14 +210,16 @@ def trend_chart(title: str, years: Sequence[int], series: Sequence[Series], *,
     grid = "".join(f"M{left} {round(py(v))}H{left + w}" for v in ticks)
     out.append(f'<path class="gr" d="{grid}"/>')
     # labels grouped under one class (anchor and size in report.css): ~12,000 charts a night
-    out.append('<g class="yl">' + "".join(
-        f'<text x="{left - 3}" y="{round(py(v) + 3)}">{escape(numbers.number(v, tick_decimals))}'
+    # the labels' common x on the group: ~12,000 charts a night
+    out.append(f'<g class="yl" transform="translate({left - 3})">' + "".join(
+        f'<text y="{round(py(v) + 3)}">{escape(numbers.number(v, tick_decimals))}'
         "</text>" for v in ticks) + "</g>")
-    marks = "".join(f"M{round(px(i))} {top + h}v3" for i in range(len(years)))
-    out.append(f'<path class="ax" d="M{left} {top}V{top + h}H{left + w}{marks}"/>')
-    out.append('<g class="xl">' + "".join(
-        f'<text x="{round(px(i))}" y="{height - 5}">{years[i]}</text>'
-        for i in year_labels(years, w)) + "</g>")
+    if axes is None:
+        out.append(year_axis(years, width, height))
+    else:
+        ref = axis_id(years, width, height)
+        axes.setdefault(ref, year_axis(years, width, height))
+        out.append(f'<use href="#{ref}"/>')
     for s in series:
         # One path per series with a marker at every vertex; a gap in the data starts a new
         # subpath, and a lone point is a zero-length one ("h0") so that its marker shows.
@@ -204,7 +256,11 @@ def colour_count_chart(title: str, rows: Sequence[dict], *, table_id: str,
     w, h = width - left - right, height - top - bottom
     slot = w / len(rows)
     bar = min(slot * 0.7, 40)
-    out = [head]
+    # One path per colour (a subpath per segment) and the labels grouped under one class:
+    # 870 of these charts a night, and a <rect> and a classed <text> per segment were most
+    # of their bytes. Fill and stroke from report.css (class k-<colour>).
+    segments: dict[str, list[str]] = {c: [] for c in COUNT_ORDER}
+    counts, years = [], []
     for i, row in enumerate(rows):
         x = left + slot * i + (slot - bar) / 2
         y = top + h
@@ -214,14 +270,14 @@ def colour_count_chart(title: str, rows: Sequence[dict], *, table_id: str,
                 continue
             seg = h * n / total
             y -= seg
-            # fill and stroke from report.css (class k-<colour>): the same pattern per colour
-            out.append(f'<rect class="k-{colour}" x="{_f(x)}" y="{_f(y)}" width="{_f(bar)}" '
-                       f'height="{_f(seg)}"/>')
+            segments[colour].append(f"M{_f(x)} {_f(y)}h{_f(bar)}v{_f(seg)}h-{_f(bar)}z")
             if seg >= 9:
-                out.append(f'<text x="{_f(x + bar / 2)}" y="{_f(y + seg / 2 + 3)}" '
-                           f'class="seg">{n}</text>')
-        out.append(f'<text x="{_f(x + bar / 2)}" y="{height - 5}" class="mid">'
-                   f"{row['year']}</text>")
+                counts.append(f'<text x="{_f(x + bar / 2)}" y="{_f(y + seg / 2 + 3)}">{n}</text>')
+        years.append(f'<text x="{_f(x + bar / 2)}" y="{height - 5}">{row["year"]}</text>')
+    out = [head]
+    out += [f'<path class="k-{c}" d="{"".join(d)}"/>' for c, d in segments.items() if d]
+    out.append('<g class="seg">' + "".join(counts) + "</g>")
+    out.append('<g class="mid">' + "".join(years) + "</g>")
     out.append("</svg>")
     return Markup("".join(out))
 

@@ -154,6 +154,8 @@ def render(
         m = by_id[code]
         name = m["municipality_name"]
         downloads.write_board_files(data, code, name, out / "kommun")
+        axes: dict[str, str] = {}  # the chart axes the page's trends share, defined once
+        trends = views.trends(data, code, m["municipality_name"], axes)
         html = page.render(
             root="../", site=site, m=m, patterns=charts.PATTERN_DEFS,
             print_header=print_header(f"{name} ({code}) · KKiK-rapport", stamp),
@@ -161,7 +163,7 @@ def render(
             years=views.board_years(data, code), groups=views.comparison_groups(data, code),
             networks=views.member_networks(data, code),
             board=views.board(data, code), board_credits=board_credits,
-            legend=views.legend(), trends=views.trends(data, code, m["municipality_name"]),
+            legend=views.legend(), trends=trends, axis_defs=charts.axis_defs(axes),
             trend_credits=trend_credits, counts=views.colour_counts(data, code),
             revisions=views.revisions(data, code), kk=views.kommunkompassen(data, code),
             qp=views.quality_profile(data, code),
@@ -175,6 +177,8 @@ def render(
         for net in net_views:
             for member in net["members"]:
                 member["rendered"] = member["id"] in rendered
+            downloads.write_network_files(data, next(n for n in nets if n["id"] == net["id"]),
+                                          names, net["slug"], out / "natverk")
             (out / "natverk" / f"{net['slug']}.html").write_text(
                 template.render(root="../", site=site, net=net,
                                 print_header=print_header(f"{net['title']} · KKiK-rapport",

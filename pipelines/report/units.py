@@ -125,15 +125,15 @@ def _kpi_table(kpi: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
         if row is None:
             entry.update(value=numbers.MISSING, colour=Markup(
                 f'<span class="c c-grey" title="Inget värde för {latest}">'
-                f'<span aria-hidden="true">○</span> inget värde {latest}</span>'),
+                f'inget värde {latest}</span>'),  # the ○ is drawn by report.css
                 rank="", kommun_rank="", change=Markup(""), sort=(2, 0))
         else:
             grey = row["colour"] == "grey"
             entry.update(
                 value=numbers.number(row["value"], decimals),
                 colour=(Markup('<span class="c c-grey" title="Grå: för få enheter att jämföra '
-                               'med, eller inget värde"><span aria-hidden="true">○</span> Grå '
-                               '(ej jämförbar)</span>') if grey else colour_badge(row["colour"])),
+                               'med, eller inget värde">Grå (ej jämförbar)</span>')
+                        if grey else colour_badge(row["colour"])),
                 rank=(f"{row['rank']} av {row['ranked_count']}" if row["rank"] is not None
                       else ""),
                 kommun_rank=(f"{row['kommun_rank']} av {row['kommun_ranked_count']}"

@@ -25,9 +25,7 @@ COLOURS = {  # colour -> (short label, symbol, what it means); the symbol is the
     "red": ("Röd", "▼", "sämsta 25 %"),
     "grey": ("Grå", "○", "värde saknas"),
 }
-CHANGES = {"Upp": "↑", "Ned": "↓", "Lika": "→", "Ingen": "–"}
-CHANGE_TITLES = {"Upp": "Förbättring", "Ned": "Försämring", "Lika": "Oförändrat",
-                 "Ingen": "Inget tidigare värde"}
+CHANGES = {"Upp": "↑", "Ned": "↓", "Lika": "→", "Ingen": "–"}  # drawn by report.css
 SERIES_LABELS = {"kommun": None, "riket": "Riket", "kommungrupp": "Kommungrupp (medel)",
                  "liknande": "Liknande kommuner (medel)"}
 SERIES_COLUMNS = {"kommun": "value", "riket": "riket_value", "kommungrupp": "kommungrupp_mean",
@@ -46,20 +44,21 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9_-]+", "-", text.lower()).strip("-") or "natverk"
 
 
+# A badge is its class and its word: the symbol (COLOURS) and the arrow (CHANGES), the cues
+# that do not rely on colour, are drawn by report.css (`td .c-green::before`), said once in
+# the shared stylesheet rather than in each of the ~100 badges of each of 290 pages; the
+# legend above the table says what each means.
 def colour_badge(colour: str | None) -> Markup:
     if colour is None:
-        return Markup('<span class="c c-none" title="Rangordnas inte">ej rangordnat</span>')
-    name, symbol, meaning = COLOURS[colour]
-    return Markup(f'<span class="c c-{colour}" title="{name}: {meaning}">'
-                  f'<span aria-hidden="true">{symbol}</span> {name}</span>')
+        return Markup('<span class="c c-none">ej rangordnat</span>')
+    name, _symbol, _meaning = COLOURS[colour]
+    return Markup(f'<span class="c c-{colour}">{name}</span>')
 
 
 def change_badge(change: str | None) -> Markup:
     if change is None:
         return Markup("")
-    arrow = CHANGES.get(change, "")
-    return Markup(f'<span class="ch ch-{change.lower()}" title="{CHANGE_TITLES.get(change, "")}">'
-                  f'<span aria-hidden="true">{arrow}</span> {change}</span>')
+    return Markup(f'<span class="ch ch-{change.lower()}">{change}</span>')
 
 
 def credits(mart: str, columns: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
@@ -173,8 +172,10 @@ def legend() -> list[dict[str, Any]]:
             for k in charts.SERIES_STYLE]
 
 
-def trends(data: ReportData, municipality: str, name: str) -> list[dict[str, Any]]:
-    """Per area, one small multiple per KPI (kommun, Riket, kommungrupp, liknande) + table."""
+def trends(data: ReportData, municipality: str, name: str,
+           axes: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Per area, one small multiple per KPI (kommun, Riket, kommungrupp, liknande) + table.
+    `axes`: the page's shared chart axes (charts.trend_chart), filled here."""
     by_kpi = data.trends.get(municipality, {})
     rows = data.board.get(municipality, [])
     out = []
@@ -197,7 +198,8 @@ def trends(data: ReportData, municipality: str, name: str) -> list[dict[str, Any
                 "kpi_id": kpi, "title": r["kpi_title"], "years": years, "table": table,
                 "table_id": table_id,
                 "svg": charts.trend_chart(r["kpi_title"], years, series, decimals=d,
-                                          table_id=table_id, unit=r["unit"] or ""),
+                                          table_id=table_id, unit=r["unit"] or "",
+                                          axes=axes, label_id=f"c-{kpi}"),
             })
         out.append({"area": area, "charts": charts_out})
     return out

@@ -22,13 +22,15 @@
       status.textContent = shown === 1 ? "1 kommun" : shown + " kommuner";
     });
   }
-  // The board's comparison: all columns (as without the script), or one of kommungrupp,
-  // liknande kommuner or a configured network; the others are hidden, not removed.
+  // The table's comparison: all columns (as without the script), or one of them (a kommun's
+  // board: kommungrupp, liknande kommuner or a configured network; a network's table: its
+  // mean or Riket); the others are hidden, not removed. data-table names the table.
   var compare = document.getElementById("compare");
   if (compare) {
+    var table = compare.getAttribute("data-table") || "board";
     compare.addEventListener("change", function () {
       var v = compare.value;
-      Array.prototype.forEach.call(document.querySelectorAll("#board [data-cmp]"), function (el) {
+      Array.prototype.forEach.call(document.querySelectorAll("#" + table + " [data-cmp]"), function (el) {
         var cmp = el.getAttribute("data-cmp");
         el.classList.toggle("hidden", v !== "alla" && cmp !== v);
         el.classList.toggle("pick", cmp === v);  // printed too (report.css)
