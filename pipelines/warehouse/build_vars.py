@@ -79,7 +79,10 @@ def dbt_vars(
 # The vars that change with every build. They reach the models through a file, not --vars:
 # dbt keeps its partial parse (target/partial_parse.msgpack) only while --vars stay the same,
 # and a full parse costs about 4.5 s of every build on the sample (docs/performance.md).
-PER_BUILD_VARS = ("as_of", "from_watermark", "to_watermark", "previous_scorecard")
+# incremental_kpis: the KPI ids an incremental build recomputes (pipelines.warehouse.incremental);
+# null on a full rebuild (dbt then runs with --full-refresh and the models filter nothing).
+PER_BUILD_VARS = ("as_of", "from_watermark", "to_watermark", "previous_scorecard",
+                  "incremental_kpis")
 
 
 def dbt_cli_vars(build_vars: Mapping[str, Any], vars_file: Path) -> dict[str, Any]:
