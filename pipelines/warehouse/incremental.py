@@ -4,7 +4,8 @@ The value chain's dbt models are incremental by KPI (dbt_project/macros/incremen
 incremental build recomputes every year of the KPIs that changed and keeps every other KPI's
 rows. Which KPIs changed is read from the batch files that are new since the warehouse's last
 successful build (its listing is recorded with its fingerprint, pipelines.operations.nights):
-the `kolada.kpi_value` events' KPI ids and the retitled or redefined KPIs of `kolada.kpi`.
+the `kolada.kpi_value` events' KPI ids, the retitled or redefined KPIs of `kolada.kpi`, and
+the KPIs that joined or left a republished KPI group (`kolada.kpi_group`, e.g. KKiK's).
 
 An incremental build must equal a full rebuild of the same log (tests/test_incremental.py), so
 every doubt is a full rebuild, with its reason said in the run's log and metadata:
@@ -14,8 +15,8 @@ every doubt is a full rebuild, with its reason said in the run's log and metadat
 - the code or the config changed (the fingerprint's parts: dbt models, macros, seeds,
   expectations, the Python package, the scope file with networks and weights);
 - a batch file of the last build is gone or changed (a quarantine): events left the log;
-- new events in a stream that reaches every KPI's rows (municipalities, municipality groups,
-  KPI groups) or in a stream this module does not know (a new source is full until it is
+- new events in a stream that reaches every KPI's rows (municipalities, municipality groups:
+  names, types, peer sets) or in a stream this module does not know (a new source is full until it is
   classified here).
 Streams the value chain never reads (SCB population, units, assessments, initiatives) change
 only models that are rebuilt whole on every build anyway.
@@ -28,16 +29,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import json
+
 import duckdb
 
+from pipelines.eventlog.schema import UPSERTED
 from pipelines.sources.initiatives.streams import INITIATIVE
-from pipelines.sources.kolada.streams import KPI, KPI_VALUE, OU, OU_VALUE
+from pipelines.sources.kolada.streams import KPI, KPI_GROUP, KPI_VALUE, OU, OU_VALUE
 from pipelines.sources.kommunkompassen.streams import KOMMUNKOMPASSEN
 from pipelines.sources.scb.streams import POPULATION
 from pipelines.warehouse.fingerprint import Fingerprint
 
 # Stream -> how its entity_key names the KPI (the SQL expression over entity_key).
 KPI_KEYED = {KPI_VALUE.name: "split_part(entity_key, '|', 1)", KPI.name: "entity_key"}
+# KPI groups reach the value chain only through their member ids (int_kpis_curated: is_kkik):
+# a republished group changes the rows of the KPIs that joined or left it, and no others.
+GROUPS_OF_KPIS = KPI_GROUP.name
 # Streams no incremental model reads (their models are tables, rebuilt whole every build).
 OUTSIDE_VALUE_CHAIN = frozenset({POPULATION.name, OU.name, OU_VALUE.name, KOMMUNKOMPASSEN.name,
                                  INITIATIVE.name})
@@ -118,10 +125,14 @@ def plan_build(
         added = sorted(set(files) - set(before.get(stream, {})))
         if not added:
             continue
-        if stream not in KPI_KEYED and stream not in OUTSIDE_VALUE_CHAIN:
+        if stream not in KPI_KEYED and stream != GROUPS_OF_KPIS \
+                and stream not in OUTSIDE_VALUE_CHAIN:
             return BuildPlan(f"new events in {stream}, which reach every KPI's rows")
         new[stream] = added
     kpis = _changed_kpis(events_dir, new)
+    if new.get(GROUPS_OF_KPIS):
+        kpis |= _changed_group_members(events_dir, before.get(GROUPS_OF_KPIS, {}),
+                                       listing.get(GROUPS_OF_KPIS, {}), new[GROUPS_OF_KPIS])
     return BuildPlan(None, tuple(sorted(kpis)), sum(len(v) for v in new.values()))
 
 
@@ -137,6 +148,38 @@ def _changed_kpis(events_dir: Path, new: Mapping[str, list[str]]) -> set[str]:
                 "select distinct " + expression + " from read_parquet(?)", [files]).fetchall()
             kpis.update(str(row[0]) for row in rows if row[0] is not None)
     return kpis
+
+
+def _changed_group_members(events_dir: Path, before: Mapping[str, int],
+                           now: Mapping[str, int], new: list[str]) -> set[str]:
+    """The member ids that differ between each republished group's state at the last build
+    (its latest event in the files of that build) and now (a deleted group has no members)."""
+    folder = events_dir / GROUPS_OF_KPIS
+    with duckdb.connect() as con:
+        keys = [r[0] for r in con.execute(
+            "select distinct entity_key from read_parquet(?)",
+            [[str(folder / name) for name in new]]).fetchall()]
+        rows = con.execute(
+            "select entity_key, event_type, payload, parse_filename(filename) as file "
+            "from read_parquet(?, filename = true) where entity_key in (select unnest(?)) "
+            "order by recorded_at, batch_id",
+            [[str(folder / name) for name in sorted(now)], keys]).fetchall()
+    old: dict[str, set[str]] = {}
+    current: dict[str, set[str]] = {}
+    for key, event_type, payload, file in rows:
+        members = _member_ids(payload) if event_type == UPSERTED else set()
+        current[key] = members
+        if file in before:
+            old[key] = members
+    changed: set[str] = set()
+    for key in keys:
+        changed |= old.get(key, set()) ^ current.get(key, set())
+    return changed
+
+
+def _member_ids(payload: str | None) -> set[str]:
+    members = json.loads(payload or "{}").get("members") or []
+    return {str(m["member_id"]) for m in members if isinstance(m, Mapping) and "member_id" in m}
 
 
 def known_kpi_count(warehouse_path: Path) -> int | None:
