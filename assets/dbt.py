@@ -10,7 +10,7 @@ time and cannot resolve it from a string.
 """
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -99,8 +99,8 @@ def warehouse_models(
                       fingerprint=fingerprint, listing=listing, previous=last_build(layout),
                       full_refresh=config.full_refresh, as_of_requested=config.as_of is not None)
     path = plan.summary(known_kpi_count(layout.warehouse_path) if plan.incremental else None)
-    build_vars = {**_build_vars(platform, as_of),
-                  "incremental_kpis": list(plan.changed_kpis) if plan.incremental else None}
+    build_vars = _build_vars(platform, as_of,
+                             incremental_kpis=plan.changed_kpis if plan.incremental else None)
     context.log.info(f"dbt build as of {iso(as_of) or '(empty event log)'}; {path}")
     context.log.debug(f"dbt vars {build_vars}")
     args = ["build", "--vars", json.dumps(dbt_cli_vars(build_vars, _vars_file(layout)))]
@@ -147,7 +147,8 @@ def _vars_file(layout: Any) -> Path:
     return layout.data_dir / "dbt" / "build_vars.json"
 
 
-def _build_vars(platform: PlatformResource, as_of: Any) -> dict[str, Any]:
+def _build_vars(platform: PlatformResource, as_of: Any,
+                incremental_kpis: Sequence[str] | None = None) -> dict[str, Any]:
     layout, scope = platform.layout, platform.scope()
     return dbt_vars(
         layout=layout,
@@ -156,6 +157,7 @@ def _build_vars(platform: PlatformResource, as_of: Any) -> dict[str, Any]:
         networks=scope.networks,
         previous_scorecard=current_mart_file(layout.published_dir, "mart_kkik_scorecard"),
         profile_weights=scope.profile_weights,
+        incremental_kpis=incremental_kpis,
     )
 
 
@@ -174,8 +176,8 @@ def dbt_docs_site(context: dg.OpExecutionContext, dbt: DbtCliResource,
     args = ["docs", "generate", "--static",
             "--vars", json.dumps(dbt_cli_vars(
                 # the docs compile the incremental models as an incremental build of no KPI
-                {**_build_vars(platform, platform.event_log().watermark()),
-                 "incremental_kpis": []}, _vars_file(layout)))]
+                _build_vars(platform, platform.event_log().watermark(), incremental_kpis=[]),
+                _vars_file(layout)))]
     if not layout.warehouse_path.exists():
         args.append("--empty-catalog")  # nothing built yet: the models without row figures
     log_file = layout.data_dir / "logs" / "dbt" / f"{context.run.run_id}.log"

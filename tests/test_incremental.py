@@ -74,9 +74,9 @@ class Builder:
                           fingerprint=fingerprint, listing=listing, previous=self.previous,
                           full_refresh=full_refresh)
         scope = load_scope(self.config)
-        build_vars = {**dbt_vars(layout=layout, as_of=as_of, previous_watermark=None,
-                                 networks=scope.networks, profile_weights=scope.profile_weights),
-                      "incremental_kpis": list(plan.changed_kpis) if plan.incremental else None}
+        build_vars = dbt_vars(layout=layout, as_of=as_of, previous_watermark=None,
+                              networks=scope.networks, profile_weights=scope.profile_weights,
+                              incremental_kpis=plan.changed_kpis if plan.incremental else None)
         cli_vars = dbt_cli_vars(build_vars, layout.data_dir / "dbt" / "build_vars.json")
         args = [dbt_executable(), "build", "--project-dir", str(DBT_PROJECT_DIR),
                 "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(self.target),

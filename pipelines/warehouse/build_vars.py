@@ -50,12 +50,15 @@ def dbt_vars(
     networks: Sequence[Network],
     previous_scorecard: Path | None = None,
     profile_weights: Mapping[str, float] | None = None,
+    incremental_kpis: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """`as_of` None means an empty event log; the revisions window is (previous, as_of].
 
     The data dir's paths travel as vars too: the profile and the sources read them, so dbt
     needs no environment variable. `previous_scorecard` is the current publication's scorecard
     file, which mart_rank_changes compares with; it goes with the revisions window.
+    `incremental_kpis`: the KPIs an incremental build recomputes (pipelines.warehouse.incremental);
+    None on a full rebuild.
     """
     from_watermark = previous_watermark
     if from_watermark is not None and as_of is not None and from_watermark > as_of:
@@ -73,6 +76,7 @@ def dbt_vars(
             {"id": n.id, "title": n.title, "members": list(n.members)} for n in networks
         ],
         "profile_weights": dict(profile_weights or DEFAULT_PROFILE_WEIGHTS),
+        "incremental_kpis": None if incremental_kpis is None else list(incremental_kpis),
     }
 
 
