@@ -160,8 +160,8 @@ def test_incremental_nights_equal_one_full_rebuild(data_dir: Path, tmp_path: Pat
 
     # Night 4: a Kommunkompassen file, imported by the importer: no KPI recomputed
     assessment = tmp_path / "kommunkompassen_0180_2024.csv"
-    rows = ["Kommunkod;Kommun;År;Version;Område nr;Område;Poäng;Sverigesnitt;Totalt;Styrkor;"
-            "Förbättringsområden"]
+    rows = [("Kommunkod;Kommun;År;Version;Område nr;Område;Poäng;Sverigesnitt;Totalt;Styrkor;"
+             "Förbättringsområden")]
     rows += [f"0180;Stockholm;2024;2020;{n};{name};{60 + n};50,0;;;" for n, name in (
         (1, "Samspel mellan förtroendevalda och medborgare"), (2, "Samhällsutveckling"),
         (3, "Styrning och kontroll"), (4, "Effektivitet"))]

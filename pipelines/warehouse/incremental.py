@@ -24,12 +24,11 @@ only models that are rebuilt whole on every build anyway.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import json
 
 import duckdb
 
