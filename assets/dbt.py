@@ -10,7 +10,7 @@ time and cannot resolve it from a string.
 """
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 from pipelines.console.logger import run_is_verbose
 from pipelines.eventlog.crash import crash_point
-from pipelines.operations.nights import forget_build, record_build
+from pipelines.operations.nights import forget_build, last_build, record_build
 from pipelines.orchestration.instance import WAREHOUSE_POOL
 from pipelines.orchestration.jobs import WAREHOUSE_EXECUTOR
 from pipelines.orchestration.resources import PlatformResource, WarehouseReservation
@@ -31,6 +31,7 @@ from pipelines.warehouse.dbt_metadata import ModelFigures, model_figures, relati
 from pipelines.warehouse.dbt_output import concise_dbt_output
 from pipelines.warehouse.dbt_project import dbt_project
 from pipelines.warehouse.fingerprint import build_fingerprint
+from pipelines.warehouse.incremental import batch_listing, known_kpi_count, plan_build
 from pipelines.warehouse.marts import mart_contracts
 
 _LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "marts": "marts"}
@@ -85,27 +86,37 @@ def warehouse_models(
     # dbt reads every batch file through a glob: a truncated or edited one must stop the build
     # with its path named, not vanish from (or change) the marts. sha256 of the log: ~1 s.
     platform.event_log().ensure_intact()
+    # The batch files this build reads, listed before the watermark is taken: a batch that
+    # lands after the listing is later than the watermark too, so the next build finds it new.
+    listing = batch_listing(layout.events_dir)
     as_of = parse_as_of(config.as_of) if config.as_of else platform.event_log().watermark()
-    build_vars = _build_vars(platform, as_of)
-    context.log.info(f"dbt build as of {iso(as_of) or '(empty event log)'}")
+    # What this build depends on, taken before dbt starts (a night with the same one skips
+    # stage 2: pipelines.operations.nights); the warehouse matches no fingerprint while it runs.
+    fingerprint = build_fingerprint(layout, Path(platform.config_path),
+                                    as_of_requested=iso(as_of) if config.as_of else None)
+    # Full rebuild or only the changed KPIs (pipelines.warehouse.incremental)
+    plan = plan_build(events_dir=layout.events_dir, warehouse_path=layout.warehouse_path,
+                      fingerprint=fingerprint, listing=listing, previous=last_build(layout),
+                      full_refresh=config.full_refresh, as_of_requested=config.as_of is not None)
+    path = plan.summary(known_kpi_count(layout.warehouse_path) if plan.incremental else None)
+    build_vars = _build_vars(platform, as_of,
+                             incremental_kpis=plan.changed_kpis if plan.incremental else None)
+    context.log.info(f"dbt build as of {iso(as_of) or '(empty event log)'}; {path}")
     context.log.debug(f"dbt vars {build_vars}")
     args = ["build", "--vars", json.dumps(dbt_cli_vars(build_vars, _vars_file(layout)))]
-    if config.full_refresh:
+    if not plan.incremental:
         args.append("--full-refresh")
     recorded = {
         "as_of": iso(as_of),
         "from_watermark": build_vars["from_watermark"],
         "as_of_requested": config.as_of is not None,
+        "build_path": path,
     }
     log_file = layout.data_dir / "logs" / "dbt" / f"{context.run.run_id}.log"
     # The events are held until dbt has exited, so each model's row count can be read from the
     # warehouse without a second process opening it beside dbt's writer (dbt_metadata).
     events: list[Any] = []
     failure: Exception | None = None
-    # What this build depends on, taken before dbt starts (a night with the same one skips
-    # stage 2: pipelines.operations.nights); the warehouse matches no fingerprint while it runs.
-    fingerprint = build_fingerprint(layout, Path(platform.config_path),
-                                    as_of_requested=recorded["as_of"] if config.as_of else None)
     forget_build(layout)
     crash_point("build.before_dbt")
     with concise_dbt_output(log_file, context.log.info, context.log.warning,
@@ -127,7 +138,8 @@ def warehouse_models(
         yield event
     if failure is not None:
         raise failure
-    record_build(layout, fingerprint, as_of=recorded["as_of"], run_id=context.run.run_id)
+    record_build(layout, fingerprint, as_of=recorded["as_of"], run_id=context.run.run_id,
+                 batches=listing, path=path)
 
 
 def _vars_file(layout: Any) -> Path:
@@ -135,7 +147,8 @@ def _vars_file(layout: Any) -> Path:
     return layout.data_dir / "dbt" / "build_vars.json"
 
 
-def _build_vars(platform: PlatformResource, as_of: Any) -> dict[str, Any]:
+def _build_vars(platform: PlatformResource, as_of: Any,
+                incremental_kpis: Sequence[str] | None = None) -> dict[str, Any]:
     layout, scope = platform.layout, platform.scope()
     return dbt_vars(
         layout=layout,
@@ -144,6 +157,7 @@ def _build_vars(platform: PlatformResource, as_of: Any) -> dict[str, Any]:
         networks=scope.networks,
         previous_scorecard=current_mart_file(layout.published_dir, "mart_kkik_scorecard"),
         profile_weights=scope.profile_weights,
+        incremental_kpis=incremental_kpis,
     )
 
 
@@ -161,7 +175,9 @@ def dbt_docs_site(context: dg.OpExecutionContext, dbt: DbtCliResource,
     target = layout.data_dir / "dbt" / "docs"
     args = ["docs", "generate", "--static",
             "--vars", json.dumps(dbt_cli_vars(
-                _build_vars(platform, platform.event_log().watermark()), _vars_file(layout)))]
+                # the docs compile the incremental models as an incremental build of no KPI
+                _build_vars(platform, platform.event_log().watermark(), incremental_kpis=[]),
+                _vars_file(layout)))]
     if not layout.warehouse_path.exists():
         args.append("--empty-catalog")  # nothing built yet: the models without row figures
     log_file = layout.data_dir / "logs" / "dbt" / f"{context.run.run_id}.log"

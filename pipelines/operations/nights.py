@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,10 +61,20 @@ def forget_build(layout: Layout) -> None:
 
 
 def record_build(layout: Layout, fingerprint: Fingerprint, *, as_of: str | None,
-                 run_id: str) -> None:
+                 run_id: str, batches: Mapping[str, Mapping[str, int]] | None = None,
+                 path: str | None = None) -> None:
+    """A build succeeded. `batches` (stream -> batch file -> size, taken before dbt started) is
+    what the next build's incremental plan diffs against (pipelines.warehouse.incremental)."""
     _write_json(_fingerprint_dir(layout) / "warehouse.json",
                 {**fingerprint.as_dict(), "as_of": as_of, "run_id": run_id,
-                 "recorded_at": _now()})
+                 "batches": {s: dict(f) for s, f in (batches or {}).items()},
+                 "path": path, "recorded_at": _now()})
+
+
+def last_build(layout: Layout) -> dict[str, Any] | None:
+    """The warehouse's last successful build as recorded, or None (none yet, or one failed or
+    is running: a build forgets the record when it starts)."""
+    return _read_json(_fingerprint_dir(layout) / "warehouse.json")
 
 
 def record_publication(layout: Layout, *, run_id: str) -> None:

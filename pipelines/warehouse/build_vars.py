@@ -50,12 +50,15 @@ def dbt_vars(
     networks: Sequence[Network],
     previous_scorecard: Path | None = None,
     profile_weights: Mapping[str, float] | None = None,
+    incremental_kpis: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """`as_of` None means an empty event log; the revisions window is (previous, as_of].
 
     The data dir's paths travel as vars too: the profile and the sources read them, so dbt
     needs no environment variable. `previous_scorecard` is the current publication's scorecard
     file, which mart_rank_changes compares with; it goes with the revisions window.
+    `incremental_kpis`: the KPIs an incremental build recomputes (pipelines.warehouse.incremental);
+    None on a full rebuild.
     """
     from_watermark = previous_watermark
     if from_watermark is not None and as_of is not None and from_watermark > as_of:
@@ -73,13 +76,17 @@ def dbt_vars(
             {"id": n.id, "title": n.title, "members": list(n.members)} for n in networks
         ],
         "profile_weights": dict(profile_weights or DEFAULT_PROFILE_WEIGHTS),
+        "incremental_kpis": None if incremental_kpis is None else list(incremental_kpis),
     }
 
 
 # The vars that change with every build. They reach the models through a file, not --vars:
 # dbt keeps its partial parse (target/partial_parse.msgpack) only while --vars stay the same,
 # and a full parse costs about 4.5 s of every build on the sample (docs/performance.md).
-PER_BUILD_VARS = ("as_of", "from_watermark", "to_watermark", "previous_scorecard")
+# incremental_kpis: the KPI ids an incremental build recomputes (pipelines.warehouse.incremental);
+# null on a full rebuild (dbt then runs with --full-refresh and the models filter nothing).
+PER_BUILD_VARS = ("as_of", "from_watermark", "to_watermark", "previous_scorecard",
+                  "incremental_kpis")
 
 
 def dbt_cli_vars(build_vars: Mapping[str, Any], vars_file: Path) -> dict[str, Any]:

@@ -174,6 +174,16 @@ headers, data dictionary and attribution are derived from. This page is generate
 Published marts have no nested (list/struct) columns, so that Parquet, DuckDB and the Excel CSV
 carry the same content. Municipality codes are always 4-character text with leading zeros
 ("0180"); KPI ids are text ("N15428"); years are integers.
+
+How a night builds them (docs/performance.md, "Incremental builds"): `fct_kpi_values`,
+`mart_kkik_scorecard`, `mart_kkik_peer_values`, `mart_kkik_peer_members`, `mart_kkik_board`,
+`mart_kpi_wide` and `mart_kpi_trends` (with the staging and intermediate value models under
+them) are dbt incremental models partitioned by `kpi_id`: a build recomputes all years of the
+KPIs whose values, metadata or KKiK membership changed since the warehouse's last build and
+keeps every other KPI's rows. Every other mart is rebuilt whole by every build. A change that
+reaches every KPI (municipalities, peer groups, the code or the config, `--as-of`,
+`--full-refresh`, a failed last build) rebuilds everything; the result is the same either way
+(`tests/test_incremental.py`).
 """
 
 

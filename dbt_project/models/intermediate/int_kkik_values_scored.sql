@@ -9,6 +9,9 @@
     Förändring and its area. A value is read with the edition row that covers its year; a KPI
     the seed does not cover falls back to kpi_curation (via int_kpis_curated).
 */
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail',
+          pre_hook="{{ delete_changed_kpis() }}") }}
+-- Incremental by kpi_id (macros/incremental.sql): only the changed KPIs are recomputed.
 with
 
 municipalities as (
@@ -26,6 +29,7 @@ editions as (
 
 annual as (
     select * from {{ ref('int_kpi_values_annual') }}
+    where {{ in_changed_kpis('kpi_id') }}
 ),
 
 kommun_values as (

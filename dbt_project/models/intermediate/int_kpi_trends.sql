@@ -6,11 +6,15 @@
     improves); "better than Riket" is a judgement against others and only made for ranked KPIs.
     Everything is computed within the KPI's current series (from series_start_year on).
 */
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail',
+          pre_hook="{{ delete_changed_kpis() }}") }}
+-- Incremental by kpi_id (macros/incremental.sql): only the changed KPIs are recomputed.
 with
 
 annual as (
     select * from {{ ref('int_kpi_values_annual') }}
     where value is not null
+        and {{ in_changed_kpis('kpi_id') }}
 ),
 
 kpis as (

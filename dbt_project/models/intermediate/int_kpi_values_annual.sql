@@ -1,9 +1,13 @@
 -- Current values for gender T (the total), one row per KPI × unit × year, with the unit's type.
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail',
+          pre_hook="{{ delete_changed_kpis() }}") }}
+-- Incremental by kpi_id (macros/incremental.sql): only the changed KPIs are recomputed.
 with
 
 values_current as (
     select * from {{ ref('int_kpi_values_current') }}
     where gender = 'T'
+        and {{ in_changed_kpis('kpi_id') }}
 ),
 
 municipalities as (

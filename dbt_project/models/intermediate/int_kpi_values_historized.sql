@@ -6,10 +6,14 @@
     column by far and dim_source has it once per source. first_recorded_at is computed here, in
     the same pass over the key's events, so fct_kpi_values needs no second aggregate and join.
 */
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail',
+          pre_hook="{{ delete_changed_kpis() }}") }}
+-- Incremental by kpi_id (macros/incremental.sql): only the changed KPIs are recomputed.
 with
 
 events as (
     select * from {{ ref('stg_kolada__kpi_value_events') }}
+    where {{ in_changed_kpis('kpi_id') }}
 ),
 
 sequenced as (

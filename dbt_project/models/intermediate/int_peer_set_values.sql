@@ -6,6 +6,9 @@
     (on workload M, 500 KPIs: ~25M rows into a median per peer set x KPI x year, for 40 KPIs
     that anyone reads).
 */
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail',
+          pre_hook="{{ delete_changed_kpis() }}") }}
+-- Incremental by kpi_id (macros/incremental.sql): only the changed KPIs are recomputed.
 with
 
 peer_set_members as (
@@ -28,6 +31,7 @@ annual as (
     inner join kkik_kpis
         on annual_values.kpi_id = kkik_kpis.kpi_id
     where annual_values.value is not null
+        and {{ in_changed_kpis('annual_values.kpi_id') }}
 ),
 
 final as (

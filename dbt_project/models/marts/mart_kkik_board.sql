@@ -8,10 +8,14 @@
     definition and across_series_break says that Y-1 or Y-2 beside Y was measured under the old
     one (the values stay, the reader is told).
 */
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail',
+          pre_hook="{{ delete_changed_kpis() }}") }}
+-- Incremental by kpi_id (macros/incremental.sql): only the changed KPIs are recomputed.
 with
 
 scorecard as (
     select * from {{ ref('mart_kkik_scorecard') }}
+    where {{ in_changed_kpis('kpi_id') }}
 ),
 
 municipalities as (

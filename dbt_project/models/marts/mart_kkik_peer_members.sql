@@ -5,10 +5,14 @@
     share a rank; null for not_ranked KPIs and peers without a value). The unweighted mean of
     peer_value per owner × KPI × year is the scorecard's (and the board's) liknande_mean.
 */
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail',
+          pre_hook="{{ delete_changed_kpis() }}") }}
+-- Incremental by kpi_id (macros/incremental.sql): only the changed KPIs are recomputed.
 with
 
 scorecard as (
     select * from {{ ref('mart_kkik_scorecard') }}
+    where {{ in_changed_kpis('kpi_id') }}
 ),
 
 members as (
@@ -23,6 +27,7 @@ municipalities as (
 annual as (
     select * from {{ ref('int_kpi_values_annual') }}
     where value is not null
+        and {{ in_changed_kpis('kpi_id') }}
 ),
 
 joined as (

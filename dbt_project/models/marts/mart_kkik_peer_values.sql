@@ -1,7 +1,11 @@
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail',
+          pre_hook="{{ delete_changed_kpis() }}") }}
+-- Incremental by kpi_id (macros/incremental.sql): only the changed KPIs are recomputed.
 with
 
 scorecard as (
     select * from {{ ref('int_kkik_values_scored') }}
+    where {{ in_changed_kpis('kpi_id') }}
 ),
 
 peer_sets as (
@@ -18,6 +22,7 @@ peer_sets as (
 
 peer_values as (
     select * from {{ ref('int_peer_set_values') }}
+    where {{ in_changed_kpis('kpi_id') }}
 ),
 
 final as (

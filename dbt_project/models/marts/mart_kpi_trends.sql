@@ -1,7 +1,11 @@
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail',
+          pre_hook="{{ delete_changed_kpis() }}") }}
+-- Incremental by kpi_id (macros/incremental.sql): only the changed KPIs are recomputed.
 with
 
 trends as (
     select * from {{ ref('int_kpi_trends') }}
+    where {{ in_changed_kpis('kpi_id') }}
 ),
 
 final as (

@@ -5,6 +5,9 @@
     _marts__models.yml lists the same columns (tests/test_marts_contract.py holds them in step,
     and the enforced contract fails the build when they drift).
 */
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail',
+          pre_hook="{{ delete_changed_kpis() }}") }}
+-- Incremental by kpi_id (macros/incremental.sql): only the changed KPIs are recomputed.
 {%- set first_year = var('wide_first_year') | int -%}
 {%- set last_year = var('wide_last_year') | int %}
 with
@@ -13,6 +16,7 @@ annual as (
     select * from {{ ref('int_kpi_values_annual') }}
     where year between {{ first_year }} and {{ last_year }}
         and value is not null
+        and {{ in_changed_kpis('kpi_id') }}
 ),
 
 municipalities as (

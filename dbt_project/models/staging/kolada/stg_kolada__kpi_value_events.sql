@@ -4,11 +4,15 @@
     still has them) and the payload's value, count and status. History and current state are
     built on this in intermediate/.
 */
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail',
+          pre_hook="{{ delete_changed_kpis() }}") }}
+-- Incremental by kpi_id (macros/incremental.sql): only the changed KPIs are recomputed.
 with
 
 source as (
     select * from {{ source('kolada', 'kpi_value') }}
     where recorded_at <= {{ as_of_timestamp() }}
+        and {{ in_changed_kpis(split_text_part('entity_key', '|', 1)) }}
 ),
 
 renamed as (
