@@ -40,11 +40,11 @@ FORMATS: dict[str, tuple[frozenset[str], str]] = {
     "dim_kpi": (FOR_PEOPLE, "the KPIs with their titles and definitions: looked up by hand"),
     "dim_source": (FOR_PROGRAMS, "provenance (URL, fetch time), joined by programs"),
     "fct_kpi_values": (FOR_PROGRAMS, "every value; millions of rows on M, past a sheet"),
-    "mart_kkik_scorecard": (FOR_PROGRAMS, "every kommun x KPI x year; read as the board, the "
-                            "wide table or the report; past a sheet on M"),
+    "mart_kkik_scorecard": (FOR_PROGRAMS, ("every kommun x KPI x year; read as the board, "
+                                           "the wide table or the report; past a sheet on M")),
     "mart_kkik_peer_values": (FOR_PROGRAMS, "scorecard x peer set; past a sheet on M"),
-    "mart_kkik_peer_members": (FOR_PROGRAMS, "the peers behind each mean; the largest mart "
-                               "(730,800 rows on the sample)"),
+    "mart_kkik_peer_members": (FOR_PROGRAMS, ("the peers behind each mean; the largest "
+                                              "mart (730,800 rows on the sample)")),
     "mart_kkik_board": (FOR_PEOPLE, "the board's KKiK table"),
     "mart_kkik_colour_counts": (FOR_PEOPLE, "colour counts per kommun, year and area"),
     "mart_kpi_trends": (FOR_PEOPLE, "one trend per kommun and KPI"),

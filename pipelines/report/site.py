@@ -169,17 +169,17 @@ def render(
     for code in wanted:
         m = by_id[code]
         name = m["municipality_name"]
-        view = dict(
-            m=m, population=numbers.number(m["population"], 0),
-            years=views.board_years(data, code), groups=views.comparison_groups(data, code),
-            networks=views.member_networks(data, code),
-            board=views.board(data, code), board_credits=board_credits,
-            legend=views.legend(), trends=views.trends(data, code, m["municipality_name"]),
-            trend_credits=trend_credits, counts=views.colour_counts(data, code),
-            revisions=views.revisions(data, code), kk=views.kommunkompassen(data, code),
-            qp=views.quality_profile(data, code),
-            units=unit_sections(unit_rows, code), unit_credits=unit_credits(),
-        )
+        view = {
+            "m": m, "population": numbers.number(m["population"], 0),
+            "years": views.board_years(data, code), "groups": views.comparison_groups(data, code),
+            "networks": views.member_networks(data, code),
+            "board": views.board(data, code), "board_credits": board_credits,
+            "legend": views.legend(), "trends": views.trends(data, code, m["municipality_name"]),
+            "trend_credits": trend_credits, "counts": views.colour_counts(data, code),
+            "revisions": views.revisions(data, code), "kk": views.kommunkompassen(data, code),
+            "qp": views.quality_profile(data, code),
+            "units": unit_sections(unit_rows, code), "unit_credits": unit_credits(),
+        }
         files = [f"kommun/{code}.html", f"kommun/{code}.xlsx", f"kommun/{code}.csv"]
         if pages.shared(files, view, downloads.board_columns(data, code, name)):
             continue
