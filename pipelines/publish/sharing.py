@@ -34,6 +34,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import pyarrow.compute as pc
+
 from pipelines.eventlog.checksums import file_digest
 
 LINK, COPY = "link", "copy"
@@ -196,7 +198,16 @@ def record_inputs(manifest: dict[str, Any], tables: Mapping[str, Any],
         entry["inputs"] = inputs_key(
             mart, entry["content_hash"], table.schema.remove_metadata().to_string(),
             contracts.get(mart), entry.get("formats"), entry.get("csv"), entry.get("xlsx"),
-            dict(sorted(kpis.items())) if entry.get("csv") or entry.get("xlsx") else None,
+            _decimals_used(table, kpis) if entry.get("csv") or entry.get("xlsx") else None,
             sources)
     manifest["duckdb_inputs"] = inputs_key(
         "marts.duckdb", [(mart, manifest["marts"][mart]["inputs"]) for mart in tables])
+
+
+def _decimals_used(table: Any, kpis: Mapping[str, int]) -> dict[str, int] | None:
+    """The KPI decimals the mart's Excel files round to: those of its rows' KPIs (a mart
+    without `kpi_id` rounds by none; a new KPI elsewhere changes nothing here)."""
+    if "kpi_id" not in table.column_names:
+        return None
+    used = {k for k in pc.unique(table.column("kpi_id")).to_pylist() if k is not None}
+    return {k: kpis[k] for k in sorted(used) if k in kpis}
