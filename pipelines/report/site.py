@@ -56,7 +56,6 @@ class RenderResult:
     seconds: float
     pages_shared: int = 0
 
-
     def summary(self) -> dict[str, Any]:
         """What the manifest records about the report (the publisher adds the render time)."""
         return {"index": "report/index.html", "municipality_pages": self.municipality_pages,
@@ -180,14 +179,14 @@ def render(
             "qp": views.quality_profile(data, code),
             "units": unit_sections(unit_rows, code), "unit_credits": unit_credits(),
         }
-        files = [f"kommun/{code}.html", f"kommun/{code}.xlsx", f"kommun/{code}.csv"]
-        if pages.shared(files, view, downloads.board_columns(data, code, name)):
+        own = [f"kommun/{code}.html", f"kommun/{code}.xlsx", f"kommun/{code}.csv"]
+        if pages.shared(own, view, downloads.board_columns(data, code, name)):
             continue
         downloads.write_board_files(data, code, name, out / "kommun")
         html = page.render(root="../", site=site, patterns=charts.PATTERN_DEFS,
                            print_header=print_header(f"{name} ({code}) · KKiK-rapport", stamp),
                            **view)
-        (out / files[0]).write_text(html, encoding="utf-8")
+        (out / own[0]).write_text(html, encoding="utf-8")
     net_views = [views.network(data, n, names) for n in nets]
     if net_views:
         (out / "natverk").mkdir()
