@@ -180,7 +180,11 @@ def render(
             "units": unit_sections(unit_rows, code), "unit_credits": unit_credits(),
         }
         own = [f"kommun/{code}.html", f"kommun/{code}.xlsx", f"kommun/{code}.csv"]
-        if pages.shared(own, view, downloads.board_columns(data, code, name)):
+        # which version the changes are counted from names the publication, as the stamp
+        # does: a page with the same changes and numbers is shared (it names its own previous)
+        keyed = {**view, "revisions": view["revisions"] and {
+            k: v for k, v in view["revisions"].items() if k != "previous"}}
+        if pages.shared(own, keyed, downloads.board_columns(data, code, name)):
             continue
         downloads.write_board_files(data, code, name, out / "kommun")
         html = page.render(root="../", site=site, patterns=charts.PATTERN_DEFS,
