@@ -27,7 +27,7 @@ from pipelines.publish.formats import (
 from pipelines.publish.hashing import content_hash
 from pipelines.publish.integrity import verify_publication
 from pipelines.publish.versions import read_manifest
-from pipelines.warehouse.marts import PUBLISHED_MARTS
+from pipelines.warehouse.marts import PUBLISHED_MARTS, mart_contracts
 from tests.report_helpers import scorecard_row, write_publication
 from tests.test_publish_publisher import MARTS, T0, _publish, warehouse  # noqa: F401
 
@@ -287,7 +287,8 @@ def test_verify_reports_an_edit_of_a_shared_file(
 # -- report pages ------------------------------------------------------------------------------
 
 
-def _report_warehouse(tmp_path: Path, arvika_value: float) -> tuple[Path, list[str]]:
+def _report_warehouse(tmp_path: Path, arvika_value: float, *, revisions: bool = False
+                      ) -> tuple[Path, list[str]]:
     folder = write_publication(
         tmp_path / f"pub-{arvika_value}",
         scorecard=[scorecard_row("1784", "N00001", 2024, arvika_value),
@@ -302,13 +303,18 @@ def _report_warehouse(tmp_path: Path, arvika_value: float) -> tuple[Path, list[s
     with duckdb.connect(str(path)) as con:
         for mart in marts:
             con.execute(f"create table {mart} as select * from '{folder / mart}.parquet'")
+        if revisions:  # no changes: each kommun page says "no changes since <previous>"
+            columns = ", ".join(f'"{c.name}" {c.data_type}'
+                                for c in mart_contracts()["mart_revisions"].columns)
+            con.execute(f"create table mart_revisions ({columns})")
+            marts.append("mart_revisions")
     return path, marts
 
 
-def _publish_report(tmp_path: Path, arvika_value: float, hour: int):
+def _publish_report(tmp_path: Path, arvika_value: float, hour: int, **kw):
     from pipelines.publish import publish
 
-    warehouse, marts = _report_warehouse(tmp_path, arvika_value)  # noqa: F811
+    warehouse, marts = _report_warehouse(tmp_path, arvika_value, **kw)  # noqa: F811
     formats = {m: FORMATS.get(m, (FOR_PROGRAMS, ""))[0] for m in marts}
     return publish(warehouse, tmp_path / "published", marts,
                    watermark=f"2026-01-01T{hour:02d}:00:00+00:00", check_results=[],
@@ -336,3 +342,17 @@ def test_report_pages_whose_inputs_did_not_change_are_shared(tmp_path: Path) -> 
     assert os.path.samefile(b / "natverk/n1.html", c / "natverk/n1.html")
     published = tmp_path / "published"
     assert all(_verified(published, r.version) for r in (first, second, third))
+
+
+def test_report_pages_naming_their_previous_version_are_shared_when_nothing_changed(
+        tmp_path: Path) -> None:
+    first = _publish_report(tmp_path, 1.0, 1, revisions=True)
+    second = _publish_report(tmp_path, 1.0, 2, revisions=True)
+    third = _publish_report(tmp_path, 1.0, 3, revisions=True)
+    page = "report/kommun/1784.html"
+    # the first publication has no previous: its page says so, the second's names the first
+    assert not os.path.samefile(first.path / page, second.path / page)
+    assert first.version in (second.path / page).read_text(encoding="utf-8")
+    # the third counts its (no) changes from the second: the same page, shared
+    assert os.path.samefile(second.path / page, third.path / page)
+    assert third.manifest["report"]["pages_shared"] == 5
