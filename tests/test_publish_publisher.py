@@ -30,9 +30,11 @@ from pipelines.publish import (
     versions,
     writers,
 )
+from pipelines.publish.formats import ALL_FORMATS
 from pipelines.publish.hashing import content_hash
 
 MARTS = ["dim_municipality", "fct_kpi_values", "mart_kkik_scorecard"]
+EVERY_FORMAT = {m: ALL_FORMATS for m in MARTS}
 HYPERLINK = '=HYPERLINK("http://x")'
 T0 = datetime(2026, 11, 23, 19, 1, 2, tzinfo=UTC)
 WAREHOUSE_SQL = f"""
@@ -91,6 +93,9 @@ def _publish(warehouse: Path, published: Path, watermark: datetime = T0, **kw):
         "synthetic": True,
         "keep": 3,
         "now": watermark + timedelta(hours=1),
+        # every file of every mart (the declared table, pipelines/publish/formats.py, gives
+        # fct_kpi_values and the scorecard no Excel files); test_publish_sharing.py tests it
+        "formats": EVERY_FORMAT,
         **kw,
     }
     return publish(warehouse, published, MARTS, **args)

@@ -9,6 +9,7 @@ hashes were recorded say so and are not failed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,12 +18,23 @@ from pipelines.eventlog.checksums import file_digest
 from pipelines.publish.versions import MANIFEST
 
 
-def file_hashes(folder: Path) -> dict[str, dict[str, Any]]:
-    """Every file under `folder` except the manifest itself, by relative POSIX path."""
+def file_hashes(folder: Path, known: Mapping[str, Mapping[str, Any]] | None = None
+                ) -> dict[str, dict[str, Any]]:
+    """Every file under `folder` except the manifest itself, by relative POSIX path.
+
+    `known`: records of files whose bytes were just checked (a file shared with the previous
+    version, pipelines/publish/sharing.py), taken as they are when the size agrees. A shared
+    file is the previous version's file (or a copy of it), so it needs no second read.
+    """
+    known = known or {}
     out = {}
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         rel = path.relative_to(folder).as_posix()
         if rel == MANIFEST:
+            continue
+        record = known.get(rel)
+        if record is not None and path.stat().st_size == record["bytes"]:
+            out[rel] = {"sha256": record["sha256"], "bytes": record["bytes"]}
             continue
         sha256, size = file_digest(path)
         out[rel] = {"sha256": sha256, "bytes": size}

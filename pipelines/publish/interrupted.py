@@ -21,7 +21,7 @@ from pipelines.publish import versions
 from pipelines.publish.integrity import verify_publication
 
 # Set by the publisher after the manifest is built (files) or per run (when, which id).
-_NOT_COMPARED = {"version", "published_at", "files", "report"}
+_NOT_COMPARED = {"version", "published_at", "files", "report", "sharing", "shared_files"}
 
 
 def unpointed_versions(published_dir: Path) -> list[str]:

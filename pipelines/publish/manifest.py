@@ -6,7 +6,7 @@ they have from evaluation to here; the manifest records each as `to_dict()`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from pipelines.checks.results import CheckResult
 from pipelines.publish.attribution import attribution
+from pipelines.publish.formats import ALL_FORMATS, CSV, XLSX
 from pipelines.publish.hashing import content_hash
 
 MANIFEST_FORMAT = 1
@@ -43,13 +44,17 @@ def build_manifest(
     allow_older_reason: str | None = None,
     xlsx_row_cap: int = 0,
     hashes: Mapping[str, str] | None = None,
+    formats: Mapping[str, Collection[str]] | None = None,
 ) -> dict[str, Any]:
     """`hashes`: the tables' content hashes when the caller has them (content_hash sorts and
-    serialises every mart: on workload M ~10M rows, the publisher's largest single cost)."""
+    serialises every mart: on workload M ~10M rows, the publisher's largest single cost).
+    `formats`: mart -> its formats (pipelines.publish.formats; None: every format)."""
     overridden = overridden_checks(check_results)
     reason = override_reason or next((o["reason"] for o in overridden if o["reason"]), None)
     if hashes is None:
         hashes = {mart: content_hash(table) for mart, table in tables.items()}
+    if formats is None:
+        formats = {mart: ALL_FORMATS for mart in tables}
     return {
         "format": MANIFEST_FORMAT,
         "version": version,
@@ -72,10 +77,14 @@ def build_manifest(
                 "rows": table.num_rows,
                 "columns": table.column_names,
                 "content_hash": hashes[mart],
+                # the declared formats (pipelines/publish/formats.py), then the files
+                "formats": sorted(formats[mart]),
                 "parquet": f"{mart}.parquet",
-                "csv": f"csv/{mart}.csv",
-                # None: more rows than the xlsx row cap, so no workbook
-                "xlsx": f"xlsx/{mart}.xlsx" if table.num_rows <= xlsx_row_cap else None,
+                # None: not a mart a person opens (no Excel files)
+                "csv": f"csv/{mart}.csv" if CSV in formats[mart] else None,
+                # None: no Excel files, or more rows than the xlsx row cap
+                "xlsx": f"xlsx/{mart}.xlsx"
+                if XLSX in formats[mart] and table.num_rows <= xlsx_row_cap else None,
                 "duckdb_table": f"marts.duckdb:main.{mart}",
             }
             for mart, table in tables.items()

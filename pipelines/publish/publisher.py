@@ -10,13 +10,18 @@ version untouched and removes the temporary folder. See versions.py for the poin
 The analyst report (pipelines/report) is rendered inside the temporary folder too, from the
 Parquet files just written there, so a version and its `report/` appear together or not at
 all, and a report that fails to render fails the publication (docs/report.md).
+
+What did not change since the previous version is shared with it instead of written again
+(a hard link, or a copy; pipelines/publish/sharing.py): a mart's files when its inputs key
+equals the previous one's, `marts.duckdb` when every mart's does, and report pages whose
+inputs did not change. Which files each mart gets at all: pipelines/publish/formats.py.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,8 +32,9 @@ from pipelines import progress
 from pipelines.checks.results import CheckResult
 from pipelines.eventlog.crash import crash_point
 from pipelines.eventlog.lock import stream_lock
-from pipelines.publish import interrupted, versions, writers, xlsx
+from pipelines.publish import interrupted, sharing, versions, writers, xlsx
 from pipelines.publish.dictionary import dictionary_records, write_dictionary
+from pipelines.publish.formats import formats_for
 from pipelines.publish.hashing import content_hash
 from pipelines.publish.integrity import file_hashes
 from pipelines.publish.manifest import blocking_failures, build_manifest
@@ -37,6 +43,7 @@ from pipelines.publish.readme import render_readme
 from pipelines.warehouse.build_vars import parse_as_of
 
 REPORT_DIR = "report"
+DUCKDB_FILE = "marts.duckdb"
 from pipelines.publish.versions import (  # noqa: F401 - the CLI imports them from here
     RollbackError,
     RollbackResult,
@@ -88,6 +95,8 @@ def publish(
     allow_older: str | None = None,
     force: bool = False,
     xlsx_row_cap: int | None = None,
+    formats: Mapping[str, Collection[str]] | None = None,
+    share: bool | None = None,
     now: datetime | None = None,
 ) -> PublishResult:
     """Publish `marts` from the warehouse as a new version and point `current` at it.
@@ -102,6 +111,9 @@ def publish(
       picked up from overridden outcomes in `check_results`).
     - `xlsx_row_cap`: marts with more rows get no xlsx (the README and manifest say so); None:
       every mart that fits in an Excel sheet (`xlsx.row_cap()`).
+    - `formats`: mart -> its formats; None: the declared table (pipelines.publish.formats).
+    - `share`: share unchanged files with the previous version; None: unless
+      KK_PUBLISH_SHARE=0 (sharing.enabled()).
     - `allow_older`: the operator's reason to publish a build whose as_of is older than the
       current publication's (e.g. after `build --as-of <past>`); without it that is refused
       (PublishOlderRefused), because `current` must never move back in time by accident. The
@@ -113,6 +125,9 @@ def publish(
     as_of = normalise_watermark(watermark)
     if xlsx_row_cap is None:
         xlsx_row_cap = xlsx.row_cap()
+    formats = formats_for(marts, formats)
+    if share is None:
+        share = sharing.enabled()
     with stream_lock(published_dir, ".publish"):
         _remove_stale_temp_folders(published_dir)
         _reconcile_history(published_dir)
@@ -134,9 +149,10 @@ def publish(
         # once: the manifest is built twice (to compare with an interrupted publication, then
         # for the new one), and hashing is the dearest part of it
         hashes = {mart: content_hash(table) for mart, table in tables.items()}
+        kpis = kpi_decimals(tables)
 
         def manifest_for(version: str, at: datetime) -> dict:
-            return build_manifest(
+            manifest = build_manifest(
                 hashes=hashes,
                 version=version,
                 now=at,
@@ -149,7 +165,10 @@ def publish(
                 override_reason=override_reason,
                 allow_older_reason=allow_older,
                 xlsx_row_cap=xlsx_row_cap,
+                formats=formats,
             )
+            sharing.record_inputs(manifest, tables, kpis)
+            return manifest
 
         # a publisher killed after its folder rename left this very publication unpointed
         finished = interrupted.finish_or_discard(published_dir, manifest_for("", now))
@@ -161,7 +180,9 @@ def publish(
         else:
             version = versions.new_version_id(published_dir, now)
             manifest = manifest_for(version, now)
-            final = _write_version(published_dir, version, tables, manifest)
+            source = sharing.Previous.of(published_dir, previous) if share else None
+            final = _write_version(published_dir, version, tables, manifest, kpis, source,
+                                   previous)
             message = f"published {version}"
         versions.point_current_to(published_dir, version)
         crash_point("publish.before_history")
@@ -189,27 +210,47 @@ def _write_version(
     version: str,
     tables: dict[str, pa.Table],
     manifest: dict,
+    kpis: Mapping[str, int],
+    source: sharing.Previous | None,
+    previous: Mapping | None,
 ) -> Path:
+    """Write the version into `.tmp-<version>`, then rename it into place.
+
+    `source`: the previous version to share unchanged files with (None: write every file).
+    A file is either shared or written, never both: writing to a shared name would write into
+    the previous version's file.
+    """
     tmp = published_dir / f"{versions.TMP_PREFIX}{version}"
     final = published_dir / version
     tmp.mkdir()
+    before = (previous or {}).get("marts") or {}
     try:
-        kpis = kpi_decimals(tables)
         for done, (mart, table) in enumerate(tables.items(), start=1):
             progress.advance(done, len(tables), "marts", mart)
-            writers.write_parquet(mart, table, tmp)
-            writers.write_csv(mart, table, tmp, kpis)
-            if manifest["marts"][mart]["xlsx"]:
+            entry = manifest["marts"][mart]
+            same = (before.get(mart) or {}).get("inputs") == entry["inputs"]
+            if not _shared(source if same else None, entry["parquet"], tmp):
+                writers.write_parquet(mart, table, tmp)
+            if entry["csv"] and not _shared(source if same else None, entry["csv"], tmp):
+                writers.write_csv(mart, table, tmp, kpis)
+            if entry["xlsx"] and not _shared(source if same else None, entry["xlsx"], tmp):
                 writers.write_xlsx(mart, table, tmp, kpis, xlsx.sources_sheet(manifest, mart))
         crash_point("publish.inside_version_write")
-        writers.write_duckdb(tables, tmp)
+        same = (previous or {}).get("duckdb_inputs") == manifest["duckdb_inputs"]
+        if not _shared(source if same else None, DUCKDB_FILE, tmp):
+            writers.write_duckdb(tables, tmp)
         write_dictionary(dictionary_records(tables), tmp)
-        manifest["report"] = _write_report(tmp, tables, manifest)
+        manifest["report"] = _write_report(tmp, tables, manifest, source)
         (tmp / "README.md").write_text(
             render_readme(manifest, row_cap=manifest["xlsx_row_cap"]), encoding="utf-8"
         )
-        # last: the fingerprint of every other file, so a later edit is detectable (status)
-        manifest["files"] = file_hashes(tmp)
+        if source is not None:
+            # which files are the previous version's, and which version wrote their bytes
+            manifest["sharing"] = source.summary()
+            manifest["shared_files"] = source.origins_taken()
+        # last: the fingerprint of every other file, so a later edit is detectable (status);
+        # a shared file was checked against the previous manifest just before it was shared
+        manifest["files"] = file_hashes(tmp, known=source.known_hashes() if source else None)
         crash_point("publish.before_manifest")
         (tmp / versions.MANIFEST).write_text(
             json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n",
@@ -226,7 +267,13 @@ def _write_version(
     return final
 
 
-def _write_report(tmp: Path, tables: dict[str, pa.Table], manifest: dict) -> dict | None:
+def _shared(source: sharing.Previous | None, rel: str, tmp: Path) -> bool:
+    """Share `rel` from `source` into `tmp`; False: write it (no source, or not intact)."""
+    return source is not None and source.take(rel, tmp / rel) is not None
+
+
+def _write_report(tmp: Path, tables: dict[str, pa.Table], manifest: dict,
+                  source: sharing.Previous | None) -> dict | None:
     """Render report/ from the files in `tmp`; None when the KKiK marts are not published.
 
     Not caught: a report that cannot be rendered fails the publication, because `current`
@@ -237,7 +284,8 @@ def _write_report(tmp: Path, tables: dict[str, pa.Table], manifest: dict) -> dic
 
     if not all(m in tables for m in REQUIRED_MARTS):
         return None
-    result = render(tmp, tmp / REPORT_DIR, manifest=manifest)
+    result = render(tmp, tmp / REPORT_DIR, manifest=manifest, previous=source,
+                    previous_prefix=f"{REPORT_DIR}/")
     return {**result.summary(), "seconds": round(result.seconds, 1)}
 
 

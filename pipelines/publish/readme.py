@@ -20,10 +20,20 @@ from pipelines.warehouse.marts import mart_contracts
 _FILES = """\
 ## Filer
 
+Varje tabell finns som Parquet och i `marts.duckdb`. Tabeller som en person öppnar (KKiK-tabellen,
+den breda tabellen, färgräkningar, trender, kvalitetsprofilen, Kommunkompassen, uppföljningen av
+förbättringsarbeten, vad som ändrats och de små referenstabellerna) finns också som xlsx och
+CSV; de stora långa tabellerna bakom dem (alla värden, hela jämförelsetabellen,
+jämförelsegruppernas värden och medlemmar) är för program och läses i Parquet eller DuckDB.
+Kolumnen *filer* i tabellistan nedan säger vilka filer varje tabell har. Ett kalkylblad rymmer
+högst 1 048 576 rader.
+
 - `xlsx/<tabell>.xlsx`: **för Excel och LibreOffice, öppna dem direkt.** En arbetsbok per
   tabell: koder som text (Kommunkod `0114` förblir `0114`), tal som tal med nyckeltalets
   antal decimaler, svenska rubriker, kolumnbredder efter innehållet, låst rubrikrad och filter,
-  och bladet *Källor* med källor och villkor. Alla tabeller upp till {row_cap} rader har en.
+  och bladet *Källor* med källor och villkor (och den publicering som skrev filen: en fil som
+  inte ändrats delas med tidigare publiceringar). Tabeller med xlsx har en upp till {row_cap}
+  rader.
 - `csv/<tabell>.csv`: för program och import (UTF-8 med BOM, `;`, decimalkomma, svenska
   rubriker, svensk klartext i stället för koder, svensk tid med tidszon). **Dubbelklicka inte
   på en CSV**: Excel och LibreOffice gör då koden `0114` till talet 114. Se *Öppna en CSV*
@@ -98,14 +108,25 @@ def _number(n: int) -> str:
 
 
 def _mart_lines(manifest: Mapping[str, Any]) -> list[str]:
-    lines = ["| tabell | en rad per | rader | xlsx |", "|---|---|---|---|"]
+    lines = ["| tabell | en rad per | rader | filer |", "|---|---|---|---|"]
     for mart, entry in manifest["marts"].items():
         contract = mart_contracts().get(mart)
         # Swedish (descriptions_sv.yaml); the English grain only for a mart not described yet
         grain = swedish_descriptions().grain(mart) or (contract.grain if contract else "")
-        xlsx = f"`{entry['xlsx']}`" if entry.get("xlsx") else "ingen (för många rader)"
-        lines.append(f"| `{mart}` | {grain} | {_number(entry['rows'])} | {xlsx} |")
+        lines.append(f"| `{mart}` | {grain} | {_number(entry['rows'])} | {_files(entry)} |")
     return lines
+
+
+def _files(entry: Mapping[str, Any]) -> str:
+    """`xlsx, CSV, Parquet, DuckDB`; a person-facing mart past the row cap says so."""
+    names = []
+    if entry.get("xlsx"):
+        names.append("xlsx")
+    elif entry.get("csv"):
+        names.append("ingen xlsx (för många rader)")
+    if entry.get("csv"):
+        names.append("CSV")
+    return ", ".join([*names, "Parquet", "DuckDB"])
 
 
 def render_readme(manifest: Mapping[str, Any], row_cap: int) -> str:
@@ -130,7 +151,9 @@ def render_readme(manifest: Mapping[str, Any], row_cap: int) -> str:
     if manifest.get("report"):
         out += [REPORT_NOTE, ""]
     out += ["## Tabeller", "", *_mart_lines(manifest), ""]
-    skipped = [m for m, entry in manifest["marts"].items() if not entry.get("xlsx")]
+    # person-facing marts (a CSV) whose rows do not fit the row cap
+    skipped = [m for m, entry in manifest["marts"].items()
+               if entry.get("csv") and not entry.get("xlsx")]
     if skipped:
         names = ", ".join(f"`{m}`" for m in skipped)
         out += [

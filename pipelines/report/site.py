@@ -5,6 +5,13 @@ network name, an assessment's free text) is escaped; only the chart SVG from
 pipelines.report.charts, which escapes its own text, arrives as markup. The same publication
 gives the same bytes: pages are written in a fixed order, nothing shows the render time, and
 every date comes from the manifest.
+
+Inside a publication, a page whose inputs did not change since the previous version is that
+version's file (pipelines/publish/sharing.py): each page's inputs key (what the page shows,
+apart from the publication's id and dates, and the code that renders it) is recorded in
+report.json, and a page with the same key is linked, with its downloads, instead of rendered.
+A shared page's header names the publication that rendered it; the index is always rendered,
+so it names the current one.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ import jinja2
 from markupsafe import Markup
 
 from pipelines.publish.attribution import ASSESSMENT, KOLADA, OWN
+from pipelines.publish.sharing import Previous, inputs_key
 from pipelines.publish.swedish import stockholm_text
 from pipelines.report import charts, downloads, numbers, views
 from pipelines.report.load import AREAS, ReportData, load
@@ -46,11 +54,13 @@ class RenderResult:
     files: int
     bytes: int
     seconds: float
+    pages_shared: int = 0
 
     def summary(self) -> dict[str, Any]:
         """What the manifest records about the report (the publisher adds the render time)."""
         return {"index": "report/index.html", "municipality_pages": self.municipality_pages,
-                "network_pages": self.network_pages, "files": self.files, "bytes": self.bytes}
+                "network_pages": self.network_pages, "files": self.files, "bytes": self.bytes,
+                "pages_shared": self.pages_shared}
 
 
 def environment() -> jinja2.Environment:
@@ -103,11 +113,15 @@ def render(
     manifest: dict[str, Any] | None = None,
     municipalities: Iterable[str] | None = None,
     networks: Iterable[str] | None = None,
+    previous: Previous | None = None,
+    previous_prefix: str = "",
 ) -> RenderResult:
     """Render the site for the publication in `publication` into `out` (created afresh).
 
     `municipalities` / `networks`: only these pages (the index still lists every kommun, and
     links the rendered ones). Unknown codes or ids raise ReportError before anything is written.
+    `previous`: the previous version (the publisher's), whose report is under
+    `previous_prefix`; a page with the same inputs key as there is shared, not rendered.
     """
     started = time.perf_counter()
     data = load(publication, manifest)
@@ -150,26 +164,35 @@ def render(
     page = env.get_template("municipality.html")
     by_id = {m["municipality_id"]: m for m in data.municipalities}
     stamp = f"Publicering {site['version']} · data per {site['as_of']}"
+    pages = _Pages(out, site, previous, previous_prefix)
     for code in wanted:
         m = by_id[code]
         name = m["municipality_name"]
-        downloads.write_board_files(data, code, name, out / "kommun")
         axes: dict[str, str] = {}  # the chart axes the page's trends share, defined once
-        trends = views.trends(data, code, m["municipality_name"], axes)
-        html = page.render(
-            root="../", site=site, m=m, patterns=charts.PATTERN_DEFS,
-            print_header=print_header(f"{name} ({code}) · KKiK-rapport", stamp),
-            population=numbers.number(m["population"], 0),
-            years=views.board_years(data, code), groups=views.comparison_groups(data, code),
-            networks=views.member_networks(data, code),
-            board=views.board(data, code), board_credits=board_credits,
-            legend=views.legend(), trends=trends, axis_defs=charts.axis_defs(axes),
-            trend_credits=trend_credits, counts=views.colour_counts(data, code),
-            revisions=views.revisions(data, code), kk=views.kommunkompassen(data, code),
-            qp=views.quality_profile(data, code),
-            units=unit_sections(unit_rows, code), unit_credits=unit_credits(),
-        )
-        (out / "kommun" / f"{code}.html").write_text(html, encoding="utf-8")
+        trends = views.trends(data, code, name, axes)
+        view = {
+            "m": m, "population": numbers.number(m["population"], 0),
+            "years": views.board_years(data, code), "groups": views.comparison_groups(data, code),
+            "networks": views.member_networks(data, code),
+            "board": views.board(data, code), "board_credits": board_credits,
+            "legend": views.legend(), "trends": trends, "axis_defs": charts.axis_defs(axes),
+            "trend_credits": trend_credits, "counts": views.colour_counts(data, code),
+            "revisions": views.revisions(data, code), "kk": views.kommunkompassen(data, code),
+            "qp": views.quality_profile(data, code),
+            "units": unit_sections(unit_rows, code), "unit_credits": unit_credits(),
+        }
+        own = [f"kommun/{code}.html", f"kommun/{code}.xlsx", f"kommun/{code}.csv"]
+        # which version the changes are counted from names the publication, as the stamp
+        # does: a page with the same changes and numbers is shared (it names its own previous)
+        keyed = {**view, "revisions": view["revisions"] and {
+            k: v for k, v in view["revisions"].items() if k != "previous"}}
+        if pages.shared(own, keyed, downloads.board_columns(data, code, name)):
+            continue
+        downloads.write_board_files(data, code, name, out / "kommun")
+        html = page.render(root="../", site=site, patterns=charts.PATTERN_DEFS,
+                           print_header=print_header(f"{name} ({code}) · KKiK-rapport", stamp),
+                           **view)
+        (out / own[0]).write_text(html, encoding="utf-8")
     net_views = [views.network(data, n, names) for n in nets]
     if net_views:
         (out / "natverk").mkdir()
@@ -177,8 +200,13 @@ def render(
         for net in net_views:
             for member in net["members"]:
                 member["rendered"] = member["id"] in rendered
-            downloads.write_network_files(data, next(n for n in nets if n["id"] == net["id"]),
-                                          names, net["slug"], out / "natverk")
+            config_net = next(n for n in nets if n["id"] == net["id"])
+            own = [f"natverk/{net['slug']}.{ext}" for ext in ("html", "xlsx", "csv")]
+            if pages.shared(own, net, net["title"],
+                            downloads.network_rows(data, config_net, names)):
+                continue
+            downloads.write_network_files(data, config_net, names, net["slug"],
+                                          out / "natverk")
             (out / "natverk" / f"{net['slug']}.html").write_text(
                 template.render(root="../", site=site, net=net,
                                 print_header=print_header(f"{net['title']} · KKiK-rapport",
@@ -187,10 +215,12 @@ def render(
     listed = [{**m, "rendered": m["municipality_id"] in rendered} for m in data.municipalities]
     overview = [{**row, "rendered": row["municipality_id"] in rendered}
                 for row in views.overview(data)]
-    (out / "nyckeltal.html").write_text(env.get_template("definitions.html").render(
-        root="", site=site, definitions=views.definitions(data),
-        print_header=print_header("Nyckeltalens definitioner · KKiK-rapport", stamp)),
-        encoding="utf-8")
+    definitions = views.definitions(data)
+    if not pages.shared(["nyckeltal.html"], definitions):
+        (out / "nyckeltal.html").write_text(env.get_template("definitions.html").render(
+            root="", site=site, definitions=definitions,
+            print_header=print_header("Nyckeltalens definitioner · KKiK-rapport", stamp)),
+            encoding="utf-8")
     index = out / "index.html"
     index.write_text(env.get_template("index.html").render(
         root="", site=site, print_header=print_header("KKiK-rapport: alla kommuner", stamp),
@@ -200,9 +230,47 @@ def render(
     result = RenderResult(
         folder=out, index=index, municipality_pages=len(wanted), network_pages=len(net_views),
         files=len(files) + 1, bytes=sum(p.stat().st_size for p in files),
-        seconds=time.perf_counter() - started)
+        seconds=time.perf_counter() - started, pages_shared=pages.count)
     # the marker last: its presence says the folder is a complete report
     (out / MARKER).write_text(json.dumps({
         "version": site["version"], "as_of": data.manifest.get("as_of"),
-        **result.summary()}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        **result.summary(), "pages": pages.keys}, ensure_ascii=False, indent=2) + "\n",
+        encoding="utf-8")
     return result
+
+
+class _Pages:
+    """Each page's inputs key, and sharing a page whose key the previous report recorded.
+
+    The key covers what the page shows apart from the publication's id and dates (`site`
+    without them), so a page is shared only when every number and text on it is the same.
+    """
+
+    _PER_VERSION = ("version", "as_of", "published_at")
+
+    def __init__(self, out: Path, site: dict[str, Any], previous: Previous | None,
+                 prefix: str) -> None:
+        self.out, self.previous, self.prefix = out, previous, prefix
+        self.site = {k: v for k, v in site.items() if k not in self._PER_VERSION}
+        before = previous.read_json(f"{prefix}{MARKER}") if previous is not None else None
+        self.before: dict[str, str] = (before or {}).get("pages") or {}
+        self.keys: dict[str, str] = {}
+        self.count = 0
+
+    def shared(self, files: list[str], *inputs: Any) -> bool:
+        """Record the key of the page `files[0]` (with its downloads `files[1:]`); True when
+        every one of them is now the previous version's file: nothing to render."""
+        key = inputs_key(files, self.site, *inputs)
+        self.keys[files[0]] = key
+        if self.previous is None or self.before.get(files[0]) != key:
+            return False
+        taken = []
+        for rel in files:
+            if self.previous.take(f"{self.prefix}{rel}", self.out / rel) is None:
+                for done in taken:  # render them all afresh, never into a shared file
+                    (self.out / done).unlink()
+                    self.previous.taken.pop(f"{self.prefix}{done}", None)
+                return False
+            taken.append(rel)
+        self.count += 1
+        return True
