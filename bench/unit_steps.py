@@ -31,10 +31,11 @@ import yaml
 from pipelines.sample.units import KPI_KINDS, UnitValue, UnitWorld
 from pipelines.settings import DEFAULT_CONFIG
 
-# Units of each kind per workload: M's 6 kinds x 5,800 = 34,800 units, about Kolada's 35,368;
-# 9 KPIs x their kind's units x 10 years = 522,000 unit values (about 2 minutes of extra
-# build and publish on the shared 2-core machine).
-UNITS_PER_KIND = {"S": 1_000, "M": 5_800}
+# Units of each kind per workload: M's 6 kinds x 3,500 = 21,000 units (Kolada has 35,368 of
+# all kinds); 9 KPIs x their kind's units x 10 years = 315,000 unit values. Sized for the
+# bench's budget: 522,000 (5,800 a kind) took 415 s for the three steps at load 6-11 on the
+# shared 2-core machine, the sample's own share of it ~150 s (docs/performance.md, "Units").
+UNITS_PER_KIND = {"S": 1_000, "M": 3_500}
 FIRST_STEP = 13
 # dbt's lines of a finished node, with or without the time of day in front:
 # "179 of 665 OK created sql table model main.mart_revisions .... [OK in 0.76s]"

@@ -11,7 +11,7 @@ Prints one JSON line: values, seconds and values/s per stage, and the process's 
 With --steps, runs instead the unit steps of `make bench` alone (bench/unit_steps.py: ingest,
 build and publish through the CLI, measured) and prints their table and figures:
 
-  python -m bench.units --steps --units-per-kind 5800
+  python -m bench.units --steps --units-per-kind 3500      (M's size)
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--years", type=int, default=20)
     parser.add_argument("--steps", action="store_true",
                         help="run the unit steps of make bench alone (ingest, build, publish)")
-    parser.add_argument("--units-per-kind", type=int, default=5800)
+    parser.add_argument("--units-per-kind", type=int, default=3500)
     parser.add_argument("--work", type=Path, default=Path("/tmp/kk-bench-units"))
     parser.add_argument("--timeout", type=float, default=1200.0)
     args = parser.parse_args(argv)
