@@ -102,9 +102,34 @@ def render_table(result: dict[str, Any]) -> str:
                      f"after {pub['nights']} realistic nights and an import, "
                      f"{kept['versions']} kept versions {kept['kept_bytes'] / 1e6:,.0f} MB "
                      f"(newest alone {kept['newest_bytes'] / 1e6:,.0f} MB)")
+    if result.get("units"):  # steps 16-18 (bench/unit_steps.py)
+        lines.append(f"units: {unit_figures_line(result['units'])}")
     lines.append("targets:")
     for t in result["targets"]:
         ratio = "-" if t["ratio"] is None else f"{t['ratio']:.3f}"
         mark = {True: "met", False: "NOT met", None: "not measured"}[t["met"]]
         lines.append(f"  {t['target']:52s} {ratio:>8}  {mark}")
     return "\n".join(lines)
+
+
+def unit_figures_line(f: dict[str, Any]) -> str:
+    """The unit steps' figures (bench/unit_steps.py) on one line."""
+    mib = 2**20
+    parts = [f"{f['unit_values']:,} unit values over {f['units']:,} units"]
+    if f.get("warehouse_bytes"):
+        parts.append(f"warehouse {f['warehouse_bytes'] / mib:,.0f} MiB")
+    if f.get("unit_marts_bytes") is not None:
+        parts.append(f"unit marts {f['unit_marts_bytes'] / mib:,.0f} MiB of a "
+                     f"{f['publication_bytes'] / mib:,.0f} MiB publication")
+    if f.get("dbt_node_seconds"):
+        d = f["dbt_node_seconds"]
+        parts.append(f"dbt unit nodes {d['unit_nodes']} s of {d['all']} node-s "
+                     f"({f['dbt_unit_node_seconds_per_million']} s per million)")
+    per = f.get("per_million_unit_values", {})
+    parts.append("per million unit values: " + ", ".join(
+        f"{k[:-2]} {v} s" for k, v in per.items() if v is not None))
+    against = f.get("per_million_against_municipal") or {}
+    if any(v is not None for v in against.values()):
+        parts.append("per value against the municipal steps: " + ", ".join(
+            f"{k} {v}x" for k, v in against.items() if v is not None))
+    return "; ".join(parts)

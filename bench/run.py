@@ -158,6 +158,10 @@ def run(workload: str, work: Path, timeout: float, peer: str, profile: bool = Fa
         bench.step(11, "a night with nothing new (refresh)", bench.cli("refresh"), env_b, (10,))
         _realistic_nights(bench, server, env_b, b, manifest)
         _peer(bench, server, cache, peer)
+    # issue 30: steps 16-18, Kolada unit values ingested, built and published, in a data dir
+    # and servers of their own (bench/unit_steps.py; BENCH_UNITS=0 skips them)
+    from bench.unit_steps import run_unit_steps
+    run_unit_steps(bench, workload)
     return _result(bench, manifest)
 
 

@@ -8,6 +8,10 @@ many unit KPIs one machine can hold, and this measures it (docs/scaling.md, "Uni
   python -m bench.units --kpis 25 --units 1000 --years 20      (500,000 values)
 
 Prints one JSON line: values, seconds and values/s per stage, and the process's peak RSS.
+With --steps, runs instead the unit steps of `make bench` alone (bench/unit_steps.py: ingest,
+build and publish through the CLI, measured) and prints their table and figures:
+
+  python -m bench.units --steps --units-per-kind 3500      (M's size)
 """
 
 from __future__ import annotations
@@ -49,12 +53,40 @@ def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def steps(units_per_kind: int, work: Path, timeout: float) -> int:
+    """The unit steps of `make bench` alone, in `work`; their table and figures printed."""
+    import shutil
+
+    from bench.report import render_table
+    from bench.run import Bench
+    from bench.unit_steps import run_unit_steps
+
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    bench = Bench("units", work, timeout, max_rss=8 * 2**30)
+    run_unit_steps(bench, "M", units_per_kind)
+    figures = bench.extra["units"]
+    world = {"kpis": figures["kpis"], "units": figures["units"], "years": [0, 0],
+             "values": figures["unit_values"], "full_pages": 0, "bytes_full": 0}
+    print(render_table({"workload": "units", "world": world, "commit": "-", "when": "-",
+                        "steps": [r.as_dict() for r in bench.rows], "targets": []}))
+    print(json.dumps(figures, indent=2))
+    return 1 if bench.failed else 0
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kpis", type=int, default=25)
     parser.add_argument("--units", type=int, default=1000)
     parser.add_argument("--years", type=int, default=20)
+    parser.add_argument("--steps", action="store_true",
+                        help="run the unit steps of make bench alone (ingest, build, publish)")
+    parser.add_argument("--units-per-kind", type=int, default=3500)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/kk-bench-units"))
+    parser.add_argument("--timeout", type=float, default=1200.0)
     args = parser.parse_args(argv)
+    if args.steps:
+        raise SystemExit(steps(args.units_per_kind, args.work, args.timeout))
     before = peak_mib()
     built = time.perf_counter()
     unit_world, kpi_ids, years = world(args.kpis, args.units, args.years)

@@ -595,6 +595,9 @@ SAMPLES: dict[str, dict[str, list]] = {
         "changed_fields": ["value,count", "title"],
         "old_recorded_at": [TS, TS],
         "new_recorded_at": [TS + pd.Timedelta(days=30), TS + pd.Timedelta(days=30)],
+        "level": ["kommun", "kpi"],
+        "ou_id": [None, None],
+        "ou_name": [None, None],
     },
     "mart_rank_changes": {
         "municipality_id": ["0180", "1280"],
@@ -838,6 +841,14 @@ BAD_ROWS: dict[str, list[dict]] = {
          "municipality_id": "0180", "changed_fields": None},
         {"change_type": "value_revised", "entity_key": "k6", "kpi_id": "N15428",
          "municipality_id": "0180", "changed_fields": "value,colour"},
+        # no level, an unknown one; a unit value without its KPI, a malformed unit id; a unit
+        # change that names no unit
+        {"change_type": "value_revised", "entity_key": "k7", "kpi_id": "N15428",
+         "municipality_id": "0180", "changed_fields": "value", "level": "planet"},
+        {"change_type": "unit_value_added", "entity_key": "k8", "kpi_id": None,
+         "level": "unit", "ou_id": "1784", "changed_fields": "value"},
+        {"change_type": "unit_renamed", "entity_key": "k9", "level": "unit", "ou_id": None,
+         "changed_fields": "title"},
     ],
     "mart_rank_changes": [
         # duplicate key; an unknown and an unexplained cause; unknown causes listed; negative
@@ -1046,8 +1057,30 @@ def _unit_samples() -> None:
         value_y1=[84.0, None], rank=[12, None], ranked_count=[131, 0], percentile=[0.08, None],
         colour=["green", "grey"], kommun_rank=[2, None], kommun_ranked_count=[12, None],
         kommun_value=[84.5, 80.0], riket_value=[73.5, 75.0], change=["Upp", "Ingen"],
+        ranked_kommuner=[16, None],
     )
     SAMPLES["mart_unit_scorecard"] = card
+    # mart_revisions carries the unit changes too (level unit): a revised unit value and a
+    # renamed unit, beside its kommun value and KPI rows
+    unit_rows = {
+        "change_type": ["unit_value_revised", "unit_renamed"],
+        "entity_key": ["N15436|V15E178402001|2024|T", "V15E178401203"],
+        "kpi_id": ["N15436", None], "municipality_id": ["0180", "0180"],
+        "period": [2024, None], "gender": ["T", None], "old_value": [80.0, None],
+        "new_value": [81.5, None], "old_count": [1, None], "new_count": [1, None],
+        "old_status": [None, None], "new_status": [None, None],
+        "old_title": [None, "Jössefors skola"], "new_title": [None, "Jösseforsskolan F-6"],
+        "changed_fields": ["value", "title"], "old_recorded_at": [TS, TS],
+        "new_recorded_at": [TS + pd.Timedelta(days=1), TS + pd.Timedelta(days=1)],
+        "level": ["unit", "unit"], "ou_id": ["V15E178402001", "V15E178401203"],
+        "ou_name": ["Dotteviksskolan", "Jösseforsskolan F-6"],
+    }
+    revisions_sample = SAMPLES["mart_revisions"]
+    for column, values in unit_rows.items():
+        before = list(revisions_sample[column])
+        combined = before + values
+        revisions_sample[column] = (pd.array(combined, dtype="Int64")
+                                    if column in ("old_count", "new_count") else combined)
     BAD_ROWS["mart_unit_scorecard"] = [
         # duplicate key; no name, kind names or is_open; unknown kommun, kind, directions,
         # colour and change; rank and kommun rank 0; percentile above 1

@@ -266,3 +266,28 @@ def test_a_unit_page_the_bulk_reader_cannot_vouch_for_takes_the_checked_path() -
     assert read_ou_page(body) is None  # the real list's odd id: Python decides
     assert ou_value_records([row], "p")[0].entity_key == "N15436|V11E26..|2024|T"
     assert read_ou_page(body.replace(b'"period": 2024', b'"period": "2024"')) is None
+
+
+def test_history_of_a_closed_units_value_says_the_unit_closed(
+        day1_log: EventLog, tmp_path: Path) -> None:
+    """`history N15436 <closed unit>` after day 2: the value's tombstone, and the unit's own
+    events (listed on day 1, no longer listed on day 2), as mart_revisions' unit_closed says."""
+    import shutil
+
+    from pipelines.operations.history import render, unit_value_history
+
+    shutil.copytree(day1_log.events_dir, tmp_path / "events")
+    log = EventLog(tmp_path / "events")
+    ingest_day(log, 2, unit_scope())
+    found = unit_value_history(log, tmp_path / "published", "N15436", CLOSED_UNIT,
+                               year=LAST_YEAR_DAY1)
+    assert [e["event"] for e in found.events] == ["upserted", "deleted"]
+    assert [e["event"] for e in found.unit_events] == ["upserted", "deleted"]
+    assert found.unit_events[0]["payload"]["title"] == "Klässbols skola"
+    text = render(found)
+    assert "the unit (kolada.ou):" in text and "closed: Kolada no longer lists it" in text
+    assert "title = Klässbols skola" in text
+    renamed = unit_value_history(log, tmp_path / "published", "N15436", RENAMED_UNIT[0])
+    assert [e["payload"]["title"] for e in renamed.unit_events] == \
+        ["Jössefors skola", RENAMED_UNIT[1]]
+    assert found.as_dict()["unit_events"] == found.unit_events

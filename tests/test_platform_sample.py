@@ -395,9 +395,12 @@ def test_platform_day_two_revisions_surface_in_marts(data_dir: Path) -> None:
     assert key and key[0]["revision_count"] >= 1 and key[0]["value"] == revised["new_value"]
 
 
-def test_platform_day_two_closes_renames_and_revises_units(data_dir: Path) -> None:
+def test_platform_day_two_closes_renames_and_revises_units(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Units (issue 30): day 2's school that closes keeps its published years with is_open
-    false, the renamed one shows its new name, and mart_unit_revisions lists both."""
+    false, the renamed one shows its new name, and mart_unit_revisions lists both; so does
+    mart_revisions (level unit), Arvika's "Ändrat" section, `history` and `diff`."""
     day2 = current(data_dir)
     revisions = pq.read_table(day2 / "mart_unit_revisions.parquet").to_pylist()
     by_type = {r["change_type"]: r for r in revisions}
@@ -411,6 +414,37 @@ def test_platform_day_two_closes_renames_and_revises_units(data_dir: Path) -> No
                           order by 1""").fetchall()
     assert card == [("V15E178401203", "Jösseforsskolan F-6", True, 2025),
                     ("V15E178403601", "Klässbols skola", False, 2023)]
+    # mart_revisions holds the same changes at level unit: what changed is decided once
+    unit_rows = [r for r in pq.read_table(day2 / "mart_revisions.parquet").to_pylist()
+                 if r["level"] == "unit"]
+    assert sorted((r["change_type"], r["entity_key"]) for r in unit_rows) == \
+        sorted((r["change_type"], r["entity_key"]) for r in revisions)
+    renamed = next(r for r in unit_rows if r["change_type"] == "unit_renamed")
+    assert (renamed["old_title"], renamed["new_title"], renamed["municipality_id"]) == \
+        ("Jössefors skola", "Jösseforsskolan F-6", "1784")
+    # Arvika's page lists its units' changes beside its own
+    page = (day2 / "report" / "kommun" / "1784.html").read_text(encoding="utf-8")
+    changed = page.split('id="andrat"')[1].split("</section>")[0]
+    assert "Enheten har upphört" in changed and "Klässbols skola" in changed
+    assert "Jösseforsskolan F-6" in changed and "Reviderat värde för enheten" in changed
+    # history of a revised unit value: both events, and what each publication showed
+    revised = next(r for r in unit_rows if r["change_type"] == "unit_value_revised"
+                   and "value" in (r["changed_fields"] or "").split(","))
+    kpi, ou, year, _ = revised["entity_key"].split("|")
+    capsys.readouterr()
+    assert main(["history", kpi, ou, "--year", year, "--json"]) == 0
+    history = json.loads(capsys.readouterr().out)
+    assert [e["payload"]["value"] for e in history["events"]][-2:] == \
+        [revised["old_value"], revised["new_value"]]
+    shown = {p["version"]: [row[1] for row in p["rows"]] for p in history["publications"]}
+    assert shown[day2.name] == [revised["new_value"]]
+    # diff: the unit scorecard between day 1's last publication and day 2's
+    versions = sorted(p.name for p in (data_dir / "published").glob("v*"))
+    day1 = versions[versions.index(day2.name) - 1]
+    assert main(["diff", day1, day2.name, "--mart", "mart_unit_scorecard", "--json"]) == 0
+    [card_diff] = json.loads(capsys.readouterr().out)
+    assert card_diff["added"] > 0 and card_diff["removed"] > 0 and card_diff["changed"] > 0
+    assert card_diff["examples"] and all(e["changes"] for e in card_diff["examples"])
 
 
 def test_platform_operator_commands_tell_the_truth_after_day_two(

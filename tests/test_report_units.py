@@ -20,7 +20,7 @@ UNIT_SCORECARD = pa.schema([
     ("kind_plural", S), ("is_open", B), ("kpi_id", S), ("year", I), ("direction", S),
     ("change_direction", S), ("value", F), ("value_y1", F), ("rank", I), ("ranked_count", I),
     ("percentile", F), ("colour", S), ("kommun_rank", I), ("kommun_ranked_count", I),
-    ("kommun_value", F), ("riket_value", F), ("change", S)])
+    ("kommun_value", F), ("riket_value", F), ("change", S), ("ranked_kommuner", I)])
 
 
 def unit_row(ou: str, name: str, kpi: str, year: int, value: float | None, **kw) -> dict:
@@ -52,7 +52,8 @@ UNITS = [
     unit_row("V15E178402001", "Dotteviksskolan", "N15436", 2023, 80.0, rank=50, colour="yellow",
              kommun_rank=2, kommun_ranked_count=12),
     unit_row("V15E178402001", "Dotteviksskolan", "N15436", 2024, 91.7, rank=27, colour="green",
-             kommun_rank=1, kommun_ranked_count=12, change="Upp", value_y1=80.0),
+             kommun_rank=1, kommun_ranked_count=12, change="Upp", value_y1=80.0,
+             ranked_kommuner=16),
     unit_row("V15E178402101", "Gateskolan", "N15436", 2024, None),
     unit_row("V15E178403601", "Klässbols skola", "N15436", 2023, 70.0, rank=120, colour="red",
              kommun_rank=12, kommun_ranked_count=12, is_open=False),
@@ -102,3 +103,19 @@ def test_sparkline_names_its_numbers_and_draws_nothing_from_one_point() -> None:
     svg = sparkline([(2023, 80.0), (2024, 91.7)], "Dotteviksskolan")
     assert 'role="img"' in svg and "2023: 80,0, 2024: 91,7" in svg and "<polyline" in svg
     assert "<polyline" not in sparkline([(2024, 1.0)], "x")
+
+
+def test_the_page_says_how_wide_the_comparison_is_from_the_data(tmp_path: Path) -> None:
+    """Units of one of the publication's two kommuner: "nationally" is the sample's units only,
+    and the page says so; with units in every kommun it is the whole country."""
+    html = page(tmp_path / "a", UNITS)
+    intro = html.split('id="enheter-h"')[1].split("</p>")[0]
+    assert "bland enheterna i urvalet" in intro and "enheter i 1 av landets 2 kommuner" in intro
+    assert "i landet (" not in intro
+    table = html.split('id="unit-n15436-v15"')[1].split("</caption>")[0]
+    assert "Jämförd bland enheter i 16 kommuner" in table
+    karlstad = unit_row("V15E178001001", "Klaraskolan", "N15436", 2024, 70.0,
+                        municipality_id="1780")
+    national = page(tmp_path / "b", [*UNITS, karlstad]).split('id="enheter-h"')[1]
+    assert "alla enheter av samma slag i landet" in national.split("</p>")[0]
+    assert "i urvalet" not in national.split("</p>")[0]

@@ -81,7 +81,11 @@ ALLOWED: dict[str, dict[str, str]] = {
         "_literal(text)": "escaped by _literal (quotes doubled)"},
     "pipelines/report/load.py": {
         "mart": MART, "path": "a file of the publication, quotes doubled (and none in KK_DATA_DIR)",
-        "REVISION_ROW_LIMIT": CONSTANT},
+        "REVISION_ROW_LIMIT": CONSTANT,
+        "unit": "one of two SQL literals of this function (the level test, or false for a "
+                "publication without levels)",
+        "ou_name": "one of two SQL literals of this function (the column, or a typed null)",
+        "added": "ADDED_TYPES, a module constant, each quoted"},
     "pipelines/sources/dbt_sources.py": {"glob": GLOB},
     "pipelines/publish/xlsx_sql.py": {
         "body": "cell expressions of the mart's contract columns: identifiers through _ident "

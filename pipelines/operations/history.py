@@ -18,7 +18,7 @@ import duckdb
 from pipelines.eventlog.ledger import BATCH_STATUSES
 from pipelines.eventlog.store import EventLog
 from pipelines.publish.versions import list_versions, read_manifest
-from pipelines.sources.kolada.streams import KPI_VALUE, OU_VALUE
+from pipelines.sources.kolada.streams import KPI_VALUE, OU, OU_VALUE
 from pipelines.sources.kommunkompassen.streams import KOMMUNKOMPASSEN
 
 
@@ -27,9 +27,14 @@ class KeyHistory:
     what: str
     events: list[dict[str, Any]] = field(default_factory=list)
     publications: list[dict[str, Any]] = field(default_factory=list)
+    # a unit's own events (kolada.ou): listed, renamed, closed; only for a unit's value
+    unit_events: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"what": self.what, "events": self.events, "publications": self.publications}
+        out = {"what": self.what, "events": self.events, "publications": self.publications}
+        if self.unit_events:
+            out["unit_events"] = self.unit_events
+        return out
 
 
 def _events(log: EventLog, stream, pattern: str) -> list[dict[str, Any]]:
@@ -96,6 +101,10 @@ def unit_value_history(log: EventLog, published_dir: Path, kpi: str, ou: str, *,
     pattern = f"{kpi}|{ou}|{year if year is not None else '%'}|%"
     history = KeyHistory(what=f"{kpi} {ou}" + (f" {year}" if year is not None else ""))
     history.events = _events(log, OU_VALUE, pattern)
+    # the unit itself: a value can vanish because its unit closed, or a name change between
+    # two publications, and mart_revisions lists those as unit_closed / unit_renamed
+    # (matched with LIKE: a unit id has no wildcard; one that had would match nothing exact)
+    history.unit_events = [] if set(ou) & {"%", "_"} else _events(log, OU, ou)
     where, params = "kpi_id = ? and ou_id = ?", [kpi, ou]
     if year is not None:
         where, params = where + " and year = ?", [*params, year]
@@ -130,6 +139,14 @@ def render(history: KeyHistory, *, value_field: str = "value") -> str:
         lines.append(f"  {e['recorded_at']}  {what:24s} batch {e['batch_id']} "
                      f"(run {e['run_id'] or '-'}, {e['mode'] or '-'})")
         lines.append(f"      from {e['source']}")
+    if history.unit_events:
+        lines.append("the unit (kolada.ou):")
+        for e in history.unit_events:
+            payload = e["payload"] or {}
+            what = (f"title = {payload.get('title')}" if e["event"] == "upserted"
+                    else "closed: Kolada no longer lists it")
+            lines.append(f"  {e['recorded_at']}  {what} (batch {e['batch_id']}, "
+                         f"{e['mode'] or '-'})")
     lines.append("publications:")
     if not history.publications:
         lines.append("  none kept")

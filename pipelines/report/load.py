@@ -190,23 +190,37 @@ def _load_genders(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
 REVISION_ROW_LIMIT = 200
 
 
+# Rows that are counted but not listed: on a first publication every value and unit is new.
+ADDED_TYPES = ("value_added", "unit_value_added", "unit_added")
+
+
 def _load_revisions(con: duckdb.DuckDBPyConnection, data: ReportData, ranks: bool) -> None:
+    """Counts per kommun and change type, kommun values first, then its units' (a unit's
+    changes carry its kommun); the listed rows are revisions, deletions, renamed and closed
+    units. A publication from before mart_revisions had levels reads as kommun values only."""
+    columns = {r[0] for r in con.execute("describe mart_revisions").fetchall()}
+    unit = "level = 'unit'" if "level" in columns else "false"
+    ou_name = "r.ou_name" if "ou_name" in columns else "null::varchar"
     counts: dict[str, dict[str, int]] = defaultdict(dict)
-    for row in _rows(con, """
+    for row in _rows(con, f"""
             select municipality_id, change_type, count(*) as n from mart_revisions
-            where municipality_id is not null group by all order by all"""):
+            where municipality_id is not null group by all
+            order by municipality_id, bool_or({unit}), change_type"""):
         counts[row["municipality_id"]][row["change_type"]] = row["n"]
     data.revision_counts = dict(counts)
+    added = ", ".join(f"'{t}'" for t in ADDED_TYPES)
     data.revisions = _by(_rows(con, f"""
-        select * exclude (rn) from (
+        select * exclude (rn, is_unit) from (
             select r.municipality_id, r.change_type, r.kpi_id, k.title as kpi_title, r.period,
                    r.gender, r.old_value, r.new_value, r.changed_fields, k.decimals,
+                   {ou_name} as ou_name, r.old_title, r.new_title, {unit} as is_unit,
                    row_number() over (partition by r.municipality_id
-                                      order by r.kpi_id, r.period, r.gender) as rn
+                                      order by {unit}, r.kpi_id, {ou_name}, r.period,
+                                               r.gender, r.change_type) as rn
             from mart_revisions r left join dim_kpi k using (kpi_id)
-            where r.municipality_id is not null and r.change_type <> 'value_added')
+            where r.municipality_id is not null and r.change_type not in ({added}))
         where rn <= {REVISION_ROW_LIMIT}
-        order by municipality_id, kpi_id, period, gender"""), "municipality_id")
+        order by municipality_id, rn"""), "municipality_id")
     if ranks:
         data.rank_changes = _by(_rows(con, """
             select municipality_id, kpi_id, kpi_title, year, cause, old_rank, new_rank,

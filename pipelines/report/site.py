@@ -35,7 +35,7 @@ from pipelines.publish.sharing import Previous, inputs_key
 from pipelines.publish.swedish import stockholm_text
 from pipelines.report import charts, downloads, numbers, views
 from pipelines.report.load import AREAS, ReportData, load
-from pipelines.report.units import load_units, unit_credits, unit_sections
+from pipelines.report.units import comparison_scope, load_units, unit_credits, unit_sections
 
 STATIC_FILES = ("report.css", "report.js")
 MARKER = "report.json"  # written last: a folder with it is a complete report
@@ -161,6 +161,7 @@ def render(
         ("value", "kommunens värde"), ("riket_value", "Riket"),
         ("kommungrupp_mean", "kommungruppens medel"), ("liknande_mean", "liknande kommuners medel")])
     unit_rows = load_units(publication)  # None: the publication has no unit scorecard
+    unit_scope = comparison_scope(unit_rows, len(data.municipalities))
     page = env.get_template("municipality.html")
     by_id = {m["municipality_id"]: m for m in data.municipalities}
     stamp = f"Publicering {site['version']} · data per {site['as_of']}"
@@ -179,7 +180,8 @@ def render(
             "trend_credits": trend_credits, "counts": views.colour_counts(data, code),
             "revisions": views.revisions(data, code), "kk": views.kommunkompassen(data, code),
             "qp": views.quality_profile(data, code),
-            "units": unit_sections(unit_rows, code), "unit_credits": unit_credits(),
+            "units": unit_sections(unit_rows, code), "unit_scope": unit_scope,
+            "unit_credits": unit_credits(),
         }
         own = [f"kommun/{code}.html", f"kommun/{code}.xlsx", f"kommun/{code}.csv"]
         # which version the changes are counted from names the publication, as the stamp

@@ -4,7 +4,8 @@ särskilda boenden, ...), from the publication's mart_unit_scorecard.
 Kept apart from load.py and views.py: it reads its own mart, and a publication without it
 (an older one, or a scope without units) simply has no unit sections. Per kind and KPI: each
 unit of the kommun at the KPI's latest year for that kind, with its colour among all units of
-the kind nationally, its rank there and in the kommun, Förändring and a small trend line; a
+the kind the publication holds (nationally only when its unit scope is: the section says how
+many kommuner's units were compared), its rank there and in the kommun, Förändring and a small trend line; a
 unit with no comparable value says so (grey, or "inget värde") instead of disappearing.
 """
 
@@ -72,6 +73,18 @@ def sparkline(points: list[tuple[int, float]], label: str) -> Markup:
         f"<title>{title}</title>"
         f'<polyline points="{path}" fill="none" stroke="currentColor" stroke-width="1.5"/>'
         f'<circle cx="{last_x:.1f}" cy="{last_y:.1f}" r="2" fill="currentColor"/></svg>')
+
+
+def comparison_scope(units: dict[str, list[dict[str, Any]]] | None, kommuner: int | None
+                     ) -> dict[str, Any] | None:
+    """How wide "all units of the kind" is, from the data: the kommuner the publication has
+    units of against the country's kommuner. A unit scope of some kommuner (the sample's:
+    Värmland's) ranks a school among those kommuner's schools only, and the page must say so."""
+    if units is None:
+        return None
+    with_units = sum(1 for rows in units.values() if rows)
+    national = kommuner is None or with_units >= kommuner
+    return {"national": national, "kommuner": with_units, "of": kommuner}
 
 
 def unit_sections(units: dict[str, list[dict[str, Any]]] | None, code: str
@@ -148,6 +161,10 @@ def _kpi_table(kpi: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
         "kommun_value": numbers.number(reference["kommun_value"], decimals),
         "riket_value": numbers.number(reference["riket_value"], decimals),
         "ranked_count": reference["ranked_count"],
+        # across how many kommuner's units the latest year was ranked (None: not ranked, or a
+        # publication from before the mart said)
+        "ranked_kommuner": max((r.get("ranked_kommuner") or 0 for r in at_latest), default=0)
+        or None,
         "rows": out_rows,
     }
 

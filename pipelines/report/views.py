@@ -221,24 +221,42 @@ def revisions(data: ReportData, municipality: str) -> dict[str, Any] | None:
     if data.revisions is None:
         return None
     counts = (data.revision_counts or {}).get(municipality, {})
-    rows = [{
-        "type": _label("change_type", r["change_type"]),
-        "kpi_id": r["kpi_id"], "title": r["kpi_title"] or r["kpi_id"], "period": r["period"],
-        "gender": r["gender"], "old": numbers.number(r["old_value"], r["decimals"]),
-        "new": numbers.number(r["new_value"], r["decimals"]),
-    } for r in data.revisions.get(municipality, [])]
+    rows = [_revision_row(r) for r in data.revisions.get(municipality, [])]
     ranks = [{
         "title": r["kpi_title"], "year": r["year"], "cause": _label("cause", r["cause"]),
         "old_rank": numbers.integer(r["old_rank"]), "new_rank": numbers.integer(r["new_rank"]),
         "old_colour": colour_badge(r["old_colour"]) if r["old_colour"] else numbers.MISSING,
         "new_colour": colour_badge(r["new_colour"]) if r["new_colour"] else numbers.MISSING,
     } for r in (data.rank_changes or {}).get(municipality, [])]
-    shown = sum(counts.get(k, 0) for k in ("value_revised", "value_deleted"))
+    shown = sum(counts.get(k, 0) for k in LISTED_CHANGES)
     return {
         "first": data.manifest.get("previous_version") is None,
         "previous": data.manifest.get("previous_version"),
         "counts": [(_label("change_type", k), numbers.integer(v)) for k, v in counts.items()],
         "rows": rows, "more": max(shown - len(rows), 0), "ranks": ranks,
+        "units": any(r["unit"] for r in rows),
+    }
+
+
+# The change types the report lists row by row (the added ones are only counted).
+LISTED_CHANGES = ("value_revised", "value_deleted", "unit_value_revised", "unit_value_deleted",
+                  "unit_renamed", "unit_closed")
+
+
+def _revision_row(r: dict[str, Any]) -> dict[str, Any]:
+    """A listed change: a value's (a kommun's or one of its units') old and new value, or a
+    unit's old and new name when the unit itself was renamed or closed."""
+    own = r["change_type"] in ("unit_renamed", "unit_closed")
+    return {
+        "type": _label("change_type", r["change_type"]),
+        "kpi_id": r["kpi_id"],
+        "title": numbers.MISSING if own else (r["kpi_title"] or r["kpi_id"]),
+        "unit": r.get("ou_name") or "",
+        "period": "" if r["period"] is None else r["period"], "gender": r["gender"] or "",
+        "old": (r["old_title"] or numbers.MISSING) if own
+        else numbers.number(r["old_value"], r["decimals"]),
+        "new": (r["new_title"] or numbers.MISSING) if own
+        else numbers.number(r["new_value"], r["decimals"]),
     }
 
 

@@ -76,6 +76,16 @@ ranked as (
     from pooled
 ),
 
+-- How many kommuner's units make up each comparison: "nationally" is all units of the kind the
+-- publication holds, which is the whole country only when the unit scope is (the sample's is
+-- Värmland's units), so the report says how wide the comparison is from this, not from config.
+pool_kommuner as (
+    select kpi_id, unit_kind, year, count(distinct municipality_id) as pool_kommuner
+    from with_context
+    where goodness is not null
+    group by kpi_id, unit_kind, year
+),
+
 scored as (
     select
         *,
@@ -119,10 +129,17 @@ final as (
         end as kommun_ranked_count,
         kommun.value as kommun_value,
         riket.value as riket_value,
-        {{ kkik_change('scored.value', 'scored.value_y1', 'scored.change_direction') }} as change
+        {{ kkik_change('scored.value', 'scored.value_y1', 'scored.change_direction') }} as change,
+        case when scored.rank_best is not null then
+            cast(pool_kommuner.pool_kommuner as integer)
+        end as ranked_kommuner
     from scored
     inner join units
         on scored.ou_id = units.ou_id
+    left join pool_kommuner
+        on scored.kpi_id = pool_kommuner.kpi_id
+        and scored.unit_kind = pool_kommuner.unit_kind
+        and scored.year = pool_kommuner.year
     left join annual as kommun
         on scored.municipality_id = kommun.municipality_id
         and scored.kpi_id = kommun.kpi_id
