@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipelines.orchestration.instance.sqlite_storage import tune_sqlite_storage
 from pipelines.settings import Settings
 
 TEMPLATE = Path(__file__).with_name("dagster.yaml")
@@ -28,7 +29,9 @@ def prepare_dagster_home(settings: Settings) -> Path:
 def shared_instance(settings: Settings) -> dg.DagsterInstance:
     """The persistent instance in `settings.dagster_home`, opened from its folder (not from a
     DAGSTER_HOME written into this process's environment)."""
-    instance = dg.DagsterInstance.from_config(str(prepare_dagster_home(settings)))
+    home = prepare_dagster_home(settings)
+    tune_sqlite_storage(home)  # no fsync per stored event (sqlite_storage.py says why)
+    instance = dg.DagsterInstance.from_config(str(home))
     # The yaml's default_limit covers pools that are not configured; set ours explicitly so
     # the UI shows it and an operator sees the limit where they would look for it.
     storage = instance.event_log_storage
