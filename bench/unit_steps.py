@@ -30,6 +30,7 @@ import yaml
 
 from pipelines.sample.units import KPI_KINDS, UnitValue, UnitWorld
 from pipelines.settings import DEFAULT_CONFIG
+from pipelines.sources.kolada.streams import KPI_VALUE, OU, OU_VALUE
 
 # Units of each kind per workload: M's 6 kinds x 3,500 = 21,000 units (Kolada has 35,368 of
 # all kinds); 9 KPIs x their kind's units x 10 years = 315,000 unit values. Sized for the
@@ -108,7 +109,7 @@ def figures(data_dir: Path, world: UnitWorld, rows: dict[int, Any],
                            "kpis": len(KPI_KINDS)}
     events = data_dir / "events"
     out["event_log_bytes"] = {s: _bytes((events / s).rglob("*"))
-                              for s in ("kolada.ou", "kolada.ou_value", "kolada.kpi_value")}
+                              for s in (OU.name, OU_VALUE.name, KPI_VALUE.name)}
     warehouse = data_dir / "warehouse.duckdb"
     out["warehouse_bytes"] = warehouse.stat().st_size if warehouse.exists() else None
     current = data_dir / "published" / "current"

@@ -101,5 +101,5 @@ def test_the_unit_ingest_step_runs_through_the_cli_and_logs_every_unit_value(
     keys = duckdb.connect().execute("select count(distinct entity_key) from read_parquet(?)",
                                     [log.glob(OU_VALUE)]).fetchone()[0]
     assert keys == figures["unit_values"]
-    assert figures["event_log_bytes"]["kolada.ou_value"] > 0
+    assert figures["event_log_bytes"][OU_VALUE.name] > 0
     assert "dbt_node_seconds" not in figures  # no build ran

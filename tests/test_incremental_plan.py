@@ -103,7 +103,7 @@ def test_a_republished_kpi_group_recomputes_who_joined_or_left(world: World) -> 
     ("config", "changed since the last build: config"),
     ("no_listing", "recorded no batch listing"),
     ("quarantined", "is gone or changed"),
-    ("municipality", "new events in kolada.municipality, which reach every KPI's rows"),
+    ("municipality", f"new events in {MUNICIPALITY.name}, which reach every KPI's rows"),
     ("unknown_stream", "new events in example.new_source"),
 ])
 def test_every_doubt_is_a_full_rebuild(world: World, change: str, reason: str) -> None:

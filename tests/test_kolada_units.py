@@ -285,7 +285,7 @@ def test_history_of_a_closed_units_value_says_the_unit_closed(
     assert [e["event"] for e in found.unit_events] == ["upserted", "deleted"]
     assert found.unit_events[0]["payload"]["title"] == "Klässbols skola"
     text = render(found)
-    assert "the unit (kolada.ou):" in text and "closed: Kolada no longer lists it" in text
+    assert f"the unit ({OU.name}):" in text and "closed: Kolada no longer lists it" in text
     assert "title = Klässbols skola" in text
     renamed = unit_value_history(log, tmp_path / "published", "N15436", RENAMED_UNIT[0])
     assert [e["payload"]["title"] for e in renamed.unit_events] == \

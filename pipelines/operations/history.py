@@ -27,7 +27,7 @@ class KeyHistory:
     what: str
     events: list[dict[str, Any]] = field(default_factory=list)
     publications: list[dict[str, Any]] = field(default_factory=list)
-    # a unit's own events (kolada.ou): listed, renamed, closed; only for a unit's value
+    # a unit's own events (the OU stream): listed, renamed, closed; only for a unit's value
     unit_events: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -140,7 +140,7 @@ def render(history: KeyHistory, *, value_field: str = "value") -> str:
                      f"(run {e['run_id'] or '-'}, {e['mode'] or '-'})")
         lines.append(f"      from {e['source']}")
     if history.unit_events:
-        lines.append("the unit (kolada.ou):")
+        lines.append(f"the unit ({OU.name}):")
         for e in history.unit_events:
             payload = e["payload"] or {}
             what = (f"title = {payload.get('title')}" if e["event"] == "upserted"

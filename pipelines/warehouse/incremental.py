@@ -4,8 +4,9 @@ The value chain's dbt models are incremental by KPI (dbt_project/macros/incremen
 incremental build recomputes every year of the KPIs that changed and keeps every other KPI's
 rows. Which KPIs changed is read from the batch files that are new since the warehouse's last
 successful build (its listing is recorded with its fingerprint, pipelines.operations.nights):
-the `kolada.kpi_value` events' KPI ids, the retitled or redefined KPIs of `kolada.kpi`, and
-the KPIs that joined or left a republished KPI group (`kolada.kpi_group`, e.g. KKiK's).
+the KPI ids of the new value events (KPI_VALUE), the retitled or redefined KPIs of the KPI
+metadata (KPI), and the KPIs that joined or left a republished KPI group (KPI_GROUP, e.g.
+KKiK's).
 
 An incremental build must equal a full rebuild of the same log (tests/test_incremental.py), so
 every doubt is a full rebuild, with its reason said in the run's log and metadata:

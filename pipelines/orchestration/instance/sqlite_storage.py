@@ -50,7 +50,8 @@ def tune_sqlite_storage(root: Path) -> None:
     with _lock:
         _roots.add(os.path.realpath(root))
         if not _listening:
-            event.listen(Engine, "connect", _on_connect)
+            # (the decorator form of event.listen: a listener on SQLAlchemy engines)
+            event.listens_for(Engine, "connect")(_on_connect)
             _listening = True
 
 
