@@ -14,7 +14,6 @@ comparison does exactly); the CLI and Dagster path is tests/test_platform_sample
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -33,6 +32,7 @@ from pipelines.warehouse.build_vars import dbt_cli_vars, dbt_vars
 from pipelines.warehouse.dbt_project import DBT_PROJECT_DIR, dbt_executable
 from pipelines.warehouse.fingerprint import build_fingerprint
 from pipelines.warehouse.incremental import BuildPlan, batch_listing, plan_build
+from tests.env_helpers import platform_env
 from tests.eventlog_helpers import Rec, value
 
 pytestmark = pytest.mark.slow
@@ -43,17 +43,8 @@ OTHER_KPI = "N00640"
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    data = tmp_path_factory.mktemp("incremental") / "data"
-    saved = {k: os.environ.get(k) for k in ("KK_DATA_DIR", "DAGSTER_HOME", "KK_SOURCE")}
-    os.environ["KK_DATA_DIR"] = str(data)
-    os.environ["DAGSTER_HOME"] = str(data / "dagster")
-    os.environ.pop("KK_SOURCE", None)
-    yield data
-    for key, old in saved.items():
-        if old is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = old
+    with platform_env(tmp_path_factory.mktemp("incremental") / "data") as data:
+        yield data
 
 
 class Builder:

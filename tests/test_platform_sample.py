@@ -32,6 +32,7 @@ from pipelines.sources.kolada.streams import KPI, KPI_VALUE
 from pipelines.sources.scb.streams import POPULATION
 from pipelines.warehouse.marts import PUBLISHED_MARTS
 from tests.concurrency_helpers import UiWatch, cli_process, finish, wait_for_dbt
+from tests.env_helpers import platform_env
 from tests.eventlog_helpers import value
 from tests.net_helpers import is_loopback
 from tests.terminal_helpers import run_in_terminal
@@ -49,17 +50,8 @@ STATE_MARTS = [m for m in PUBLISHED_MARTS if m not in CHANGE_MARTS]
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    data = tmp_path_factory.mktemp("platform") / "data"
-    saved = {k: os.environ.get(k) for k in ("KK_DATA_DIR", "DAGSTER_HOME", "KK_SOURCE")}
-    os.environ["KK_DATA_DIR"] = str(data)
-    os.environ["DAGSTER_HOME"] = str(data / "dagster")
-    os.environ.pop("KK_SOURCE", None)
-    yield data
-    for key, old in saved.items():
-        if old is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = old
+    with platform_env(tmp_path_factory.mktemp("platform") / "data") as data:
+        yield data
 
 
 @pytest.fixture(scope="module", autouse=True)
