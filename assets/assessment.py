@@ -88,12 +88,20 @@ def _sha256(path: Path) -> str:
 
 
 def landing_run_requests(platform: PlatformResource) -> Iterator[dg.RunRequest]:
-    """One run per file waiting in the landing folder, keyed by its name and content."""
-    for path in landing_files(platform.layout):
+    """One run per file waiting in the landing folder, keyed by its name and content; each
+    builds the models an import reaches (pipelines.orchestration.stage2), not all of them."""
+    from pipelines.orchestration.stage2 import launch_selection  # dbt's manifest: not at import
+
+    files = landing_files(platform.layout)
+    selection = launch_selection(
+        "assessment_refresh", platform.layout, Path(platform.config_path), {},
+        also_streams=[KOMMUNKOMPASSEN.name]) if files else None
+    for path in files:
         yield dg.RunRequest(
             run_key=f"{path.name}:{_sha256(path)}",
             run_config={"ops": {OP_NAME: {"config": {"landing_names": [path.name]}}}},
             tags={"kommunkvalitet/file": path.name},
+            asset_selection=selection,
         )
     # entries that are no importable file (never opened: a FIFO would block the sensor): a
     # run moves each to rejected/ with its reason, once per name and reason

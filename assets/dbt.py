@@ -12,7 +12,7 @@ time and cannot resolve it from a string.
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
@@ -31,8 +31,14 @@ from pipelines.warehouse.dbt_metadata import ModelFigures, model_figures, relati
 from pipelines.warehouse.dbt_output import concise_dbt_output
 from pipelines.warehouse.dbt_project import dbt_project
 from pipelines.warehouse.fingerprint import build_fingerprint
-from pipelines.warehouse.incremental import batch_listing, known_kpi_count, plan_build
+from pipelines.warehouse.incremental import (
+    BuildPlan,
+    batch_listing,
+    known_kpi_count,
+    plan_build,
+)
 from pipelines.warehouse.marts import mart_contracts
+from pipelines.warehouse.selection import load_manifest, model_names, models_to_build
 
 _LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "marts": "marts"}
 
@@ -101,11 +107,22 @@ def warehouse_models(
     path = plan.summary(known_kpi_count(layout.warehouse_path) if plan.incremental else None)
     build_vars = _build_vars(platform, as_of,
                              incremental_kpis=plan.changed_kpis if plan.incremental else None)
-    context.log.info(f"dbt build as of {iso(as_of) or '(empty event log)'}; {path}")
+    scope = _build_scope(context, plan)
+    context.log.info(f"dbt build as of {iso(as_of) or '(empty event log)'}; {path}; "
+                     f"{scope.summary}")
+    if scope.left_stale:
+        context.log.warning(
+            f"this run leaves out {len(scope.left_stale)} model(s) whose inputs changed "
+            f"({', '.join(scope.left_stale[:8])}{', ...' if len(scope.left_stale) > 8 else ''}): "
+            "they stay as they were, this run publishes nothing, and the next build is a full one")
     context.log.debug(f"dbt vars {build_vars}")
     args = ["build", "--vars", json.dumps(dbt_cli_vars(build_vars, _vars_file(layout)))]
     if not plan.incremental:
         args.append("--full-refresh")
+    else:
+        # dbt's unit tests test the models' code against inline fixtures, not the data: the
+        # code is the one the last full rebuild tested (a code change is a full rebuild).
+        args += ["--exclude", "resource_type:unit_test"]
     recorded = {
         "as_of": iso(as_of),
         "from_watermark": build_vars["from_watermark"],
@@ -138,8 +155,44 @@ def warehouse_models(
         yield event
     if failure is not None:
         raise failure
+    # A run that left out a model whose inputs changed records no batch listing (the next
+    # build is then a full one) and carries nothing over (the publisher refuses marts built at
+    # different moments). Otherwise the marts it left out are carried: still what a full
+    # rebuild would make of the log now (pipelines.warehouse.selection).
     record_build(layout, fingerprint, as_of=recorded["as_of"], run_id=context.run.run_id,
-                 batches=listing, path=path)
+                 batches=None if scope.left_stale else listing, path=path,
+                 carried={} if scope.left_stale else _carried_marts(context, scope.left_out),
+                 left_stale=scope.left_stale)
+
+
+class _BuildScope(NamedTuple):
+    left_out: frozenset[str]  # models this run does not build
+    left_stale: list[str]  # ... of which a change since the last build reaches
+    summary: str
+
+
+def _build_scope(context: dg.AssetExecutionContext, plan: BuildPlan) -> _BuildScope:
+    """What this run builds (its selection, taken when the run was launched) against what the
+    plan needs (pipelines.warehouse.selection)."""
+    manifest = load_manifest(dbt_project().manifest_path)
+    every = model_names(manifest)
+    selected = {key.path[-1] for key in context.selected_asset_keys} & every
+    needed = models_to_build(manifest, plan.changed_streams) if plan.incremental else every
+    left_out = frozenset(every - selected)
+    summary = (f"{len(selected)} of {len(every)} models" if left_out
+               else f"all {len(every)} models")
+    return _BuildScope(left_out, sorted(needed & left_out), summary)
+
+
+def _carried_marts(context: dg.AssetExecutionContext, left_out: frozenset[str]) -> dict[str, Any]:
+    """The published marts this build left out, with the as_of of the build that made them."""
+    carried: dict[str, Any] = {}
+    for name in sorted(left_out & set(mart_contracts())):
+        event = context.instance.get_latest_materialization_event(dg.AssetKey([name]))
+        meta = event.asset_materialization.metadata \
+            if event and event.asset_materialization else {}
+        carried[name] = meta["as_of"].value if "as_of" in meta else None
+    return carried
 
 
 def _vars_file(layout: Any) -> Path:

@@ -102,7 +102,13 @@ def nightly_publish_sensor(
     if decision.skip:
         context.log.info(decision.message)
         return dg.SkipReason(decision.message)
-    return dg.RunRequest(run_key=f"after-{run.run_id}", tags={AFTER_TAG: run.run_id})
+    # the models the night's events reach, not all of them; dbt's manifest is read here, not
+    # when the ingest-only definitions import this module
+    from pipelines.orchestration.stage2 import launch_selection
+
+    selection = launch_selection(nightly_publish.name, settings.layout, settings.config_path, {})
+    return dg.RunRequest(run_key=f"after-{run.run_id}", tags={AFTER_TAG: run.run_id},
+                         asset_selection=selection)
 
 
 operations_checks = [kpi_freshness_check]

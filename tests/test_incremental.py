@@ -29,9 +29,10 @@ from pipelines.settings import Layout, load_settings
 from pipelines.sources.kolada.streams import KPI, KPI_VALUE, MUNICIPALITY_GROUP
 from pipelines.sources.kommunkompassen.importer import import_file, known_municipalities
 from pipelines.warehouse.build_vars import dbt_cli_vars, dbt_vars
-from pipelines.warehouse.dbt_project import DBT_PROJECT_DIR, dbt_executable
+from pipelines.warehouse.dbt_project import DBT_PROJECT_DIR, dbt_executable, dbt_project
 from pipelines.warehouse.fingerprint import build_fingerprint
 from pipelines.warehouse.incremental import BuildPlan, batch_listing, plan_build
+from pipelines.warehouse.selection import load_manifest, models_to_build
 from tests.env_helpers import platform_env
 from tests.eventlog_helpers import Rec, value
 
@@ -55,9 +56,12 @@ class Builder:
         self.config = load_settings().config_path
         self.previous: dict | None = None  # what nights.record_build keeps
         self.target = data / "dbt" / "target"
+        self.manifest = dbt_project().manifest_path
+        self.selected: frozenset[str] | None = None  # None: the last build was a full one
 
     def build(self, *, full_refresh: bool = False) -> BuildPlan:
         layout = self.layout
+        self.selected = None
         listing = batch_listing(layout.events_dir)
         as_of = EventLog(layout.events_dir).watermark()
         fingerprint = build_fingerprint(layout, self.config)
@@ -75,6 +79,11 @@ class Builder:
                 "resource_type:unit_test", "--quiet"]
         if not plan.incremental:
             args.append("--full-refresh")
+        else:
+            # only the models the night's streams reach, as a launched stage-2 run selects them
+            # (pipelines.orchestration.stage2): every other table is left as it was
+            self.selected = models_to_build(load_manifest(self.manifest), plan.changed_streams)
+            args += ["--select", *sorted(self.selected)]
         done = subprocess.run(args, capture_output=True, text=True, check=False)
         assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
         self.previous = {**fingerprint.as_dict(), "batches": listing}
@@ -163,6 +172,10 @@ def test_incremental_nights_equal_one_full_rebuild(data_dir: Path, tmp_path: Pat
     assert outcome.batch is not None and outcome.batch.appended > 0
     night = builder.build()
     assert night.incremental and night.changed_kpis == ()
+    # ... and builds the assessment models and the window marts, not the value chain
+    assert builder.selected is not None
+    assert {"mart_kommunkompassen", "mart_quality_profile", "mart_revisions"} <= builder.selected
+    assert not {"fct_kpi_values", "mart_kkik_scorecard", "dim_municipality"} & builder.selected
 
     # Night 5: a republished liknande kommuner group reaches every KPI: a full rebuild
     with duckdb.connect() as con:
@@ -181,8 +194,12 @@ def test_incremental_nights_equal_one_full_rebuild(data_dir: Path, tmp_path: Pat
                                 value(SCORED_KPI, "1280", 2023, None, deleted=True)], 6)
     night = builder.build()
     assert night.incremental and night.changed_kpis == (SCORED_KPI,)
+    assert builder.selected is not None and "mart_kkik_scorecard" in builder.selected
+    assert not {"int_kommunkompassen_current", "stg_scb__population_events",
+                "int_ou_values_current"} & builder.selected
     again = builder.build()
     assert again.incremental and again.changed_kpis == ()
+    assert builder.selected is not None and "fct_kpi_values" not in builder.selected
 
     # One full rebuild of the same log, in a second data dir
     full_dir = tmp_path / "full"

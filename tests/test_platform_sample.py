@@ -317,6 +317,14 @@ def test_platform_import_cli_revises_one_assessment_and_publishes_on_a_live_disp
     assert wide["18832021"]["area_1_score"] == 70.0 and wide["18832021"]["total_agrees"] is True
     assert len(wide) == 8  # the other municipalities' assessments stay
     assert corrected.exists()  # a file named to the CLI is read where it is, never moved
+    # the build ran the models the import reaches; the value chain was carried over from the
+    # last build, published as its own file again, under the import's watermark
+    build = json.loads((data_dir / "fingerprints" / "warehouse.json").read_text("utf-8"))
+    assert {"fct_kpi_values", "mart_kkik_board"} <= set(build["carried"])
+    assert "mart_kommunkompassen" not in build["carried"]
+    assert json.loads((after / "manifest.json").read_text("utf-8"))["as_of"] == build["as_of"]
+    assert (after / "mart_kkik_board.parquet").stat().st_ino == \
+        (before / "mart_kkik_board.parquet").stat().st_ino
 
 
 def dbt_builds(data: Path) -> int:
@@ -772,3 +780,66 @@ def test_platform_an_ingest_and_an_import_during_a_refresh_all_succeed_and_stay_
                 for f in (first, last)]
     assert ("1784", 2023) not in assessed[0] and ("1784", 2023) in assessed[1]
     assert ui.warehouse_open == set() and ui.failures == []  # the UI stayed open throughout
+
+
+def test_platform_events_landing_after_a_build_was_launched_hold_its_publication_back(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """A stage-2 run builds the models its launch-time plan selected
+    (pipelines.orchestration.stage2). Values that land after the launch reach models it left
+    out: the run still succeeds, publishes nothing (`current` would mix two moments), and the
+    next build is a full one, whose publication carries the new values."""
+    import argparse
+
+    from pipelines.cli.run_config import run_config
+    from pipelines.orchestration.definitions import defs
+    from pipelines.orchestration.instance import shared_instance
+    from pipelines.orchestration.stage2 import launch_selection, subset_config
+    from pipelines.settings import load_settings
+    from pipelines.sources.kommunkompassen.importer import import_file, known_municipalities
+
+    settings = load_settings()
+    layout, log = settings.layout, EventLog(data_dir / "events")
+    before = current(data_dir)
+    assessment = tmp_path / "arvika_2024.csv"
+    assessment.write_text("kommunkod;år;område_nr;poäng;totalt\n" + "".join(
+        f"1784;2024;{n};{55 + n};476\n" for n in range(1, 9)), encoding="utf-8")
+    outcome = import_file(assessment, log, layout=layout, batch_id="99990103T000000000000Z_kk",
+                          run_id="test", municipalities=known_municipalities(log), remove=False)
+    assert outcome.batch is not None and outcome.batch.appended > 0
+    job = defs.resolve_job_def("nightly_publish")
+    config = run_config("nightly_publish", argparse.Namespace(quiet=True), settings)
+    selection = launch_selection("nightly_publish", layout, settings.config_path, config)
+    assert selection is not None and dg_key("fct_kpi_values") not in selection
+    # ... and then a revision lands before the run starts
+    kpi, unit, year = "N15428", "1784", 2023
+    log.append(KPI_VALUE, records_to_table([value(kpi, unit, year, 12.34)]),
+               batch_id="99990103T000000000001Z_late", snapshot=None, scope_source="test://late")
+    result = job.execute_in_process(
+        run_config=subset_config(job, selection, config), instance=shared_instance(settings),
+        asset_selection=selection, raise_on_error=False)
+    assert result.success
+    published = [e.step_materialization_data.materialization for e in
+                 result.get_asset_materialization_events()
+                 if e.step_materialization_data.materialization.asset_key == dg_key("publication")]
+    assert published and "nothing published" in published[0].metadata["message"].value
+    assert current(data_dir) == before
+    build = json.loads((data_dir / "fingerprints" / "warehouse.json").read_text("utf-8"))
+    assert "fct_kpi_values" in build["left_stale"] and build["batches"] is None
+    # the next build is a full one and its publication has both the assessment and the value
+    assert main(["build", "-q"]) == 0
+    assert main(["publish", "-q"]) == 0
+    after = current(data_dir)
+    assert after != before
+    shown = duckdb.connect().execute(
+        "select value from read_parquet(?) where kpi_id = ? and municipality_id = ? and year = ? "
+        "and gender = 'T'", [str(after / "fct_kpi_values.parquet"), kpi, unit, year]).fetchall()
+    assert shown == [(12.34,)]
+    assert ("1784", 2024) in {(r["municipality_id"], r["assessment_year"]) for r in
+                              pq.read_table(after / "mart_kommunkompassen.parquet").to_pylist()}
+
+
+def dg_key(name: str):
+    import dagster as dg
+
+    return dg.AssetKey([name])

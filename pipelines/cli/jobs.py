@@ -99,6 +99,15 @@ def execute_job(job_name: str, config: dict[str, Any], settings: Settings, *,
         print(f"kommunkvalitet: run {run_id} was left STARTED by a process that is gone; "
               "marked failed and its warehouse slot released", file=sys.stderr)
     job = defs.resolve_job_def(job_name)
+    selection = _launch_selection(job_name, config, settings)
+    if selection is not None:
+        from pipelines.orchestration.stage2 import SELECTIVE_JOBS, subset_config
+
+        config = subset_config(job, selection, config)
+        if not quiet:
+            models = sum(1 for key in selection if key not in SELECTIVE_JOBS[job_name])
+            print(f"{time.strftime('%H:%M:%S')} {job_name:28s} building the {models} models "
+                  "the new events reach (the others are unchanged)", file=sys.stderr, flush=True)
     # A job with a warehouse step waits for the warehouse reservation when its resources are
     # set up, and says what it waits for (pipelines.orchestration.resources.warehouse_reservation);
     # an ingest has no warehouse step: it runs beside a build and never waits.
@@ -106,6 +115,7 @@ def execute_job(job_name: str, config: dict[str, Any], settings: Settings, *,
     with _live_display(wants_live_display(quiet=quiet, verbose=verbose)) as display:
         result = job.execute_in_process(
             run_config=config, instance=instance, raise_on_error=False,
+            asset_selection=selection,
             # the CLI alerts for its own runs (also under cron, with no daemon); the daemon's
             # failure sensor skips runs with this tag so nothing is alerted twice. The pid and
             # host let a later command fail this run if its process is killed.
@@ -123,6 +133,18 @@ def execute_job(job_name: str, config: dict[str, Any], settings: Settings, *,
     if not result.success:
         _alert(result, settings)
     return exit_code(result), result
+
+
+def _launch_selection(job_name: str, config: dict[str, Any], settings: Settings) -> Any:
+    """A build runs the models its changes reach, not all of them
+    (pipelines.orchestration.stage2); an ingest job builds nothing (and loads no dbt)."""
+    from pipelines.orchestration.jobs import INGEST_JOBS
+
+    if job_name in {job.name for job in INGEST_JOBS}:
+        return None
+    from pipelines.orchestration.stage2 import launch_selection
+
+    return launch_selection(job_name, settings.layout, settings.config_path, config)
 
 
 def materialized(result: Any, asset: str) -> dict[str, Any]:

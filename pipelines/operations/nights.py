@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,12 +62,20 @@ def forget_build(layout: Layout) -> None:
 
 def record_build(layout: Layout, fingerprint: Fingerprint, *, as_of: str | None,
                  run_id: str, batches: Mapping[str, Mapping[str, int]] | None = None,
-                 path: str | None = None) -> None:
+                 path: str | None = None, carried: Mapping[str, str | None] | None = None,
+                 left_stale: Sequence[str] = ()) -> None:
     """A build succeeded. `batches` (stream -> batch file -> size, taken before dbt started) is
-    what the next build's incremental plan diffs against (pipelines.warehouse.incremental)."""
+    what the next build's incremental plan diffs against (pipelines.warehouse.incremental);
+    None makes the next build a full one. `carried`: the published marts the build left out
+    (pipelines.warehouse.selection), each with the as_of of the build that made it; the
+    publisher accepts them beside this build's as_of (pipelines.publish.provenance).
+    `left_stale`: models the build's run left out although events since reached them (an
+    event landed between the run's launch and its build); nothing is published from it."""
     _write_json(_fingerprint_dir(layout) / "warehouse.json",
                 {**fingerprint.as_dict(), "as_of": as_of, "run_id": run_id,
-                 "batches": {s: dict(f) for s, f in (batches or {}).items()},
+                 "batches": None if batches is None
+                 else {s: dict(f) for s, f in batches.items()},
+                 "carried": dict(carried or {}), "left_stale": list(left_stale),
                  "path": path, "recorded_at": _now()})
 
 

@@ -54,11 +54,13 @@ Listing = Mapping[str, Mapping[str, int]]  # stream -> batch file name -> size
 
 @dataclass(frozen=True)
 class BuildPlan:
-    """`full_reason` None: incremental, recomputing `changed_kpis` only."""
+    """`full_reason` None: incremental, recomputing `changed_kpis` only, and building only the
+    models downstream of `changed_streams` (pipelines.warehouse.selection)."""
 
     full_reason: str | None
     changed_kpis: tuple[str, ...] = ()
     new_batch_files: int = 0
+    changed_streams: tuple[str, ...] = ()
 
     @property
     def incremental(self) -> bool:
@@ -133,7 +135,8 @@ def plan_build(
     if new.get(GROUPS_OF_KPIS):
         kpis |= _changed_group_members(events_dir, before.get(GROUPS_OF_KPIS, {}),
                                        listing.get(GROUPS_OF_KPIS, {}), new[GROUPS_OF_KPIS])
-    return BuildPlan(None, tuple(sorted(kpis)), sum(len(v) for v in new.values()))
+    return BuildPlan(None, tuple(sorted(kpis)), sum(len(v) for v in new.values()),
+                     tuple(sorted(new)))
 
 
 def _changed_kpis(events_dir: Path, new: Mapping[str, list[str]]) -> set[str]:

@@ -3,6 +3,8 @@
     file (var previous_scorecard, set by the build from published/current), empty before the
     first publication or when rebuilding a moment older than it.
 */
+-- reads the window since the last publication: rebuilt every build (pipelines.warehouse.selection)
+{{ config(tags=['since_last_publication']) }}
 {%- set previous_path = build_var('previous_scorecard') %}
 {%- if is_unset(previous_path) %}
 -- Typed and empty, without a ref: the model's dependencies must not change with the var, or

@@ -11,6 +11,8 @@
     `cause` is the first that holds in that order (the most specific explanation); `causes`
     lists all. A change none of them explains is `unexplained`, and a dbt test says so.
 */
+-- reads the window since the last publication: rebuilt every build (pipelines.warehouse.selection)
+{{ config(tags=['since_last_publication']) }}
 with
 
 scorecard as (

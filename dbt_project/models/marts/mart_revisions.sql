@@ -12,6 +12,8 @@
     carry their own names (unit_value_*, unit_*), so a reader of the municipal value types
     (mart_rank_changes, the report's counts) never mixes the two.
 */
+-- reads the window since the last publication: rebuilt every build (pipelines.warehouse.selection)
+{{ config(tags=['since_last_publication']) }}
 with
 
 bounds as (
