@@ -832,7 +832,7 @@ def test_platform_events_landing_after_a_build_was_launched_hold_its_publication
     after = current(data_dir)
     assert after != before
     shown = duckdb.connect().execute(
-        "select value from read_parquet(?) where kpi_id = ? and municipality_id = ? and year = ? "
+        "select value from read_parquet(?) where kpi_id = ? and municipality_id = ? and period = ? "
         "and gender = 'T'", [str(after / "fct_kpi_values.parquet"), kpi, unit, year]).fetchall()
     assert shown == [(12.34,)]
     assert ("1784", 2024) in {(r["municipality_id"], r["assessment_year"]) for r in

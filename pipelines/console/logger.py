@@ -100,6 +100,9 @@ def planned_steps(event: dg.DagsterEvent) -> list[str]:
 # vars, is among them; the step's own line says what is built and as of when.
 _INTERNALS = (
     "A dbt subsetted execution is not being performed",
+    # a build of the models a night reaches (pipelines.orchestration.stage2): every selected
+    # model's path; the CLI's own line says how many
+    "A dbt subsetted execution is being performed",
     "Copying `",
     "Running dbt command: ",
     "Finished dbt command: ",
