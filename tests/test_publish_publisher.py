@@ -407,7 +407,9 @@ def test_publish_failing_midway_leaves_current_untouched(
     def broken(*_args: object) -> None:
         raise OSError("disk full")
 
+    # whichever way marts.duckdb is made: written whole, or the previous one updated
     monkeypatch.setattr(writers, "write_duckdb", broken)
+    monkeypatch.setattr(writers, "update_duckdb", broken)
     with pytest.raises(OSError, match="disk full"):
         _publish(warehouse, published, watermark=T0 + timedelta(days=1))
     assert current_version(published) == first.version

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines import cli
-from pipelines.publish import current_version, list_versions, sharing
+from pipelines.publish import current_version, list_versions, sharing, writers
 from pipelines.publish.formats import (
     CSV,
     FOR_PROGRAMS,
@@ -142,6 +142,42 @@ def test_a_changed_mart_is_written_and_the_others_are_shared(
         assert content_hash(con.table("fct_kpi_values").to_arrow_table()) == \
             second.manifest["marts"]["fct_kpi_values"]["content_hash"]
     assert _verified(published, first.version) and _verified(published, second.version)
+
+
+def test_marts_duckdb_is_the_previous_file_with_only_the_changed_marts_replaced(
+        warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    published = tmp_path / "published"
+    first = _night(warehouse, published, 0)
+    whole: list[Path] = []
+    write_whole = writers.write_duckdb
+    monkeypatch.setattr(writers, "write_duckdb",
+                        lambda tables, folder: whole.append(folder) or write_whole(tables, folder))
+    _revise(warehouse, 91.5)
+    second = _night(warehouse, published, 1)
+    assert whole == []  # a copy of the first version's file, one mart replaced
+    assert not os.path.samefile(first.path / "marts.duckdb", second.path / "marts.duckdb")
+    with duckdb.connect(str(second.path / "marts.duckdb"), read_only=True) as con:
+        tables = {r[0] for r in con.execute(
+            "select table_name from duckdb_tables() where schema_name = 'main'").fetchall()}
+        assert tables == set(second.manifest["marts"])
+        for mart, entry in second.manifest["marts"].items():
+            assert content_hash(con.table(mart).to_arrow_table()) == entry["content_hash"], mart
+        comment = con.execute("select comment from duckdb_tables() "
+                              "where table_name = 'fct_kpi_values'").fetchone()[0]
+        assert comment == mart_contracts()["fct_kpi_values"].description
+    with duckdb.connect(str(first.path / "marts.duckdb"), read_only=True) as con:
+        values = dict(con.execute("select entity_key, value from fct_kpi_values").fetchall())
+        assert values["N15428|0180|2025|T"] != 91.5  # the previous version's file is untouched
+    assert _verified(published, first.version) and _verified(published, second.version)
+    # a copy that would carry more free space than allowed is written whole instead
+    monkeypatch.setattr(writers, "MAX_FREE_SHARE", -1.0)
+    _revise(warehouse, 92.5)
+    third = _night(warehouse, published, 2)
+    assert len(whole) == 1
+    with duckdb.connect(str(third.path / "marts.duckdb"), read_only=True) as con:
+        assert con.execute("select free_blocks from pragma_database_size()").fetchone()[0] == 0
+        assert dict(con.execute("select entity_key, value from fct_kpi_values").fetchall())[
+            "N15428|0180|2025|T"] == 92.5
 
 
 def test_a_new_description_or_new_code_is_not_shared(

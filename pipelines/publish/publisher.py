@@ -238,7 +238,9 @@ def _write_version(
         crash_point("publish.inside_version_write")
         same = (previous or {}).get("duckdb_inputs") == manifest["duckdb_inputs"]
         if not _shared(source if same else None, DUCKDB_FILE, tmp):
-            writers.write_duckdb(tables, tmp)
+            changed = {mart for mart in tables if (before.get(mart) or {}).get("inputs")
+                       != manifest["marts"][mart]["inputs"]}
+            _write_duckdb(tables, tmp, source, changed)
         write_dictionary(dictionary_records(tables), tmp)
         manifest["report"] = _write_report(tmp, tables, manifest, source)
         (tmp / "README.md").write_text(
@@ -265,6 +267,19 @@ def _write_version(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return final
+
+
+def _write_duckdb(tables: dict[str, pa.Table], tmp: Path, source: sharing.Previous | None,
+                  changed: set[str]) -> None:
+    """marts.duckdb: a copy of the previous version's with only the changed marts replaced
+    when some marts are unchanged (their inputs, the writer code included, are the previous
+    version's), else written whole."""
+    path = tmp / DUCKDB_FILE
+    if source is not None and len(changed) < len(tables) and source.copy_of(DUCKDB_FILE, path):
+        if writers.update_duckdb(path, tables, changed):
+            return
+        path.unlink()  # too much free space carried: written whole below
+    writers.write_duckdb(tables, tmp)
 
 
 def _shared(source: sharing.Previous | None, rel: str, tmp: Path) -> bool:

@@ -136,6 +136,15 @@ class Previous:
         self.taken[rel] = (how, self.files[rel], self.origins.get(rel, self.version))
         return how
 
+    def copy_of(self, rel: str, dst: Path) -> bool:
+        """A private copy of the previous version's `rel` at `dst`, to be changed there (never
+        a link: the previous version's file must not change); False when it is not there or
+        not the bytes its manifest recorded."""
+        if not self._intact(rel):
+            return False
+        shutil.copyfile(self.folder / rel, dst)
+        return True
+
     def known_hashes(self) -> dict[str, Mapping[str, Any]]:
         """The records of the files taken (checked before sharing: no need to hash them again)."""
         return {rel: record for rel, (_how, record, _origin) in self.taken.items()}
