@@ -29,6 +29,7 @@ class Builder:
         self.target = data / "dbt" / "target"
         self.tests = tests
         self.last: subprocess.CompletedProcess[str] | None = None
+        self.cli_vars: dict = {}  # the --vars of the last build (the same every build)
 
     def build(self, *, full_refresh: bool = False, expect_success: bool = True) -> BuildPlan:
         layout = self.layout
@@ -42,7 +43,8 @@ class Builder:
         build_vars = dbt_vars(layout=layout, as_of=as_of, previous_watermark=None,
                               networks=scope.networks, profile_weights=scope.profile_weights,
                               incremental_kpis=plan.changed_kpis if plan.incremental else None)
-        cli_vars = dbt_cli_vars(build_vars, layout.data_dir / "dbt" / "build_vars.json")
+        cli_vars = dbt_cli_vars(build_vars, layout.build_vars_file)
+        self.cli_vars = cli_vars
         args = [dbt_executable(), "build", "--project-dir", str(DBT_PROJECT_DIR),
                 "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(self.target),
                 "--vars", json.dumps(cli_vars), "--quiet"]
