@@ -118,10 +118,13 @@ def _read_mart(
 def _select(con: duckdb.DuckDBPyConnection, mart: str, columns: list[str], wanted: set[str],
             checks_something: bool, kpis: Sequence[str] | None = None) -> pd.DataFrame:
     selected = [c for c in columns if c in wanted]
-    where, params = ("", []) if kpis is None else (" where kpi_id in (select unnest(?))",
-                                                   [list(kpis)])
+    # the KPI ids go in as a parameter
+    where, params = ("", []) if kpis is None else (_CHANGED_KPIS_ONLY, [list(kpis)])
     if not checks_something or not selected:
-        (rows,) = con.execute(f'select count(*) from "{mart}"{where}', params).fetchone()
+        (rows,) = con.execute(f'select count(*) from "{mart}"' + where, params).fetchone()
         return pd.DataFrame(index=pd.RangeIndex(rows))
     names = ", ".join(f'"{c}"' for c in selected)
-    return con.execute(f'select {names} from "{mart}"{where}', params).df()
+    return con.execute(f'select {names} from "{mart}"' + where, params).df()
+
+
+_CHANGED_KPIS_ONLY = " where kpi_id in (select unnest(?))"
