@@ -15,7 +15,7 @@
     - the build is incremental: `incremental_kpis` is set in the build vars and dbt runs
       without --full-refresh (a full rebuild reads everything, as before);
     - the tested model is kpi-partitioned: its pre-hook is delete_changed_kpis();
-    - the test is of a kind known to judge rows or KPIs alone (PARTITION_LOCAL_TESTS below); a
+    - the test is of a kind known to judge rows or KPIs alone (partition_local_tests() below); a
       key test only when its key determines kpi_id (a duplicate then lies inside one KPI);
     - the test does not say `meta: {reads_whole_table: true}`.
     Anything else reads the whole table: a test across KPIs (equals_sum_of, a new generic test
