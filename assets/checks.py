@@ -15,6 +15,7 @@ import dagster as dg
 
 from pipelines import progress
 from pipelines.checks import GX_CHECK_NAME, SuiteResult
+from pipelines.checks.changed_kpis import last_build
 from pipelines.checks.suites import run_warehouse_suites, suite_marts
 from pipelines.eventlog.crash import crash_point
 from pipelines.orchestration.instance import WAREHOUSE_POOL
@@ -57,6 +58,9 @@ def _result(suite: SuiteResult) -> dg.AssetCheckResult:
             # warning-level expectations that failed: the suite passes, the summary warns
             "warnings": sum(1 for o in suite.failures if o.severity != "error"),
             "result": dg.MetadataValue.json(suite.to_dict()),
+            # what the custom checks read (pipelines.checks.changed_kpis)
+            "custom_checks_read": "whole mart" if suite.custom_rows is None else
+            f"{suite.custom_kpis} changed KPIs ({suite.custom_rows} rows)",
         },
     )
 
@@ -88,6 +92,9 @@ def gx_suites(
         selected,
         previous_manifest=current_manifest(layout.published_dir),
         override_reason=config.row_count_override_reason,
+        # an incremental build's custom checks read only the changed KPIs, where that is sound
+        build=last_build(layout.build_vars_file, layout.dbt_target_dir / "manifest.json"),
+        passed_file=layout.gx_passed_file,
     ), start=1):
         progress.advance(done, len(selected), "suites")
         outcome = "failed" if not suite.passed else "warned" if suite.failures else "passed"

@@ -197,7 +197,7 @@ def _carried_marts(context: dg.AssetExecutionContext, left_out: frozenset[str]) 
 
 def _vars_file(layout: Any) -> Path:
     # beside dbt's target folder, whose partial parse it keeps valid (pipelines.warehouse.build_vars)
-    return layout.data_dir / "dbt" / "build_vars.json"
+    return layout.build_vars_file
 
 
 def _build_vars(platform: PlatformResource, as_of: Any,

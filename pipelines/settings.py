@@ -75,6 +75,17 @@ class Layout:
         return self.data_dir / "dbt" / "target"
 
     @property
+    def build_vars_file(self) -> Path:
+        """The per-build dbt vars (pipelines.warehouse.build_vars), beside dbt's target folder."""
+        return self.data_dir / "dbt" / "build_vars.json"
+
+    @property
+    def gx_passed_file(self) -> Path:
+        """Per mart, the dbt invocation on whose warehouse its GX suite last passed
+        (pipelines.checks.changed_kpis)."""
+        return self.data_dir / "checks" / "gx_passed.json"
+
+    @property
     def default_dagster_home(self) -> Path:
         return self.data_dir / "dagster"
 

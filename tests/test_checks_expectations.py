@@ -1259,8 +1259,9 @@ def test_warehouse_suites_read_only_checked_columns_and_the_key(tmp_path: Path) 
     _warehouse(tmp_path / "good.duckdb", frames)
     _warehouse(tmp_path / "bad.duckdb", {**frames, "fct_kpi_values": bad_fct})
     with duckdb.connect(str(tmp_path / "good.duckdb"), read_only=True) as con:
-        fct = _read_mart(con, "fct_kpi_values", load_suite("fct_kpi_values", EXPECTATIONS))
-        revisions = _read_mart(con, "mart_revisions", load_suite("mart_revisions", EXPECTATIONS))
+        fct, _ = _read_mart(con, "fct_kpi_values", load_suite("fct_kpi_values", EXPECTATIONS))
+        revisions, _ = _read_mart(con, "mart_revisions",
+                                  load_suite("mart_revisions", EXPECTATIONS))
     assert list(fct.columns) == ["kpi_id", "municipality_id", "period", "gender", "value"]
     assert list(revisions.columns) == [] and len(revisions) == len(frames["mart_revisions"])
     good = {r.mart: r for r in run_warehouse_suites(

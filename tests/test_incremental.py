@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,17 +23,12 @@ import pytest
 
 from pipelines.cli import main
 from pipelines.eventlog.store import EventLog, records_to_table
-from pipelines.scope import load_scope
-from pipelines.settings import Layout, load_settings
+from pipelines.settings import Layout
 from pipelines.sources.kolada.streams import KPI, KPI_VALUE, MUNICIPALITY_GROUP
 from pipelines.sources.kommunkompassen.importer import import_file, known_municipalities
-from pipelines.warehouse.build_vars import dbt_cli_vars, dbt_vars
-from pipelines.warehouse.dbt_project import DBT_PROJECT_DIR, dbt_executable, dbt_project
-from pipelines.warehouse.fingerprint import build_fingerprint
-from pipelines.warehouse.incremental import BuildPlan, batch_listing, plan_build
-from pipelines.warehouse.selection import load_manifest, models_to_build
 from tests.env_helpers import platform_env
 from tests.eventlog_helpers import Rec, value
+from tests.incremental_helpers import Builder
 
 pytestmark = pytest.mark.slow
 
@@ -46,48 +40,6 @@ OTHER_KPI = "N00640"
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     with platform_env(tmp_path_factory.mktemp("incremental") / "data") as data:
         yield data
-
-
-class Builder:
-    """Builds one data dir's warehouse as the warehouse_models asset does, without Dagster."""
-
-    def __init__(self, data: Path) -> None:
-        self.layout = Layout(data)
-        self.config = load_settings().config_path
-        self.previous: dict | None = None  # what nights.record_build keeps
-        self.target = data / "dbt" / "target"
-        self.manifest = dbt_project().manifest_path
-        self.selected: frozenset[str] | None = None  # None: the last build was a full one
-
-    def build(self, *, full_refresh: bool = False) -> BuildPlan:
-        layout = self.layout
-        self.selected = None
-        listing = batch_listing(layout.events_dir)
-        as_of = EventLog(layout.events_dir).watermark()
-        fingerprint = build_fingerprint(layout, self.config)
-        plan = plan_build(events_dir=layout.events_dir, warehouse_path=layout.warehouse_path,
-                          fingerprint=fingerprint, listing=listing, previous=self.previous,
-                          full_refresh=full_refresh)
-        scope = load_scope(self.config)
-        build_vars = dbt_vars(layout=layout, as_of=as_of, previous_watermark=None,
-                              networks=scope.networks, profile_weights=scope.profile_weights,
-                              incremental_kpis=plan.changed_kpis if plan.incremental else None)
-        cli_vars = dbt_cli_vars(build_vars, layout.data_dir / "dbt" / "build_vars.json")
-        args = [dbt_executable(), "build", "--project-dir", str(DBT_PROJECT_DIR),
-                "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(self.target),
-                "--vars", json.dumps(cli_vars), "--exclude", "resource_type:test",
-                "resource_type:unit_test", "--quiet"]
-        if not plan.incremental:
-            args.append("--full-refresh")
-        else:
-            # only the models the night's streams reach, as a launched stage-2 run selects them
-            # (pipelines.orchestration.stage2): every other table is left as it was
-            self.selected = models_to_build(load_manifest(self.manifest), plan.changed_streams)
-            args += ["--select", *sorted(self.selected)]
-        done = subprocess.run(args, capture_output=True, text=True, check=False)
-        assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
-        self.previous = {**fingerprint.as_dict(), "batches": listing}
-        return plan
 
 
 def _latest_payload(layout: Layout, stream: str, key: str) -> dict:

@@ -197,18 +197,29 @@ def test_status_says_the_last_night_was_skipped_and_why(data_dir: Path) -> None:
 def test_the_per_build_vars_go_to_a_file_so_the_dbt_vars_stay_the_same(tmp_path: Path) -> None:
     from datetime import UTC, datetime
 
-    from pipelines.warehouse.build_vars import PER_BUILD_VARS, dbt_cli_vars, dbt_vars
+    from pipelines.warehouse.build_vars import (
+        BUILD_ID,
+        PER_BUILD_VARS,
+        PREVIOUS_BUILD_ID,
+        dbt_cli_vars,
+        dbt_vars,
+    )
 
     layout = Layout(tmp_path / "data")
     vars_file = layout.data_dir / "dbt" / "build_vars.json"
     seen = []
+    ids = [None]
     for day in (1, 2):
         moment = datetime(2026, 12, day, 2, tzinfo=UTC)
         full = dbt_vars(layout=layout, as_of=moment, previous_watermark=None, networks=[])
         seen.append(dbt_cli_vars(full, vars_file))
         written = json.loads(vars_file.read_text(encoding="utf-8"))
+        # each invocation is named, and names the one before it (the GX step's chain)
+        assert written.pop(PREVIOUS_BUILD_ID) == ids[-1]
+        ids.append(written.pop(BUILD_ID))
         assert written == {k: full[k] for k in PER_BUILD_VARS}
         assert written["as_of"] == moment.isoformat()
+    assert ids[1] and ids[2] and ids[1] != ids[2]
     assert seen[0] == seen[1]  # what dbt hashes for its partial parse did not change
     assert not set(PER_BUILD_VARS) & set(seen[0])
     assert seen[0]["build_vars_file"] == str(vars_file)

@@ -28,6 +28,12 @@
             "model " ~ this ~ " is built incrementally but the build vars name no changed KPIs "
             ~ "(incremental_kpis): build with `kommunkvalitet build`, or run dbt with --full-refresh") }}
     {%- endif -%}
+    {{- kpi_sql_list(kpis) -}}
+{% endmacro %}
+
+
+{# KPI ids as the inside of a SQL `in (...)`; an empty list matches nothing. #}
+{% macro kpi_sql_list(kpis) %}
     {%- if kpis | length == 0 -%}
         select cast(null as varchar) where false
     {%- else -%}

@@ -51,6 +51,10 @@ class SuiteResult:
     mart: str
     rows: int
     outcomes: list[ExpectationOutcome]
+    # The custom checks read only the changed KPIs' rows of an incremental build
+    # (pipelines.checks.changed_kpis): how many rows of how many KPIs; None: the whole mart.
+    custom_rows: int | None = None
+    custom_kpis: int | None = None
 
     @property
     def passed(self) -> bool:
@@ -70,6 +74,9 @@ class SuiteResult:
             f"{'PASSED' if self.passed else 'FAILED'}; {len(self.outcomes)} expectations, "
             f"{errors} failed (error), {warnings} failed (warning)"
         )
+        if self.custom_rows is not None:
+            head += (f"; custom checks on the {self.custom_kpis} changed KPIs only "
+                     f"({self.custom_rows} rows)")
         lines = [head]
         for o in failed:
             where = f" on column {o.column}" if o.column else ""
@@ -94,6 +101,8 @@ class SuiteResult:
             "rows": self.rows,
             "passed": self.passed,
             "outcomes": [asdict(o) for o in self.outcomes],
+            **({} if self.custom_rows is None else {
+                "custom_checks_read": {"kpis": self.custom_kpis, "rows": self.custom_rows}}),
         }
 
 

@@ -99,15 +99,22 @@ def suite_parameters(suite: dict, reference: CheckReference) -> dict[str, Any]:
 
 
 def run_suite(
-    mart: str, df: pd.DataFrame, *, expectations_dir: Path, reference: CheckReference
+    mart: str, df: pd.DataFrame, *, expectations_dir: Path, reference: CheckReference,
+    custom_df: pd.DataFrame | None = None, custom_kpis: int | None = None,
 ) -> SuiteResult:
+    """`df`: the whole mart. `custom_df`: the rows the custom checks read when that is not the
+    whole mart (only the `custom_kpis` changed KPIs of an incremental build,
+    pipelines.checks.changed_kpis); the GX expectations always read `df`."""
     suite = load_suite(mart, expectations_dir)
     df = df.reset_index(drop=True)
     params = suite_parameters(suite, reference)
     outcomes = _run_gx(suite, df, params, reference)
+    checked = df if custom_df is None else custom_df.reset_index(drop=True)
     for check in suite["custom_checks"]:
-        outcomes.append(_run_custom(check, df, reference))
-    return SuiteResult(suite=suite["name"], mart=mart, rows=len(df), outcomes=outcomes)
+        outcomes.append(_run_custom(check, checked, reference))
+    return SuiteResult(suite=suite["name"], mart=mart, rows=len(df), outcomes=outcomes,
+                       custom_rows=None if custom_df is None else len(checked),
+                       custom_kpis=None if custom_df is None else custom_kpis)
 
 
 def _context():

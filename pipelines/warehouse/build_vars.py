@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -89,14 +90,34 @@ PER_BUILD_VARS = ("as_of", "from_watermark", "to_watermark", "previous_scorecard
                   "incremental_kpis")
 
 
+# Beside the vars, the file names its dbt invocation and the one before it (whose file it
+# replaces): the GX step reads only the changed KPIs of a mart only when its suite passed on the
+# warehouse as the invocation before this one left it (pipelines.checks.changed_kpis). dbt
+# never reads these two.
+BUILD_ID, PREVIOUS_BUILD_ID = "build_id", "previous_build_id"
+
+
 def dbt_cli_vars(build_vars: Mapping[str, Any], vars_file: Path) -> dict[str, Any]:
     """Write this build's per-build vars to `vars_file` (read by the macro build_var when a
     model is compiled) and return the --vars, which then stay the same from build to build.
     The file is written atomically; one dbt runs at a time (the warehouse pool)."""
     vars_file.parent.mkdir(parents=True, exist_ok=True)
+    written = {k: build_vars.get(k) for k in PER_BUILD_VARS}
+    written[BUILD_ID] = uuid.uuid4().hex
+    written[PREVIOUS_BUILD_ID] = read_build_vars(vars_file).get(BUILD_ID)
     with tempfile.NamedTemporaryFile("w", dir=vars_file.parent, delete=False, suffix=".tmp",
                                      encoding="utf-8") as tmp:
-        json.dump({k: build_vars.get(k) for k in PER_BUILD_VARS}, tmp, sort_keys=True)
+        json.dump(written, tmp, sort_keys=True)
     os.replace(tmp.name, vars_file)
     stable = {k: v for k, v in build_vars.items() if k not in PER_BUILD_VARS}
     return {**stable, "build_vars_file": str(vars_file)}
+
+
+def read_build_vars(vars_file: Path) -> dict[str, Any]:
+    """The vars file as the last dbt invocation wrote it; {} when there is none or it cannot
+    be read (whoever reads it then knows nothing of the last build, and must act so)."""
+    try:
+        content = json.loads(vars_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return content if isinstance(content, dict) else {}

@@ -7,6 +7,12 @@
 
 with
 
+board as (
+    -- a CTE, not an alias on the model: the model may be a subquery with its own alias (a
+    -- `where` config, or only the changed KPIs of an incremental build, macros/incremental_tests.sql)
+    select * from {{ model }}
+),
+
 member_means as (
     select
         municipality_id,
@@ -14,11 +20,14 @@ member_means as (
         year,
         avg(peer_value) as members_mean
     from {{ members }}
+    -- only the KPIs the board rows have: the same result, and an incremental build's test
+    -- then reads only the changed KPIs' members too
+    where kpi_id in (select kpi_id from board)
     group by municipality_id, kpi_id, year
 )
 
 select board.*
-from {{ model }} as board
+from board
 left join member_means
     on board.municipality_id = member_means.municipality_id
     and board.kpi_id = member_means.kpi_id
