@@ -20,7 +20,8 @@ every doubt is a full rebuild, with its reason said in the run's log and metadat
   names, types, peer sets) or in a stream this module does not know (a new source is full until it is
   classified here).
 Streams the value chain never reads (SCB population, units, assessments, initiatives) change
-only models that are rebuilt whole on every build anyway.
+only table models, rebuilt whole when their stream has new events (the plan's
+`changed_streams`, pipelines.warehouse.selection).
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ KPI_KEYED = {KPI_VALUE.name: "split_part(entity_key, '|', 1)", KPI.name: "entity
 # KPI groups reach the value chain only through their member ids (int_kpis_curated: is_kkik):
 # a republished group changes the rows of the KPIs that joined or left it, and no others.
 GROUPS_OF_KPIS = KPI_GROUP.name
-# Streams no incremental model reads (their models are tables, rebuilt whole every build).
+# Streams no incremental model reads (their models are tables, rebuilt whole when the stream has
+# new events: pipelines.warehouse.selection).
 OUTSIDE_VALUE_CHAIN = frozenset({POPULATION.name, OU.name, OU_VALUE.name, KOMMUNKOMPASSEN.name,
                                  INITIATIVE.name})
 
