@@ -185,13 +185,15 @@ def _build_scope(context: dg.AssetExecutionContext, plan: BuildPlan) -> _BuildSc
 
 
 def _carried_marts(context: dg.AssetExecutionContext, left_out: frozenset[str]) -> dict[str, Any]:
-    """The published marts this build left out, with the as_of of the build that made them."""
+    """The published marts this build left out, with the as_of of the build that made them (a
+    mart never materialized on this instance is not carried: the publisher then refuses it)."""
     carried: dict[str, Any] = {}
     for name in sorted(left_out & set(mart_contracts())):
         event = context.instance.get_latest_materialization_event(dg.AssetKey([name]))
         meta = event.asset_materialization.metadata \
             if event and event.asset_materialization else {}
-        carried[name] = meta["as_of"].value if "as_of" in meta else None
+        if "as_of" in meta:
+            carried[name] = meta["as_of"].value
     return carried
 
 

@@ -12,11 +12,13 @@ _KEYS = ("KK_DATA_DIR", "DAGSTER_HOME", "KK_SOURCE")
 
 
 @contextmanager
-def platform_env(data: Path) -> Iterator[Path]:
-    saved = {k: os.environ.get(k) for k in _KEYS}
+def platform_env(data: Path, *, unset: tuple[str, ...] = ()) -> Iterator[Path]:
+    """`unset`: more variables to run without (as deployed), restored afterwards too."""
+    saved = {k: os.environ.get(k) for k in (*_KEYS, *unset)}
     os.environ["KK_DATA_DIR"] = str(data)
     os.environ["DAGSTER_HOME"] = str(data / "dagster")
-    os.environ.pop("KK_SOURCE", None)
+    for key in ("KK_SOURCE", *unset):
+        os.environ.pop(key, None)
     try:
         yield data
     finally:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +22,7 @@ from pipelines.report import numbers as nb
 from pipelines.report.load import AREAS
 from pipelines.scope import load_scope
 from pipelines.settings import DEFAULT_CONFIG
+from tests.env_helpers import platform_env
 
 pytestmark = pytest.mark.slow
 
@@ -39,24 +39,13 @@ ARVIKA = "1784"
 def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
     """A data dir with the sample published (report included), and the refresh's stdout."""
     data = tmp_path_factory.mktemp("report") / "data"
-    saved = {k: os.environ.get(k)
-             for k in ("KK_DATA_DIR", "DAGSTER_HOME", "KK_SOURCE", "KK_XLSX_ROW_CAP")}
-    os.environ["KK_DATA_DIR"] = str(data)
-    os.environ["DAGSTER_HOME"] = str(data / "dagster")
-    os.environ.pop("KK_SOURCE", None)
-    os.environ.pop("KK_XLSX_ROW_CAP", None)  # as deployed: every person-facing mart, an xlsx
-    out = io.StringIO()
-    try:
+    # KK_XLSX_ROW_CAP unset, as deployed: every person-facing mart gets an xlsx
+    with platform_env(data, unset=("KK_XLSX_ROW_CAP",)):
+        out = io.StringIO()
         with contextlib.redirect_stdout(out):
             code = main(["refresh", "--source", "sample"])
         assert code == 0, out.getvalue()[-3000:]
         yield data, out.getvalue()
-    finally:
-        for key, old in saved.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old
 
 
 @pytest.fixture(scope="module")

@@ -56,10 +56,9 @@ def models_to_build(manifest: Mapping[str, Any], changed_streams: Iterable[str])
     stack = list(roots)
     while stack:
         uid = stack.pop()
-        if uid.startswith("model.") and uid in reached:
+        if uid in reached:
             continue
-        if uid.startswith("model."):
+        if uid.startswith("model."):  # the roots include sources
             reached.add(uid)
-        stack.extend(c for c in children.get(uid, ()) if c.startswith("model.")
-                     and c not in reached)
+        stack.extend(c for c in children.get(uid, ()) if c.startswith("model."))
     return frozenset(nodes[uid]["name"] for uid in reached)
