@@ -4,6 +4,7 @@ process reads every event of a run, and only the instance's own WAL files are to
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -50,4 +51,33 @@ def test_run_history_is_tuned_and_complete_for_another_process(tmp_path: Path) -
         stored = instance.all_logs(result.run_id)
         assert sum("event " in (e.user_message or "") for e in stored) == 40
     finally:
+        instance.dispose()
+
+
+def test_a_run_stores_its_events_through_one_connection_per_shard(tmp_path: Path) -> None:
+    """Dagster's plain SQLite storage opens (and tunes, and compiles its INSERT on) a new
+    connection for every event; the instance's storage keeps one per shard file."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    settings = load_settings({"KK_DATA_DIR": str(tmp_path / "data")})
+    instance = shared_instance(settings)
+    opened: list[str] = []
+
+    def count(dbapi_connection, _record) -> None:
+        opened.append(dbapi_connection.execute("pragma database_list").fetchone()[2])
+
+    event.listen(Engine, "connect", count)
+    try:
+        result = _chatty.execute_in_process(instance=instance)
+        assert result.success
+        stored = instance.all_logs(result.run_id)
+        assert sum("event " in (e.user_message or "") for e in stored) == 40
+        shard = str((settings.dagster_home / "history" / "runs" / f"{result.run_id}.db").resolve())
+        # one connection to create the shard (before WAL mode), one kept for the rest; the
+        # plain storage opened one per stored event (>= 40 here)
+        assert 1 <= sum(os.path.realpath(p) == shard for p in opened) <= 3, opened
+        assert len(stored) > 40
+    finally:
+        event.remove(Engine, "connect", count)
         instance.dispose()

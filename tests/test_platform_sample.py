@@ -134,6 +134,39 @@ def test_platform_first_refresh_publishes_with_every_check_passing(
     assert value_events(data_dir) > 100_000
 
 
+def test_platform_dbt_unit_tests_pass_on_the_built_warehouse(data_dir: Path,
+                                                             tmp_path: Path) -> None:
+    """dbt's unit tests (the models' code against inline fixtures) are not run by a data
+    build (assets/dbt.py): they run here, with the code, against the sample's warehouse,
+    whose tables give dbt the parents' columns."""
+    from pipelines.scope import load_scope
+    from pipelines.settings import Layout, load_settings
+    from pipelines.warehouse.build_vars import dbt_cli_vars, dbt_vars
+    from pipelines.warehouse.dbt_project import DBT_PROJECT_DIR, dbt_executable
+
+    layout = Layout(data_dir)
+    scope = load_scope(load_settings().config_path)
+    build_vars = dbt_vars(layout=layout, as_of=EventLog(layout.events_dir).watermark(),
+                          previous_watermark=None, networks=scope.networks,
+                          profile_weights=scope.profile_weights)
+    cli_vars = dbt_cli_vars(build_vars, tmp_path / "build_vars.json")  # not the data dir's
+    target = tmp_path / "target"
+    done = subprocess.run(
+        [dbt_executable(), "test", "--select", "test_type:unit",
+         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+         "--target-path", str(target), "--log-path", str(tmp_path / "logs"),
+         "--vars", json.dumps(cli_vars)],
+        capture_output=True, text=True, check=False, timeout=600)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))["results"]
+    unit = [r for r in results if r["unique_id"].startswith("unit_test.")]
+    assert len(unit) == len(results) >= 37
+    assert {r["status"] for r in unit} == {"pass"}
+    # and the refresh before this ran none of them
+    last_dbt_log = max((data_dir / "logs" / "dbt").glob("*.log"), key=lambda p: p.stat().st_mtime)
+    assert "unit_test" not in last_dbt_log.read_text(encoding="utf-8")
+
+
 def test_platform_ui_open_during_the_refresh_answered_and_never_opened_the_warehouse(
         data_dir: Path, ui: UiWatch) -> None:
     import dagster as dg

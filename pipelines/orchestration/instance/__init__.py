@@ -9,7 +9,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.orchestration.instance.sqlite_storage import tune_sqlite_storage
+from pipelines.orchestration.instance.sqlite_storage import (
+    pool_event_log_storage,
+    tune_sqlite_storage,
+)
 from pipelines.settings import Settings
 
 TEMPLATE = Path(__file__).with_name("dagster.yaml")
@@ -34,7 +37,7 @@ def shared_instance(settings: Settings) -> dg.DagsterInstance:
     instance = dg.DagsterInstance.from_config(str(home))
     # The yaml's default_limit covers pools that are not configured; set ours explicitly so
     # the UI shows it and an operator sees the limit where they would look for it.
-    storage = instance.event_log_storage
+    storage = pool_event_log_storage(instance.event_log_storage)  # one engine per shard file
     if storage.supports_global_concurrency_limits:
         current = storage.get_concurrency_info(WAREHOUSE_POOL)
         if current.slot_count != 1:
