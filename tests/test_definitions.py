@@ -128,3 +128,24 @@ def test_an_ingest_only_run_imports_neither_dbt_nor_gx() -> None:
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
                          check=True, env={**os.environ, "PYTHONPATH": str(REPO)}).stdout
     assert out.strip() == "[]"
+
+
+def test_the_projects_parse_passes_the_default_data_dirs_build_vars(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """dagster-dbt copies the project's parse into a build's empty target folder and dbt keeps
+    it only when the --vars are the same: the first build of a data dir (`make run`) then
+    skips a full parse. The same --vars, in the same order, as the warehouse_models asset's."""
+    from assets.dbt import _build_vars
+    from pipelines.orchestration.resources import PlatformResource
+    from pipelines.settings import load_settings
+    from pipelines.warehouse.build_vars import stable_cli_vars
+    from pipelines.warehouse.dbt_project import _default_build_cli_vars
+
+    monkeypatch.setenv("KK_DATA_DIR", str(tmp_path / "data"))
+    settings = load_settings()
+    platform = PlatformResource(data_dir=str(settings.data_dir),
+                                config_path=str(settings.config_path))
+    build = stable_cli_vars(_build_vars(platform, as_of=None), settings.layout.build_vars_file)
+    assert json.dumps(_default_build_cli_vars()) == json.dumps(build)
+    assert build["warehouse_path"] == str(tmp_path / "data" / "warehouse.duckdb")
+    assert build["networks"] and "as_of" not in build

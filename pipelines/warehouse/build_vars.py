@@ -109,6 +109,13 @@ def dbt_cli_vars(build_vars: Mapping[str, Any], vars_file: Path) -> dict[str, An
                                      encoding="utf-8") as tmp:
         json.dump(written, tmp, sort_keys=True)
     os.replace(tmp.name, vars_file)
+    return stable_cli_vars(build_vars, vars_file)
+
+
+def stable_cli_vars(build_vars: Mapping[str, Any], vars_file: Path) -> dict[str, Any]:
+    """The --vars of every build of one data dir and scope (the per-build ones are in the
+    file). The project's own `dbt parse` passes these for the default data dir, so the first
+    build there starts from that parse instead of parsing again (pipelines.warehouse.dbt_project)."""
     stable = {k: v for k, v in build_vars.items() if k not in PER_BUILD_VARS}
     return {**stable, "build_vars_file": str(vars_file)}
 

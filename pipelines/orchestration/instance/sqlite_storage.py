@@ -139,7 +139,19 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
             with engine.connect() as conn, conn.begin():
                 yield conn
 
+    def has_table(self, table_name: str) -> bool:
+        # Asked before every asset check evaluation is stored (`supports_asset_checks`), each
+        # time through a new engine; a table Dagster created stays (wipe forgets the answers).
+        known: set[str] = self.__dict__.setdefault("_kk_tables", set())
+        if table_name in known:
+            return True
+        present = super().has_table(table_name)
+        if present:
+            known.add(table_name)
+        return present
+
     def _dispose_engines(self) -> None:
+        self.__dict__.pop("_kk_tables", None)
         with self._db_lock:
             engines = self._pooled_engines()
             while engines:
