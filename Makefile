@@ -27,6 +27,9 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install -qq --upgrade pip
 	$(BIN)/python -m pip install -qq --require-hashes -r requirements.lock
 	$(BIN)/python -m pip install -qq --no-deps -e .
+	@# dbt's manifest, parsed at install as dagster-dbt's deploy step does rather than inside
+	@# the first night (re-parsed on demand after an edit: pipelines/warehouse/dbt_project.py)
+	$(BIN)/python -c 'from pipelines.warehouse.dbt_project import dbt_project; dbt_project()'
 	touch $(STAMP)
 
 # Refresh requirements.lock from pyproject.toml's ranges (the newest versions inside them),
