@@ -120,7 +120,10 @@ def warehouse_models(
     # build never runs them (dbt's own advice for production): they run with the code, in
     # `make test` (tests/test_platform_sample.py), on every change to it.
     args = ["build", "--vars", json.dumps(dbt_cli_vars(build_vars, _vars_file(layout))),
-            "--exclude", "resource_type:unit_test"]
+            "--exclude", "resource_type:unit_test",
+            # dbt's own file log repeats at debug level (every query) what logs/dbt/<run>.log
+            # keeps of its output: 3.9 MB and ~1 s of a sample build. `-v` keeps it.
+            "--log-level-file", "debug" if run_is_verbose(context.run.run_config) else "none"]
     if not plan.incremental:
         args.append("--full-refresh")
     recorded = {

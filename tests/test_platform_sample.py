@@ -165,6 +165,9 @@ def test_platform_dbt_unit_tests_pass_on_the_built_warehouse(data_dir: Path,
     # and the refresh before this ran none of them
     last_dbt_log = max((data_dir / "logs" / "dbt").glob("*.log"), key=lambda p: p.stat().st_mtime)
     assert "unit_test" not in last_dbt_log.read_text(encoding="utf-8")
+    # nor wrote dbt's debug file log (every query; `-v` keeps it): the run's log has dbt's output
+    dbt_file_log = data_dir / "dbt" / "target" / "dbt.log"
+    assert not dbt_file_log.exists() or dbt_file_log.stat().st_size == 0
 
 
 def test_platform_ui_open_during_the_refresh_answered_and_never_opened_the_warehouse(
