@@ -76,6 +76,7 @@ ALLOWED: dict[str, dict[str, str]] = {
         "int(examples)": "an int"},
     "pipelines/publish/writers.py": {
         "mart": MART, "order": "the mart's key columns from the contract, double-quoted",
+        "tail": "` limit 0`, or the order by of the key columns above (MartReader)",
         "name": "a column of the contract, double-quoted",
         "_literal(contract.description)": "escaped by _literal (quotes doubled)",
         "_literal(text)": "escaped by _literal (quotes doubled)"},
