@@ -26,9 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pyarrow as pa
-
-from pipelines import progress
+from pipelines import memory, progress
 from pipelines.checks.results import CheckResult
 from pipelines.eventlog.crash import crash_point
 from pipelines.eventlog.lock import stream_lock
@@ -252,7 +250,7 @@ class _MartWriter:
                                    xlsx.sources_sheet(self.sheet, mart))
             del table
             # the freed table's memory back to the system before the next mart is read
-            pa.default_memory_pool().release_unused()
+            memory.release_unused()
         # every mart is read: dbt's writer need not wait for the rest of the publication
         self.reader.close()
         return summaries
