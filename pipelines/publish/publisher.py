@@ -166,7 +166,9 @@ def publish(
 
         # One mart in memory at a time (read, hash, write its files, let it go): on workload
         # M the marts together are over 2 GB of Arrow. What comes after the files needs only
-        # each mart's MartSummary.
+        # each mart's MartSummary. First, what the steps before freed (in one process: the
+        # build's and the checks') goes back to the system.
+        memory.release_unused()
         with writers.MartReader(Path(warehouse_path), marts) as reader:
             kpis = kpi_decimals({"dim_kpi": reader.read("dim_kpi")} if "dim_kpi" in marts
                                 else {})
