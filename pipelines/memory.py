@@ -3,8 +3,9 @@
 Freed Arrow buffers stay in pyarrow's allocator, and freed C heap (DuckDB's, which uses the C
 library's malloc in these wheels) stays in malloc's arenas, until something asks for it back:
 without that, the process's resident memory keeps the high-water mark of an earlier step and
-the next step's peak comes on top. The publisher calls this between marts, `refresh` between
-its ingest and its build (docs/performance.md, "Workload M").
+the next step's peak comes on top. The publisher calls this before its first mart (in
+`refresh` it runs in the process that just ran dbt's wrapper and the GX suites) and between
+marts (docs/performance.md, "Workload M").
 """
 
 from __future__ import annotations

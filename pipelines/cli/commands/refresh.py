@@ -46,12 +46,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
               "publication are unchanged", file=sys.stderr)
         return code
     if _stage2_needed(STAGE1, args, settings):
-        from pipelines.memory import release_unused
-
-        # both stages run in this process: what the ingest freed goes back to the system
-        # before the build, or the build's and the publication's peaks come on top of the
-        # ingest's leftovers (docs/performance.md, "Workload M")
-        release_unused()
         code = run_command_job(NEXT_STAGE[STAGE1], args, settings)
     return code
 
