@@ -97,7 +97,6 @@ class MartReader:
             raise RuntimeError(f"the reader of {self.warehouse_path} is closed")
         return self.con.sql(f'select * from main."{mart}"{tail}').to_arrow_table()
 
-
     def _evict(self) -> None:
         """Let DuckDB's buffer pool go: after a read it keeps the mart's blocks and the sort's
         memory cached (1.1 GB after M's mart_revisions, a 771 MB table), and no other mart
@@ -186,9 +185,6 @@ def write_duckdb(parquet: Mapping[str, Path], folder: Path) -> Path:
 # A copied marts.duckdb keeps the blocks of the tables it replaced as free space (DuckDB reuses
 # them, never returns them): past this share the file is written whole again.
 MAX_FREE_SHARE = 0.25
-# DuckDB's memory while it fills marts.duckdb (its default is 80 % of RAM): the rows stream
-# from Parquet into the file, and what passes the limit is written out early.
-WRITE_MEMORY_LIMIT = "1GB"
 
 
 def update_duckdb(path: Path, parquet: Mapping[str, Path], changed: set[str]) -> bool:
@@ -220,8 +216,7 @@ def _connect_for_writing(path: Path) -> duckdb.DuckDBPyConnection:
     # one thread: parallel appends from Parquet leave a part-filled row group per thread and
     # Parquet row group (M's file grew 8 %); from one thread the row groups are full, as when
     # the tables were filled from Arrow
-    return duckdb.connect(str(path), config={"memory_limit": WRITE_MEMORY_LIMIT,
-                                             "threads": 1})
+    return duckdb.connect(str(path), config={"threads": 1})
 
 
 def _create(con: duckdb.DuckDBPyConnection, mart: str, source: Path) -> None:
