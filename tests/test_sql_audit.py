@@ -75,7 +75,9 @@ ALLOWED: dict[str, dict[str, str]] = {
         "select": "the same columns, double-quoted and joined",
         "int(examples)": "an int"},
     "pipelines/publish/writers.py": {
-        "mart": MART, "order": "the mart's key columns from the contract, double-quoted",
+        "mart": MART,
+        "tail": "` limit 0`, or `order by` the mart's key columns from the contract, "
+                "double-quoted (MartReader)",
         "name": "a column of the contract, double-quoted",
         "_literal(contract.description)": "escaped by _literal (quotes doubled)",
         "_literal(text)": "escaped by _literal (quotes doubled)"},

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.types as pat
 
 
@@ -27,20 +28,35 @@ def _normalise_type(t: pa.DataType) -> pa.DataType:
 
 
 def canonical_table(table: pa.Table) -> pa.Table:
+    """The table as content_hash serialises it: normalised types, rows sorted by every
+    sortable column, one chunk per column, no schema metadata.
+
+    Built one column at a time from the sort's row order, so that beside the input table only
+    the output and one column are in memory (a cast copy of the whole table, then its sorted
+    copy, then its combined copy was three times M's largest mart). Sorting before the string
+    types are normalised gives the same order: string, large_string and string_view compare
+    byte for byte alike; dictionaries are decoded before the sort.
+    """
     fields = [pa.field(f.name, _normalise_type(f.type)) for f in table.schema]
-    table = table.replace_schema_metadata(None)
-    table = pa.table(
-        [col.cast(f.type) if col.type != f.type else col for col, f in zip(table.columns, fields)],
-        schema=pa.schema(fields),
-    )
-    keys = [
-        (f.name, "ascending")
-        for f in fields
+    sortable = table.select([
+        i for i, f in enumerate(fields)
         if not (pat.is_nested(f.type) or pat.is_binary(f.type) or pat.is_large_binary(f.type))
-    ]
-    if keys and table.num_rows:
-        table = table.sort_by(keys)
-    return table.combine_chunks()
+    ])
+    order = None
+    if sortable.num_columns and table.num_rows:
+        decoded = [col.cast(_normalise_type(col.type)) if pat.is_dictionary(col.type) else col
+                   for col in sortable.columns]
+        sortable = pa.table(decoded, names=sortable.column_names)
+        order = pc.sort_indices(sortable, [(name, "ascending") for name in sortable.column_names])
+    del sortable
+    columns = []
+    for col, f in zip(table.columns, fields):
+        if order is not None:
+            col = col.take(order)
+        if col.type != f.type:
+            col = col.cast(f.type)
+        columns.append(col.combine_chunks() if col.num_chunks != 1 else col.chunk(0))
+    return pa.table(columns, schema=pa.schema(fields))
 
 
 class _Sha256Sink:

@@ -16,6 +16,7 @@ from pipelines.checks.results import CheckResult
 from pipelines.publish.attribution import attribution
 from pipelines.publish.formats import ALL_FORMATS, CSV, XLSX
 from pipelines.publish.hashing import content_hash
+from pipelines.publish.summary import MartSummary
 
 MANIFEST_FORMAT = 1
 
@@ -36,7 +37,7 @@ def build_manifest(
     now: datetime,
     as_of: str,
     previous: Mapping[str, Any] | None,
-    tables: Mapping[str, pa.Table],
+    tables: Mapping[str, pa.Table | MartSummary],
     check_results: Sequence[CheckResult],
     code_version: str,
     synthetic: bool,
@@ -73,24 +74,31 @@ def build_manifest(
         "content_hashes": hashes,
         "xlsx_row_cap": xlsx_row_cap,
         "marts": {
-            mart: {
-                "rows": table.num_rows,
-                "columns": table.column_names,
-                "content_hash": hashes[mart],
-                # the declared formats (pipelines/publish/formats.py), then the files
-                "formats": sorted(formats[mart]),
-                "parquet": f"{mart}.parquet",
-                # None: not a mart a person opens (no Excel files)
-                "csv": f"csv/{mart}.csv" if CSV in formats[mart] else None,
-                # None: no Excel files, or more rows than the xlsx row cap
-                "xlsx": f"xlsx/{mart}.xlsx"
-                if XLSX in formats[mart] and table.num_rows <= xlsx_row_cap else None,
-                "duckdb_table": f"marts.duckdb:main.{mart}",
-            }
+            mart: mart_entry(mart, table, hashes[mart], formats[mart], xlsx_row_cap)
             for mart, table in tables.items()
         },
         "checks": {"results": [r.to_dict() for r in check_results]},
         "attribution": attribution(
             {m: t.column_names for m, t in tables.items()}, synthetic=synthetic
         ),
+    }
+
+
+def mart_entry(mart: str, table: pa.Table | MartSummary, digest: str,
+               formats: Collection[str], xlsx_row_cap: int) -> dict[str, Any]:
+    """The manifest's record of one mart; it depends on that mart alone, so the publisher
+    can make it as soon as the mart is read."""
+    return {
+        "rows": table.num_rows,
+        "columns": table.column_names,
+        "content_hash": digest,
+        # the declared formats (pipelines/publish/formats.py), then the files
+        "formats": sorted(formats),
+        "parquet": f"{mart}.parquet",
+        # None: not a mart a person opens (no Excel files)
+        "csv": f"csv/{mart}.csv" if CSV in formats else None,
+        # None: no Excel files, or more rows than the xlsx row cap
+        "xlsx": f"xlsx/{mart}.xlsx"
+        if XLSX in formats and table.num_rows <= xlsx_row_cap else None,
+        "duckdb_table": f"marts.duckdb:main.{mart}",
     }

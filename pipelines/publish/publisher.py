@@ -21,25 +21,24 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pyarrow as pa
-
-from pipelines import progress
+from pipelines import memory, progress
 from pipelines.checks.results import CheckResult
 from pipelines.eventlog.crash import crash_point
 from pipelines.eventlog.lock import stream_lock
 from pipelines.publish import interrupted, sharing, versions, writers, xlsx
+from pipelines.publish.attribution import attribution
 from pipelines.publish.dictionary import dictionary_records, write_dictionary
 from pipelines.publish.formats import formats_for
-from pipelines.publish.hashing import content_hash
 from pipelines.publish.integrity import file_hashes
-from pipelines.publish.manifest import blocking_failures, build_manifest
+from pipelines.publish.manifest import blocking_failures, build_manifest, mart_entry
 from pipelines.publish.presentation import kpi_decimals
 from pipelines.publish.readme import render_readme
+from pipelines.publish.summary import MartSummary
 from pipelines.warehouse.build_vars import parse_as_of
 
 REPORT_DIR = "report"
@@ -145,20 +144,15 @@ def publish(
         _refuse_failed_checks(check_results)
         _refuse_older(as_of, previous, allow_older)
         now = now or datetime.now(UTC)
-        tables = writers.read_marts(Path(warehouse_path), marts)
-        # once: the manifest is built twice (to compare with an interrupted publication, then
-        # for the new one), and hashing is the dearest part of it
-        hashes = {mart: content_hash(table) for mart, table in tables.items()}
-        kpis = kpi_decimals(tables)
 
-        def manifest_for(version: str, at: datetime) -> dict:
+        def manifest_for(version: str, summaries: Mapping[str, MartSummary]) -> dict:
             manifest = build_manifest(
-                hashes=hashes,
+                hashes={mart: summary.content_hash for mart, summary in summaries.items()},
                 version=version,
-                now=at,
+                now=now,
                 as_of=as_of,
                 previous=previous,
-                tables=tables,
+                tables=summaries,
                 check_results=check_results,
                 code_version=code_version,
                 synthetic=synthetic,
@@ -167,23 +161,40 @@ def publish(
                 xlsx_row_cap=xlsx_row_cap,
                 formats=formats,
             )
-            sharing.record_inputs(manifest, tables, kpis)
+            sharing.record_inputs(manifest, summaries, kpis)
             return manifest
 
-        # a publisher killed after its folder rename left this very publication unpointed
-        finished = interrupted.finish_or_discard(published_dir, manifest_for("", now))
-        if finished is not None:
-            version, manifest = finished["version"], finished
-            final = published_dir / version
-            message = f"published {version} (finished a publication interrupted before " \
-                "`current` moved)"
-        else:
-            version = versions.new_version_id(published_dir, now)
-            manifest = manifest_for(version, now)
-            source = sharing.Previous.of(published_dir, previous) if share else None
-            final = _write_version(published_dir, version, tables, manifest, kpis, source,
-                                   previous)
-            message = f"published {version}"
+        # One mart in memory at a time (read, hash, write its files, let it go): on workload
+        # M the marts together are over 2 GB of Arrow. What comes after the files needs only
+        # each mart's MartSummary. First, what the steps before freed (in one process: the
+        # build's and the checks') goes back to the system.
+        memory.release_unused()
+        with writers.MartReader(Path(warehouse_path), marts) as reader:
+            kpis = kpi_decimals({"dim_kpi": reader.read("dim_kpi")} if "dim_kpi" in marts
+                                else {})
+            finished = None
+            if interrupted.unpointed_versions(published_dir):
+                # a publisher killed after its folder rename left a version no pointer names:
+                # when it is this very publication, finish it (a second read of the marts,
+                # only after such a crash)
+                summaries = {mart: MartSummary.of(reader.read(mart)) for mart in marts}
+                finished = interrupted.finish_or_discard(published_dir,
+                                                         manifest_for("", summaries))
+            if finished is not None:
+                version, manifest = finished["version"], finished
+                final = published_dir / version
+                message = f"published {version} (finished a publication interrupted before " \
+                    "`current` moved)"
+            else:
+                version = versions.new_version_id(published_dir, now)
+                source = sharing.Previous.of(published_dir, previous) if share else None
+                sheet = {"version": version, "as_of": as_of, "attribution": attribution(
+                    {mart: reader.columns(mart) for mart in marts}, synthetic=synthetic)}
+                final, manifest = _write_version(
+                    published_dir, version, _MartWriter(reader, marts, sheet, formats,
+                                                        xlsx_row_cap, kpis),
+                    manifest_for, source, previous)
+                message = f"published {version}"
         versions.point_current_to(published_dir, version)
         crash_point("publish.before_history")
         versions.append_history(
@@ -205,16 +216,65 @@ def publish(
     return PublishResult(True, version, message, final, manifest, pruned)
 
 
+class _MartWriter:
+    """Each mart in turn: read it, summarise it, write (or share) its files, let it go.
+
+    `sheet`: what the Källor sheet and the sharing keys read of the manifest (version, as_of,
+    attribution), known before any mart is read; each mart's manifest entry and inputs key
+    are made as soon as the mart is read, the same functions build_manifest and
+    record_inputs use, so a file is shared exactly when the manifest will say it may be.
+    """
+
+    def __init__(self, reader: writers.MartReader, marts: Sequence[str], sheet: dict,
+                 formats: Mapping[str, Collection[str]], xlsx_row_cap: int,
+                 kpis: Mapping[str, int]) -> None:
+        self.reader, self.marts, self.formats = reader, marts, formats
+        self.sheet = {**sheet, "marts": {}}
+        self.xlsx_row_cap, self.kpis = xlsx_row_cap, kpis
+
+    def write(self, tmp: Path, source: sharing.Previous | None,
+              before: Mapping[str, Mapping]) -> dict[str, MartSummary]:
+        summaries = {}
+        for done, mart in enumerate(self.marts, start=1):
+            progress.advance(done, len(self.marts), "marts", mart)
+            table = self.reader.read(mart)
+            summaries[mart] = summary = MartSummary.of(table)
+            entry = self.sheet["marts"][mart] = mart_entry(
+                mart, summary, summary.content_hash, self.formats[mart], self.xlsx_row_cap)
+            entry["inputs"] = sharing.mart_inputs(self.sheet, mart, summary, self.kpis)
+            same = (before.get(mart) or {}).get("inputs") == entry["inputs"]
+            if not _shared(source if same else None, entry["parquet"], tmp):
+                writers.write_parquet(mart, table, tmp)
+            if entry["csv"] and not _shared(source if same else None, entry["csv"], tmp):
+                writers.write_csv(mart, table, tmp, self.kpis)
+            if entry["xlsx"] and not _shared(source if same else None, entry["xlsx"], tmp):
+                writers.write_xlsx(mart, table, tmp, self.kpis,
+                                   xlsx.sources_sheet(self.sheet, mart))
+            del table
+            # the freed table's memory back to the system before the next mart is read
+            memory.release_unused()
+        # every mart is read: dbt's writer need not wait for the rest of the publication
+        self.reader.close()
+        return summaries
+
+    def check(self, manifest: Mapping) -> None:
+        """The manifest's inputs keys are the ones the files were shared or written by."""
+        wrong = [mart for mart in self.marts if manifest["marts"][mart]["inputs"]
+                 != self.sheet["marts"][mart]["inputs"]]
+        if wrong:
+            raise RuntimeError(f"inputs keys of {wrong} changed between writing the files "
+                               "and the manifest: nothing is published")
+
+
 def _write_version(
     published_dir: Path,
     version: str,
-    tables: dict[str, pa.Table],
-    manifest: dict,
-    kpis: Mapping[str, int],
+    marts: _MartWriter,
+    manifest_for: Callable[[str, Mapping[str, MartSummary]], dict],
     source: sharing.Previous | None,
     previous: Mapping | None,
-) -> Path:
-    """Write the version into `.tmp-<version>`, then rename it into place.
+) -> tuple[Path, dict]:
+    """Write the version into `.tmp-<version>`, then rename it into place; its manifest.
 
     `source`: the previous version to share unchanged files with (None: write every file).
     A file is either shared or written, never both: writing to a shared name would write into
@@ -225,24 +285,19 @@ def _write_version(
     tmp.mkdir()
     before = (previous or {}).get("marts") or {}
     try:
-        for done, (mart, table) in enumerate(tables.items(), start=1):
-            progress.advance(done, len(tables), "marts", mart)
-            entry = manifest["marts"][mart]
-            same = (before.get(mart) or {}).get("inputs") == entry["inputs"]
-            if not _shared(source if same else None, entry["parquet"], tmp):
-                writers.write_parquet(mart, table, tmp)
-            if entry["csv"] and not _shared(source if same else None, entry["csv"], tmp):
-                writers.write_csv(mart, table, tmp, kpis)
-            if entry["xlsx"] and not _shared(source if same else None, entry["xlsx"], tmp):
-                writers.write_xlsx(mart, table, tmp, kpis, xlsx.sources_sheet(manifest, mart))
+        summaries = marts.write(tmp, source, before)
+        manifest = manifest_for(version, summaries)
+        marts.check(manifest)
         crash_point("publish.inside_version_write")
         same = (previous or {}).get("duckdb_inputs") == manifest["duckdb_inputs"]
         if not _shared(source if same else None, DUCKDB_FILE, tmp):
-            changed = {mart for mart in tables if (before.get(mart) or {}).get("inputs")
+            changed = {mart for mart in summaries if (before.get(mart) or {}).get("inputs")
                        != manifest["marts"][mart]["inputs"]}
-            _write_duckdb(tables, tmp, source, changed)
-        write_dictionary(dictionary_records(tables), tmp)
-        manifest["report"] = _write_report(tmp, tables, manifest, source)
+            # filled from the Parquet files just written or shared: the same rows and types
+            parquet = {mart: tmp / manifest["marts"][mart]["parquet"] for mart in summaries}
+            _write_duckdb(parquet, tmp, source, changed)
+        write_dictionary(dictionary_records(summaries), tmp)
+        manifest["report"] = _write_report(tmp, summaries, manifest, source)
         (tmp / "README.md").write_text(
             render_readme(manifest, row_cap=manifest["xlsx_row_cap"]), encoding="utf-8"
         )
@@ -266,20 +321,20 @@ def _write_version(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return final
+    return final, manifest
 
 
-def _write_duckdb(tables: dict[str, pa.Table], tmp: Path, source: sharing.Previous | None,
+def _write_duckdb(parquet: Mapping[str, Path], tmp: Path, source: sharing.Previous | None,
                   changed: set[str]) -> None:
     """marts.duckdb: a copy of the previous version's with only the changed marts replaced
     when some marts are unchanged (their inputs, the writer code included, are the previous
     version's), else written whole."""
     path = tmp / DUCKDB_FILE
-    if source is not None and len(changed) < len(tables) and source.copy_of(DUCKDB_FILE, path):
-        if writers.update_duckdb(path, tables, changed):
+    if source is not None and len(changed) < len(parquet) and source.copy_of(DUCKDB_FILE, path):
+        if writers.update_duckdb(path, parquet, changed):
             return
         path.unlink()  # too much free space carried: written whole below
-    writers.write_duckdb(tables, tmp)
+    writers.write_duckdb(parquet, tmp)
 
 
 def _shared(source: sharing.Previous | None, rel: str, tmp: Path) -> bool:
@@ -287,7 +342,7 @@ def _shared(source: sharing.Previous | None, rel: str, tmp: Path) -> bool:
     return source is not None and source.take(rel, tmp / rel) is not None
 
 
-def _write_report(tmp: Path, tables: dict[str, pa.Table], manifest: dict,
+def _write_report(tmp: Path, marts: Collection[str], manifest: dict,
                   source: sharing.Previous | None) -> dict | None:
     """Render report/ from the files in `tmp`; None when the KKiK marts are not published.
 
@@ -297,7 +352,7 @@ def _write_report(tmp: Path, tables: dict[str, pa.Table], manifest: dict,
     # imported here: the report reads the attribution texts from pipelines.publish
     from pipelines.report import REQUIRED_MARTS, render
 
-    if not all(m in tables for m in REQUIRED_MARTS):
+    if not all(m in marts for m in REQUIRED_MARTS):
         return None
     result = render(tmp, tmp / REPORT_DIR, manifest=manifest, previous=source,
                     previous_prefix=f"{REPORT_DIR}/")

@@ -34,9 +34,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import pyarrow.compute as pc
-
 from pipelines.eventlog.checksums import file_digest
+from pipelines.publish.summary import MartSummary
 
 LINK, COPY = "link", "copy"
 _PACKAGES = ("pyarrow", "duckdb", "xlsxwriter", "jinja2")
@@ -190,33 +189,41 @@ def enabled() -> bool:
 _PER_VERSION = ("Publicering", "Data per")  # the Källor lines that name the publication
 
 
-def record_inputs(manifest: dict[str, Any], tables: Mapping[str, Any],
+def record_inputs(manifest: dict[str, Any], marts: Mapping[str, MartSummary],
                   kpis: Mapping[str, int]) -> None:
     """Add each mart's `inputs` key and the DuckDB file's `duckdb_inputs` to `manifest`."""
+    for mart, summary in marts.items():
+        manifest["marts"][mart]["inputs"] = mart_inputs(manifest, mart, summary, kpis)
+    manifest["duckdb_inputs"] = inputs_key(
+        "marts.duckdb", [(mart, manifest["marts"][mart]["inputs"]) for mart in marts])
+
+
+def mart_inputs(manifest: Mapping[str, Any], mart: str, summary: MartSummary,
+                kpis: Mapping[str, int]) -> str:
+    """The inputs key of one mart's files. `manifest` needs only the mart's entry and what
+    the Källor sheet reads (version, as_of, attribution), so the publisher can decide before
+    the other marts are read."""
     # imported here: xlsx and the contract pull in the presentation layer
     from pipelines.publish.xlsx import sources_sheet
     from pipelines.warehouse.marts import mart_contracts
 
-    contracts = mart_contracts()
-    for mart, table in tables.items():
-        entry = manifest["marts"][mart]
-        sources = None
-        if entry.get("xlsx"):
-            sources = {k: v for k, v in sources_sheet(manifest, mart).items()
-                       if k not in _PER_VERSION}
-        entry["inputs"] = inputs_key(
-            mart, entry["content_hash"], table.schema.remove_metadata().to_string(),
-            contracts.get(mart), entry.get("formats"), entry.get("csv"), entry.get("xlsx"),
-            _decimals_used(table, kpis) if entry.get("csv") or entry.get("xlsx") else None,
-            sources)
-    manifest["duckdb_inputs"] = inputs_key(
-        "marts.duckdb", [(mart, manifest["marts"][mart]["inputs"]) for mart in tables])
+    entry = manifest["marts"][mart]
+    sources = None
+    if entry.get("xlsx"):
+        sources = {k: v for k, v in sources_sheet(manifest, mart).items()
+                   if k not in _PER_VERSION}
+    return inputs_key(
+        mart, entry["content_hash"], summary.schema.remove_metadata().to_string(),
+        mart_contracts().get(mart), entry.get("formats"), entry.get("csv"), entry.get("xlsx"),
+        _decimals_used(summary.kpi_ids, kpis) if entry.get("csv") or entry.get("xlsx")
+        else None,
+        sources)
 
 
-def _decimals_used(table: Any, kpis: Mapping[str, int]) -> dict[str, int] | None:
+def _decimals_used(kpi_ids: frozenset[str] | None,
+                   kpis: Mapping[str, int]) -> dict[str, int] | None:
     """The KPI decimals the mart's Excel files round to: those of its rows' KPIs (a mart
     without `kpi_id` rounds by none; a new KPI elsewhere changes nothing here)."""
-    if "kpi_id" not in table.column_names:
+    if kpi_ids is None:
         return None
-    used = {k for k in pc.unique(table.column("kpi_id")).to_pylist() if k is not None}
-    return {k: kpis[k] for k in sorted(used) if k in kpis}
+    return {k: kpis[k] for k in sorted(kpi_ids) if k in kpis}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Self
 
 import duckdb
 import pyarrow as pa
@@ -28,35 +29,86 @@ class MartError(ValueError):
 def read_marts(warehouse_path: Path, marts: Sequence[str]) -> dict[str, pa.Table]:
     """Every mart as an Arrow table, through a read-only connection closed before returning.
 
-    Read-only because dbt owns the warehouse; closed at once because even a reader blocks
-    dbt's writer.
+    All of them in memory at once: for tests and tools. The publisher reads one mart at a
+    time (MartReader), because on workload M the marts together are over 2 GB of Arrow.
     """
-    con = duckdb.connect(str(warehouse_path), read_only=True)
-    try:
-        existing = {
-            r[0]
-            for r in con.execute(
-                "select table_name from information_schema.tables where table_schema = 'main'"
-            ).fetchall()
-        }
-        missing = [m for m in marts if m not in existing]
-        if missing:
-            raise MartError(f"marts missing from {warehouse_path}: {missing}")
-        tables = {}
-        contracts = mart_contracts()
-        for mart in marts:
-            # In the contract key's order: the same state always gives the same bytes (a
-            # replay publishes byte-identical Parquet and CSV, not just the same rows).
-            key = contracts[mart].key if mart in contracts else ()
-            order = (" order by " + ", ".join(f'"{k}" nulls first' for k in key)) if key else ""
-            table = con.sql(f'select * from main."{mart}"{order}').to_arrow_table()
-            nested = [f.name for f in table.schema if pat.is_nested(f.type)]
-            if nested:
-                raise MartError(f"{mart} has nested columns {nested}; marts must be flat")
-            tables[mart] = table
-        return tables
-    finally:
-        con.close()
+    with MartReader(warehouse_path, marts) as reader:
+        return {mart: reader.read(mart) for mart in marts}
+
+
+class MartReader:
+    """The marts of a warehouse, one at a time, through one read-only connection.
+
+    Read-only because dbt owns the warehouse. One connection for every mart, so all of them
+    come from the same state of the warehouse; close it as soon as the marts are read, since
+    even a reader blocks dbt's writer.
+    """
+
+    def __init__(self, warehouse_path: Path, marts: Sequence[str]) -> None:
+        self.warehouse_path = Path(warehouse_path)
+        self.con: duckdb.DuckDBPyConnection | None = duckdb.connect(
+            str(warehouse_path), read_only=True)
+        try:
+            existing = {
+                r[0]
+                for r in self.con.execute(
+                    "select table_name from information_schema.tables "
+                    "where table_schema = 'main'"
+                ).fetchall()
+            }
+            missing = [m for m in marts if m not in existing]
+            if missing:
+                raise MartError(f"marts missing from {warehouse_path}: {missing}")
+        except BaseException:
+            self.close()
+            raise
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.con is not None:
+            self.con.close()
+            self.con = None
+
+    def columns(self, mart: str) -> list[str]:
+        """The mart's column names, as read() will give them, without reading a row."""
+        return self._query(mart, " limit 0").column_names
+
+    def read(self, mart: str) -> pa.Table:
+        """The mart as an Arrow table, in the contract key's order: the same state always
+        gives the same bytes (a replay publishes byte-identical Parquet and CSV, not just the
+        same rows)."""
+        contract = mart_contracts().get(mart)
+        key = contract.key if contract else ()
+        order = (" order by " + ", ".join(f'"{k}" nulls first' for k in key)) if key else ""
+        table = self._query(mart, order)
+        self._evict()
+        nested = [f.name for f in table.schema if pat.is_nested(f.type)]
+        if nested:
+            raise MartError(f"{mart} has nested columns {nested}; marts must be flat")
+        return table
+
+    def _query(self, mart: str, tail: str) -> pa.Table:
+        if self.con is None:
+            raise RuntimeError(f"the reader of {self.warehouse_path} is closed")
+        return self.con.sql(f'select * from main."{mart}"{tail}').to_arrow_table()
+
+    def _evict(self) -> None:
+        """Let DuckDB's buffer pool go: after a read it keeps the mart's blocks and the sort's
+        memory cached (1.1 GB after M's mart_revisions, a 771 MB table), and no other mart
+        reads them. A tight memory limit while the query runs would instead spill the sort
+        to disk (slower, and next to the warehouse); briefly shrinking the limit after it
+        makes DuckDB evict what it can, then the limit is its default again."""
+        assert self.con is not None
+        self.con.execute(f"set memory_limit = '{EVICT_LIMIT}'")
+        self.con.execute("reset memory_limit")
+
+
+EVICT_LIMIT = "64MB"
 
 
 def described_schema(mart: str, table: pa.Table) -> pa.Schema:
@@ -112,13 +164,18 @@ def write_xlsx(
     return write_mart_xlsx(mart, table, folder / "xlsx" / f"{mart}.xlsx", kpis, sources)
 
 
-def write_duckdb(tables: dict[str, pa.Table], folder: Path) -> Path:
-    """`marts.duckdb` with one table per mart, for BI tools that speak DuckDB."""
+def write_duckdb(parquet: Mapping[str, Path], folder: Path) -> Path:
+    """`marts.duckdb` with one table per mart, for BI tools that speak DuckDB.
+
+    `parquet`: mart -> its Parquet file in the publication, which holds exactly the mart's
+    rows and types in the key's order: the tables are filled from those files, so the
+    publisher need not keep every mart in memory until this file is written.
+    """
     path = folder / "marts.duckdb"
-    con = duckdb.connect(str(path))
+    con = _connect_for_writing(path)
     try:
-        for mart, table in tables.items():
-            _create(con, mart, table)
+        for mart, source in parquet.items():
+            _create(con, mart, source)
         con.execute("checkpoint")
     finally:
         con.close()
@@ -130,22 +187,23 @@ def write_duckdb(tables: dict[str, pa.Table], folder: Path) -> Path:
 MAX_FREE_SHARE = 0.25
 
 
-def update_duckdb(path: Path, tables: dict[str, pa.Table], changed: set[str]) -> bool:
-    """Bring a copy of the previous version's `marts.duckdb` at `path` up to `tables`: the
-    `changed` marts replaced, marts no longer published dropped, the rest as they are (their
-    inputs, and so their rows, are the previous version's). False when the file would carry
-    more than MAX_FREE_SHARE free space: the caller writes it whole instead. Replacing 3 small
-    marts of M's 209 MB file is a copy and a few inserts instead of writing 5M rows."""
-    con = duckdb.connect(str(path))
+def update_duckdb(path: Path, parquet: Mapping[str, Path], changed: set[str]) -> bool:
+    """Bring a copy of the previous version's `marts.duckdb` at `path` up to the marts in
+    `parquet` (mart -> its Parquet file, as in write_duckdb): the `changed` marts replaced,
+    marts no longer published dropped, the rest as they are (their inputs, and so their rows,
+    are the previous version's). False when the file would carry more than MAX_FREE_SHARE
+    free space: the caller writes it whole instead. Replacing 3 small marts of M's 209 MB
+    file is a copy and a few inserts instead of writing 5M rows."""
+    con = _connect_for_writing(path)
     try:
         existing = {r[0] for r in con.execute(
             "select table_name from duckdb_tables() where schema_name = 'main'").fetchall()}
-        for mart in sorted(existing - set(tables)):
+        for mart in sorted(existing - set(parquet)):
             con.execute(f'drop table main."{mart}"')
-        for mart, table in tables.items():
+        for mart, source in parquet.items():
             if mart in changed or mart not in existing:
                 con.execute(f'drop table if exists main."{mart}"')
-                _create(con, mart, table)
+                _create(con, mart, source)
         con.execute("checkpoint")
         free, total = con.execute(
             "select free_blocks, total_blocks from pragma_database_size()").fetchone()
@@ -154,24 +212,29 @@ def update_duckdb(path: Path, tables: dict[str, pa.Table], changed: set[str]) ->
     return not total or free / total <= MAX_FREE_SHARE
 
 
-def _create(con: duckdb.DuckDBPyConnection, mart: str, table: pa.Table) -> None:
-    con.register("_source", table)
-    con.execute(f'create table main."{mart}" as select * from _source')
-    con.unregister("_source")
-    _comment(con, mart, table)
+def _connect_for_writing(path: Path) -> duckdb.DuckDBPyConnection:
+    # one thread: parallel appends from Parquet leave a part-filled row group per thread and
+    # Parquet row group (M's file grew 8 %); from one thread the row groups are full, as when
+    # the tables were filled from Arrow
+    return duckdb.connect(str(path), config={"threads": 1})
+
+
+def _create(con: duckdb.DuckDBPyConnection, mart: str, source: Path) -> None:
+    con.execute(f'create table main."{mart}" as select * from read_parquet(?)', [str(source)])
+    _comment(con, mart, pq.read_schema(source).names)
 
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _comment(con: duckdb.DuckDBPyConnection, mart: str, table: pa.Table) -> None:
+def _comment(con: duckdb.DuckDBPyConnection, mart: str, columns: Sequence[str]) -> None:
     """COMMENT ON TABLE/COLUMN from the contract: `duckdb_columns()` and BI tools show them."""
     contract = mart_contracts().get(mart)
     if contract is None:
         return
     con.execute(f'comment on table main."{mart}" is {_literal(contract.description)}')
-    for name in table.column_names:
+    for name in columns:
         spec = contract.column(name)
         if spec and spec.description:
             text = spec.description + (f" [{spec.unit}]" if spec.unit else "")
