@@ -157,6 +157,8 @@ def test_marts_duckdb_is_the_previous_file_with_only_the_changed_marts_replaced(
     assert whole == []  # a copy of the first version's file, one mart replaced
     assert not os.path.samefile(first.path / "marts.duckdb", second.path / "marts.duckdb")
     with duckdb.connect(str(second.path / "marts.duckdb"), read_only=True) as con:
+        # the replaced mart's new rows went into the blocks its old rows freed
+        assert con.execute("select free_blocks from pragma_database_size()").fetchone()[0] == 0
         tables = {r[0] for r in con.execute(
             "select table_name from duckdb_tables() where schema_name = 'main'").fetchall()}
         assert tables == set(second.manifest["marts"])

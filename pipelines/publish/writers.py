@@ -198,12 +198,15 @@ def update_duckdb(path: Path, parquet: Mapping[str, Path], changed: set[str]) ->
     try:
         existing = {r[0] for r in con.execute(
             "select table_name from duckdb_tables() where schema_name = 'main'").fetchall()}
-        for mart in sorted(existing - set(parquet)):
-            con.execute(f'drop table main."{mart}"')
-        for mart, source in parquet.items():
-            if mart in changed or mart not in existing:
-                con.execute(f'drop table if exists main."{mart}"')
-                _create(con, mart, source)
+        replaced = [m for m in parquet if m in changed or m not in existing]
+        for mart in sorted(existing - set(parquet)) + replaced:
+            con.execute(f'drop table if exists main."{mart}"')
+        # DuckDB reuses a dropped table's blocks only after a checkpoint has freed them:
+        # without this one the new rows went to new blocks, a realistic night on M (12 of 21
+        # marts, 503 of 1,021 blocks) passed MAX_FREE_SHARE and the file was written again
+        con.execute("checkpoint")
+        for mart in replaced:
+            _create(con, mart, parquet[mart])
         con.execute("checkpoint")
         free, total = con.execute(
             "select free_blocks, total_blocks from pragma_database_size()").fetchone()
