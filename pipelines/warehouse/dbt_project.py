@@ -64,13 +64,13 @@ def _parse(project: DbtProject) -> None:
     # the default data dir's build vars: dagster-dbt copies this parse into a build's empty
     # target folder, and dbt reuses it only when the --vars are the same, so the first build
     # of `make run` skips a full parse (about 5 s of its stage 2 on the sample).
-    path_vars = json.dumps(_default_build_cli_vars())
+    parse_vars = json.dumps(_default_build_cli_vars())
     with open(target / ".parse.lock", "a", encoding="utf-8") as lock:
         fcntl.flock(lock.fileno(), fcntl.LOCK_EX)  # released when the file closes
         if manifest_is_stale(project):
             (
                 DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
-                .cli(["parse", "--quiet", "--vars", path_vars], target_path=target)
+                .cli(["parse", "--quiet", "--vars", parse_vars], target_path=target)
                 .wait()
             )
 
