@@ -391,6 +391,9 @@ def test_report_pages_naming_their_previous_version_are_shared_when_nothing_chan
     # the first publication has no previous: its page says so, the second's names the first
     assert not os.path.samefile(first.path / page, second.path / page)
     assert first.version in (second.path / page).read_text(encoding="utf-8")
+    # ... while its downloads hold the board alone, which did not change: shared
+    for download in ("report/kommun/1784.xlsx", "report/kommun/1784.csv"):
+        assert os.path.samefile(first.path / download, second.path / download)
     # the third counts its (no) changes from the second: the same page, shared
     assert os.path.samefile(second.path / page, third.path / page)
     assert third.manifest["report"]["pages_shared"] == 5

@@ -167,19 +167,26 @@ def _write_pair(columns: list[ExcelColumn], stem: Path, lines: dict[str, str],
     return [xlsx, csv]
 
 
-def write_board_files(data: ReportData, code: str, name: str, folder: Path) -> list[Path]:
-    """`<code>.xlsx` and `<code>.csv` of the kommun's board table into `folder`."""
-    return _write_pair(board_columns(data, code, name), folder / code,
-                       sources(data.manifest, name), f"KKiK-tabell {name} ({code})")
+def write_board_files(data: ReportData, code: str, name: str, folder: Path,
+                      columns: list[ExcelColumn] | None = None) -> list[Path]:
+    """`<code>.xlsx` and `<code>.csv` of the kommun's board table into `folder` (`columns`:
+    board_columns', when the caller has them)."""
+    if columns is None:
+        columns = board_columns(data, code, name)
+    return _write_pair(columns, folder / code, sources(data.manifest, name),
+                       f"KKiK-tabell {name} ({code})")
 
 
 def write_network_files(data: ReportData, net: dict[str, Any], names: dict[str, str],
-                        slug: str, folder: Path) -> list[Path]:
-    """`<slug>.xlsx` and `<slug>.csv` of the network page's table into `folder`."""
+                        slug: str, folder: Path, rows: list[dict] | None = None) -> list[Path]:
+    """`<slug>.xlsx` and `<slug>.csv` of the network page's table into `folder` (`rows`:
+    network_rows', when the caller has them)."""
+    if rows is None:
+        rows = network_rows(data, net, names)
     title = net["title"]
     lines = sources(
         data.manifest, title, kolada=NETWORK_KOLADA, own=NETWORK_OWN,
         table=f"Nätverket {title}: medlemmarnas KKiK-värden, varje nyckeltal för sitt "
               "senaste år, en rad per medlem och nyckeltal")
-    return _write_pair(_columns(data, network_rows(data, net, names), NETWORK_COLUMNS),
-                       folder / slug, lines, f"Nätverk {title}")
+    return _write_pair(_columns(data, rows, NETWORK_COLUMNS), folder / slug, lines,
+                       f"Nätverk {title}")

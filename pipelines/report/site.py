@@ -183,18 +183,23 @@ def render(
             "units": unit_sections(unit_rows, code), "unit_scope": unit_scope,
             "unit_credits": unit_credits(),
         }
-        own = [f"kommun/{code}.html", f"kommun/{code}.xlsx", f"kommun/{code}.csv"]
+        # The downloads hold the board table alone, so they have their own key: a night that
+        # changes only what else the page shows (an assessment, the changes since the last
+        # publication) renders the page and shares the downloads.
+        board = downloads.board_columns(data, code, name)
+        if not pages.shared([f"kommun/{code}.xlsx", f"kommun/{code}.csv"], name, board):
+            downloads.write_board_files(data, code, name, out / "kommun", board)
         # which version the changes are counted from names the publication, as the stamp
         # does: a page with the same changes and numbers is shared (it names its own previous)
         keyed = {**view, "revisions": view["revisions"] and {
             k: v for k, v in view["revisions"].items() if k != "previous"}}
-        if pages.shared(own, keyed, downloads.board_columns(data, code, name)):
+        own = f"kommun/{code}.html"
+        if pages.shared([own], keyed):
             continue
-        downloads.write_board_files(data, code, name, out / "kommun")
         html = page.render(root="../", site=site, patterns=charts.PATTERN_DEFS,
                            print_header=print_header(f"{name} ({code}) · KKiK-rapport", stamp),
                            **view)
-        (out / own[0]).write_text(html, encoding="utf-8")
+        (out / own).write_text(html, encoding="utf-8")
     net_views = [views.network(data, n, names) for n in nets]
     if net_views:
         (out / "natverk").mkdir()
@@ -203,12 +208,13 @@ def render(
             for member in net["members"]:
                 member["rendered"] = member["id"] in rendered
             config_net = next(n for n in nets if n["id"] == net["id"])
-            own = [f"natverk/{net['slug']}.{ext}" for ext in ("html", "xlsx", "csv")]
-            if pages.shared(own, net, net["title"],
-                            downloads.network_rows(data, config_net, names)):
+            stem = f"natverk/{net['slug']}"
+            rows = downloads.network_rows(data, config_net, names)
+            if not pages.shared([f"{stem}.xlsx", f"{stem}.csv"], net["title"], rows):
+                downloads.write_network_files(data, config_net, names, net["slug"],
+                                              out / "natverk", rows)
+            if pages.shared([f"{stem}.html"], net):
                 continue
-            downloads.write_network_files(data, config_net, names, net["slug"],
-                                          out / "natverk")
             (out / "natverk" / f"{net['slug']}.html").write_text(
                 template.render(root="../", site=site, net=net,
                                 print_header=print_header(f"{net['title']} · KKiK-rapport",
@@ -260,8 +266,9 @@ class _Pages:
         self.count = 0
 
     def shared(self, files: list[str], *inputs: Any) -> bool:
-        """Record the key of the page `files[0]` (with its downloads `files[1:]`); True when
-        every one of them is now the previous version's file: nothing to render."""
+        """Record the key of the files `files` (a page, or a page's downloads) under
+        `files[0]`; True when every one of them is now the previous version's file: nothing
+        to render. `count`: the pages (HTML) shared."""
         key = inputs_key(files, self.site, *inputs)
         self.keys[files[0]] = key
         if self.previous is None or self.before.get(files[0]) != key:
@@ -274,5 +281,5 @@ class _Pages:
                     self.previous.taken.pop(f"{self.prefix}{done}", None)
                 return False
             taken.append(rel)
-        self.count += 1
+        self.count += files[0].endswith(".html")
         return True
