@@ -32,6 +32,18 @@ def test_progress_comes_in_quarters_and_everything_is_kept_on_disk(tmp_path: Pat
     assert log.read_text(encoding="utf-8").splitlines() == lines
 
 
+def test_the_projects_hooks_are_not_counted_as_nodes(tmp_path: Path) -> None:
+    hook = "1 of 1 {} hook: kommunkvalitet.on-run-start.0 .... [{}]"
+    lines = [hook.format("START", "RUN"), hook.format("OK", "OK in 0.01s")]
+    for i in range(1, 9):
+        lines.append(f"{i} of 8 OK created sql table model main.m{i} .... [OK in 0.1s]")
+    said, warned, _ = _run(tmp_path, lines)
+    assert said[:4] == [f"dbt: {n}/8 nodes done" for n in (2, 4, 6, 8)]
+    assert warned == []
+    _, warned, _ = _run(tmp_path, [hook.format("ERROR", "ERROR in 0.01s")])
+    assert warned and "ERROR hook" in warned[0]  # a failing hook still surfaces
+
+
 def test_failures_and_warnings_surface_at_once(tmp_path: Path) -> None:
     _, warned, _ = _run(tmp_path, [
         "1 of 3 OK created sql table model main.a .... [OK in 0.1s]",

@@ -26,10 +26,16 @@ from pipelines.publish.formats import (
 )
 from pipelines.publish.hashing import content_hash
 from pipelines.publish.integrity import verify_publication
-from pipelines.publish.versions import read_manifest
+from pipelines.publish.versions import read_manifest, rollback
 from pipelines.warehouse.marts import PUBLISHED_MARTS, mart_contracts
 from tests.report_helpers import scorecard_row, write_publication
-from tests.test_publish_publisher import MARTS, T0, _publish, warehouse  # noqa: F401
+from tests.test_publish_publisher import (  # noqa: F401
+    MARTS,
+    T0,
+    _publish,
+    _warehouse_hashes,
+    warehouse,
+)
 
 # the issue's list of marts a person opens (board, wide, colour counts, profile,
 # Kommunkompassen, follow-up, revisions of the night)
@@ -238,6 +244,103 @@ def test_sharing_can_be_switched_off(warehouse: Path, tmp_path: Path,  # noqa: F
     monkeypatch.setenv(sharing.SHARE_ENV, "maybe")
     with pytest.raises(ValueError, match="KK_PUBLISH_SHARE"):
         sharing.enabled()
+
+
+# -- marts no build touched: shared unread ----------------------------------------------------
+
+
+def _built_by(warehouse: Path, invocation: str, marts=MARTS) -> None:  # noqa: F811
+    """What the marts' dbt post-hook records (dbt_project/macros/model_builds.sql)."""
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema if not exists build_meta; create table if not exists "
+                    "build_meta.model_builds (model varchar not null, invocation_id varchar "
+                    "not null)")
+        for mart in marts:
+            con.execute("delete from build_meta.model_builds where model = ?", [mart])
+            con.execute("insert into build_meta.model_builds values (?, ?)", [mart, invocation])
+
+
+def _unread(result) -> list[str]:
+    return result.manifest["sharing"]["marts_not_read"]
+
+
+def _refuse_reads(monkeypatch: pytest.MonkeyPatch, marts) -> None:
+    read = writers.MartReader.read
+
+    def guarded(self, mart):
+        assert mart not in marts, f"{mart} was read"
+        return read(self, mart)
+
+    monkeypatch.setattr(writers.MartReader, "read", guarded)
+
+
+def test_a_mart_the_same_dbt_invocation_built_is_shared_without_reading_it(
+        warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    published = tmp_path / "published"
+    _built_by(warehouse, "inv-1")
+    first = _night(warehouse, published, 0)
+    assert {e["built_by"] for e in first.manifest["marts"].values()} == {"inv-1"}
+    with monkeypatch.context() as patch:
+        _refuse_reads(patch, MARTS)
+        second = _night(warehouse, published, 1)
+    assert _unread(second) == sorted(MARTS)
+    assert second.manifest["content_hashes"] == first.manifest["content_hashes"]
+    assert second.manifest["row_counts"] == first.manifest["row_counts"]
+    assert all(os.path.samefile(first.path / rel, second.path / rel)
+               for rel in _per_mart_files(second.manifest))
+    # the data dictionary and the DuckDB file come from the summaries and the shared files
+    assert (first.path / "dictionary.json").read_text(encoding="utf-8").replace(
+        first.version, "") == (second.path / "dictionary.json").read_text(
+        encoding="utf-8").replace(second.version, "")
+    assert _verified(published, second.version)
+    # a new build of one mart: that one is read (its new rows published), the others are not
+    _revise(warehouse, 99.5)
+    _built_by(warehouse, "inv-2", ["fct_kpi_values"])
+    with monkeypatch.context() as patch:
+        _refuse_reads(patch, [m for m in MARTS if m != "fct_kpi_values"])
+        third = _night(warehouse, published, 2)
+    assert _unread(third) == sorted(m for m in MARTS if m != "fct_kpi_values")
+    assert third.manifest["marts"]["fct_kpi_values"]["built_by"] == "inv-2"
+    assert third.manifest["content_hashes"]["fct_kpi_values"] == _warehouse_hashes(
+        warehouse)["fct_kpi_values"] != second.manifest["content_hashes"]["fct_kpi_values"]
+    assert 99.5 in pq.read_table(third.path / "fct_kpi_values.parquet")["value"].to_pylist()
+    assert _verified(published, third.version)
+
+
+def test_a_mart_is_read_again_when_its_previous_files_were_edited_or_a_rollback_moved_current(
+        warehouse: Path, tmp_path: Path) -> None:  # noqa: F811
+    published = tmp_path / "published"
+    _built_by(warehouse, "inv-1")
+    first = _night(warehouse, published, 0)
+    edited = first.path / "csv" / "dim_municipality.csv"
+    edited.write_bytes(edited.read_bytes().replace(b"Stockholm", b"Stockholn"))
+    second = _night(warehouse, published, 1)
+    # the same invocation, but a file that is not what its manifest says: read, written afresh
+    assert "dim_municipality" not in _unread(second)
+    assert not os.path.samefile(edited, second.path / "csv" / "dim_municipality.csv")
+    assert _verified(published, second.version)
+    # a new build, then a rollback to the second: the table is not the one it published
+    _revise(warehouse, 77.25)
+    _built_by(warehouse, "inv-2", ["fct_kpi_values"])
+    _night(warehouse, published, 2)
+    rollback(published, second.version)
+    assert current_version(published) == second.version
+    fourth = _night(warehouse, published, 3)
+    assert "fct_kpi_values" not in _unread(fourth)
+    assert fourth.manifest["content_hashes"]["fct_kpi_values"] == _warehouse_hashes(
+        warehouse)["fct_kpi_values"]
+    assert _verified(published, fourth.version)
+
+
+def test_a_warehouse_without_build_records_reads_every_mart(
+        warehouse: Path, tmp_path: Path) -> None:  # noqa: F811
+    published = tmp_path / "published"
+    first = _night(warehouse, published, 0)
+    assert {e["built_by"] for e in first.manifest["marts"].values()} == {None}
+    second = _night(warehouse, published, 1)
+    assert _unread(second) == []
+    assert all(os.path.samefile(first.path / rel, second.path / rel)
+               for rel in _per_mart_files(second.manifest))
 
 
 # -- retention, rollback, diff, history, verify across shared files --------------------------

@@ -46,10 +46,12 @@ def build_manifest(
     xlsx_row_cap: int = 0,
     hashes: Mapping[str, str] | None = None,
     formats: Mapping[str, Collection[str]] | None = None,
+    built_by: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """`hashes`: the tables' content hashes when the caller has them (content_hash sorts and
     serialises every mart: on workload M ~10M rows, the publisher's largest single cost).
-    `formats`: mart -> its formats (pipelines.publish.formats; None: every format)."""
+    `formats`: mart -> its formats (pipelines.publish.formats; None: every format).
+    `built_by`: mart -> the dbt invocation that built the table it was read from."""
     overridden = overridden_checks(check_results)
     reason = override_reason or next((o["reason"] for o in overridden if o["reason"]), None)
     if hashes is None:
@@ -74,7 +76,8 @@ def build_manifest(
         "content_hashes": hashes,
         "xlsx_row_cap": xlsx_row_cap,
         "marts": {
-            mart: mart_entry(mart, table, hashes[mart], formats[mart], xlsx_row_cap)
+            mart: mart_entry(mart, table, hashes[mart], formats[mart], xlsx_row_cap,
+                             (built_by or {}).get(mart))
             for mart, table in tables.items()
         },
         "checks": {"results": [r.to_dict() for r in check_results]},
@@ -85,13 +88,17 @@ def build_manifest(
 
 
 def mart_entry(mart: str, table: pa.Table | MartSummary, digest: str,
-               formats: Collection[str], xlsx_row_cap: int) -> dict[str, Any]:
+               formats: Collection[str], xlsx_row_cap: int,
+               built_by: str | None = None) -> dict[str, Any]:
     """The manifest's record of one mart; it depends on that mart alone, so the publisher
     can make it as soon as the mart is read."""
     return {
         "rows": table.num_rows,
         "columns": table.column_names,
         "content_hash": digest,
+        # the dbt invocation that built the warehouse table the rows were read from (None: not
+        # recorded): a later publication whose table has the same one shares this mart unread
+        "built_by": built_by,
         # the declared formats (pipelines/publish/formats.py), then the files
         "formats": sorted(formats),
         "parquet": f"{mart}.parquet",

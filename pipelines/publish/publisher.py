@@ -147,6 +147,7 @@ def publish(
 
         def manifest_for(version: str, summaries: Mapping[str, MartSummary]) -> dict:
             manifest = build_manifest(
+                built_by=builds,
                 hashes={mart: summary.content_hash for mart, summary in summaries.items()},
                 version=version,
                 now=now,
@@ -170,6 +171,7 @@ def publish(
         # build's and the checks') goes back to the system.
         memory.release_unused()
         with writers.MartReader(Path(warehouse_path), marts) as reader:
+            builds = reader.builds()
             kpis = kpi_decimals({"dim_kpi": reader.read("dim_kpi")} if "dim_kpi" in marts
                                 else {})
             finished = None
@@ -192,7 +194,7 @@ def publish(
                     {mart: reader.columns(mart) for mart in marts}, synthetic=synthetic)}
                 final, manifest = _write_version(
                     published_dir, version, _MartWriter(reader, marts, sheet, formats,
-                                                        xlsx_row_cap, kpis),
+                                                        xlsx_row_cap, kpis, builds),
                     manifest_for, source, previous)
                 message = f"published {version}"
         versions.point_current_to(published_dir, version)
@@ -227,21 +229,24 @@ class _MartWriter:
 
     def __init__(self, reader: writers.MartReader, marts: Sequence[str], sheet: dict,
                  formats: Mapping[str, Collection[str]], xlsx_row_cap: int,
-                 kpis: Mapping[str, int]) -> None:
+                 kpis: Mapping[str, int], builds: Mapping[str, str]) -> None:
         self.reader, self.marts, self.formats = reader, marts, formats
         self.sheet = {**sheet, "marts": {}}
-        self.xlsx_row_cap, self.kpis = xlsx_row_cap, kpis
+        self.xlsx_row_cap, self.kpis, self.builds = xlsx_row_cap, kpis, builds
+        self.carried: list[str] = []  # shared without reading a row (_carry)
 
     def write(self, tmp: Path, source: sharing.Previous | None,
               before: Mapping[str, Mapping]) -> dict[str, MartSummary]:
         summaries = {}
         for done, mart in enumerate(self.marts, start=1):
             progress.advance(done, len(self.marts), "marts", mart)
+            carried = self._carry(mart, tmp, source, before.get(mart) or {})
+            if carried is not None:
+                summaries[mart] = carried
+                continue
             table = self.reader.read(mart)
             summaries[mart] = summary = MartSummary.of(table)
-            entry = self.sheet["marts"][mart] = mart_entry(
-                mart, summary, summary.content_hash, self.formats[mart], self.xlsx_row_cap)
-            entry["inputs"] = sharing.mart_inputs(self.sheet, mart, summary, self.kpis)
+            entry = self._entry(mart, summary)
             same = (before.get(mart) or {}).get("inputs") == entry["inputs"]
             if not _shared(source if same else None, entry["parquet"], tmp):
                 writers.write_parquet(mart, table, tmp)
@@ -256,6 +261,44 @@ class _MartWriter:
         # every mart is read: dbt's writer need not wait for the rest of the publication
         self.reader.close()
         return summaries
+
+    def _entry(self, mart: str, summary: MartSummary) -> dict:
+        """The mart's manifest entry with its inputs key (which reads the entry in the sheet)."""
+        entry = self.sheet["marts"][mart] = mart_entry(
+            mart, summary, summary.content_hash, self.formats[mart], self.xlsx_row_cap,
+            self.builds.get(mart))
+        entry["inputs"] = sharing.mart_inputs(self.sheet, mart, summary, self.kpis)
+        return entry
+
+    def _carry(self, mart: str, tmp: Path, source: sharing.Previous | None,
+               before: Mapping) -> MartSummary | None:
+        """The mart's summary, its files all shared with the previous version, when that
+        version published this very table: the same dbt invocation built it (no build has
+        touched it since: dbt_project/macros/model_builds.sql) and its files' inputs key is
+        the previous one (the same writer code, formats, decimals and Källor sheet). Its rows
+        are neither read nor hashed; the content hash is the previous version's, made from the
+        same rows by the same code. None: read and write it as any other mart."""
+        built_by = self.builds.get(mart)
+        if source is None or built_by is None or before.get("built_by") != built_by \
+                or not before.get("content_hash") or not before.get("inputs"):
+            return None
+        summary = self.reader.summary(mart, str(before["content_hash"]))
+        if summary.num_rows != before.get("rows"):
+            return None
+        entry = self._entry(mart, summary)
+        if entry["inputs"] != before["inputs"]:
+            return None
+        taken: list[str] = []
+        for rel in (entry["parquet"], entry["csv"], entry["xlsx"]):
+            if rel and not _shared(source, rel, tmp):
+                for done in taken:  # written afresh below, never into a shared file
+                    (tmp / done).unlink()
+                    source.taken.pop(done, None)
+                return None
+            if rel:
+                taken.append(rel)
+        self.carried.append(mart)
+        return summary
 
     def check(self, manifest: Mapping) -> None:
         """The manifest's inputs keys are the ones the files were shared or written by."""
@@ -303,7 +346,9 @@ def _write_version(
         )
         if source is not None:
             # which files are the previous version's, and which version wrote their bytes
-            manifest["sharing"] = source.summary()
+            manifest["sharing"] = {**source.summary(),
+                                   # shared on the dbt invocation alone: rows not read
+                                   "marts_not_read": sorted(marts.carried)}
             manifest["shared_files"] = source.origins_taken()
         # last: the fingerprint of every other file, so a later edit is detectable (status);
         # a shared file was checked against the previous manifest just before it was shared

@@ -18,6 +18,7 @@ import pyarrow.types as pat
 
 from pipelines.durable import fsync_path
 from pipelines.publish.excel_sql import write_excel_view
+from pipelines.publish.summary import MartSummary
 from pipelines.publish.xlsx_sql import write_mart_xlsx
 from pipelines.warehouse.marts import mart_contracts
 
@@ -74,6 +75,30 @@ class MartReader:
             self.con.close()
             self.con = None
 
+    def builds(self) -> dict[str, str]:
+        """Mart -> the dbt invocation that last built its table (the marts' post-hook,
+        dbt_project/macros/model_builds.sql, records it in the same transaction as the
+        table); {} for a warehouse that records none."""
+        assert self.con is not None
+        try:
+            rows = self.con.execute(f"select model, invocation_id from {MODEL_BUILDS}").fetchall()
+        except duckdb.CatalogException:
+            return {}
+        return {model: invocation for model, invocation in rows}
+
+    def summary(self, mart: str, content_hash: str) -> MartSummary:
+        """The mart's summary without reading its rows: the schema read() gives, the row
+        count and the KPIs its rows name, with a content hash the caller vouches for (the
+        previous publication's, of this very table)."""
+        assert self.con is not None
+        schema = self._query(mart, " limit 0").schema
+        ((rows,),) = self.con.execute(f'select count(*) from main."{mart}"').fetchall()
+        kpi_ids = None
+        if "kpi_id" in schema.names:
+            kpi_ids = frozenset(r[0] for r in self.con.execute(
+                f'select distinct kpi_id from main."{mart}" where kpi_id is not null').fetchall())
+        return MartSummary(schema, int(rows), content_hash, kpi_ids)
+
     def columns(self, mart: str) -> list[str]:
         """The mart's column names, as read() will give them, without reading a row."""
         return self._query(mart, " limit 0").column_names
@@ -109,6 +134,8 @@ class MartReader:
 
 
 EVICT_LIMIT = "64MB"
+# where the marts' dbt post-hook records which invocation built each table
+MODEL_BUILDS = "build_meta.model_builds"
 
 
 def described_schema(mart: str, table: pa.Table) -> pa.Schema:

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from pipelines import progress
 
-_PROGRESS = re.compile(r"^\s*(\d+) of (\d+) (OK|PASS|WARN|ERROR|FAIL|SKIP)\b")
+# a node's result; the project's hooks count "1 of 1" on their own and are not nodes
+_PROGRESS = re.compile(r"^\s*(\d+) of (\d+) (OK|PASS|WARN|ERROR|FAIL|SKIP)\b(?! hook: )")
 _DONE = re.compile(r"\bDone\. PASS=")
 _ALARM = re.compile(r"\b(WARN|ERROR|FAIL)\b|Failure in |Error in ")
 # dbt colours its status words (`\x1b[31mFAIL 15\x1b[0m`) even into a pipe: a line that is
