@@ -428,11 +428,12 @@ def test_verify_reports_an_edit_of_a_shared_file(
 # -- report pages ------------------------------------------------------------------------------
 
 
-def _report_warehouse(tmp_path: Path, arvika_value: float, *, revisions: bool = False
-                      ) -> tuple[Path, list[str]]:
+def _report_warehouse(tmp_path: Path, arvika_value: float, *, revisions: bool = False,
+                      arvika_2023: float | None = None) -> tuple[Path, list[str]]:
+    earlier = [] if arvika_2023 is None else [scorecard_row("1784", "N00001", 2023, arvika_2023)]
     folder = write_publication(
-        tmp_path / f"pub-{arvika_value}",
-        scorecard=[scorecard_row("1784", "N00001", 2024, arvika_value),
+        tmp_path / f"pub-{arvika_value}-{arvika_2023}",
+        scorecard=[*earlier, scorecard_row("1784", "N00001", 2024, arvika_value),
                    scorecard_row("0114", "N00001", 2024, 5.0),
                    scorecard_row("0180", "N00001", 2024, 6.0)],
         kpi_titles={"N00001": "A"}, names={"1784": "Arvika", "0114": "Upplands Väsby",
@@ -483,6 +484,25 @@ def test_report_pages_whose_inputs_did_not_change_are_shared(tmp_path: Path) -> 
     assert os.path.samefile(b / "natverk/n1.html", c / "natverk/n1.html")
     published = tmp_path / "published"
     assert all(_verified(published, r.version) for r in (first, second, third))
+
+
+def test_a_revised_earlier_year_draws_the_kommuns_trend_again(tmp_path: Path) -> None:
+    """The board shows the latest year; an earlier year's value is only in the trend chart,
+    which a page's key holds as the chart's inputs (not the drawn chart)."""
+    first = _publish_report(tmp_path, 1.0, 1, arvika_2023=0.5)
+    second = _publish_report(tmp_path, 1.0, 2, arvika_2023=0.5)
+    third = _publish_report(tmp_path, 1.0, 3, arvika_2023=7.25)
+    page = "report/kommun/1784.html"
+    assert os.path.samefile(first.path / page, second.path / page)
+    assert not os.path.samefile(second.path / page, third.path / page)
+    # the trend's table under the chart (2023, 2024): 0,5 before, 7,25 at one decimal after
+    assert "Arvika<td>0,5<td>1,0" in (second.path / page).read_text(encoding="utf-8")
+    assert "Arvika<td>7,2<td>1,0" in (third.path / page).read_text(encoding="utf-8")
+    # the board (latest year) did not change: its downloads are still shared
+    assert os.path.samefile(second.path / "report/kommun/1784.xlsx",
+                            third.path / "report/kommun/1784.xlsx")
+    assert os.path.samefile(second.path / "report/kommun/0114.html",
+                            third.path / "report/kommun/0114.html")
 
 
 def test_report_pages_naming_their_previous_version_are_shared_when_nothing_changed(

@@ -169,15 +169,12 @@ def render(
     for code in wanted:
         m = by_id[code]
         name = m["municipality_name"]
-        axes: dict[str, str] = {}  # the chart axes the page's trends share, defined once
-        trends = views.trends(data, code, name, axes)
         view = {
             "m": m, "population": numbers.number(m["population"], 0),
             "years": views.board_years(data, code), "groups": views.comparison_groups(data, code),
             "networks": views.member_networks(data, code),
             "board": views.board(data, code), "board_credits": board_credits,
-            "legend": views.legend(), "trends": trends, "axis_defs": charts.axis_defs(axes),
-            "trend_credits": trend_credits, "counts": views.colour_counts(data, code),
+            "legend": views.legend(), "trend_credits": trend_credits, "counts": views.colour_counts(data, code),
             "revisions": views.revisions(data, code), "kk": views.kommunkompassen(data, code),
             "qp": views.quality_profile(data, code),
             "units": unit_sections(unit_rows, code), "unit_scope": unit_scope,
@@ -192,10 +189,14 @@ def render(
         # which version the changes are counted from names the publication, as the stamp
         # does: a page with the same changes and numbers is shared (it names its own previous)
         keyed = {**view, "revisions": view["revisions"] and {
-            k: v for k, v in view["revisions"].items() if k != "previous"}}
+            k: v for k, v in view["revisions"].items() if k != "previous"},
+            "trends": views.trend_inputs(data, code, name)}
         own = f"kommun/{code}.html"
         if pages.shared([own], keyed):
             continue
+        axes: dict[str, str] = {}  # the chart axes the page's trends share, defined once
+        view["trends"] = views.trends(data, code, name, axes)
+        view["axis_defs"] = charts.axis_defs(axes)
         html = page.render(root="../", site=site, patterns=charts.PATTERN_DEFS,
                            print_header=print_header(f"{name} ({code}) · KKiK-rapport", stamp),
                            **view)

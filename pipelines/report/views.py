@@ -172,6 +172,22 @@ def legend() -> list[dict[str, Any]]:
             for k in charts.SERIES_STYLE]
 
 
+def trend_inputs(data: ReportData, municipality: str, name: str) -> dict[str, Any]:
+    """Everything trends() draws the kommun's charts from: a page's sharing key holds this
+    instead of the drawn charts, so a page that is shared is never drawn (the charts are most
+    of a page's time; the code that draws them is in the key through the writer's
+    fingerprint)."""
+    rows = data.board.get(municipality, [])
+    by_kpi = data.trends.get(municipality, {})
+    return {
+        "name": name,
+        "rows": [(r["kkik_area"], r["kpi_id"], r["kpi_title"], r["unit"]) for r in rows],
+        "history": {r["kpi_id"]: by_kpi.get(r["kpi_id"], []) for r in rows},
+        "decimals": {r["kpi_id"]: (data.kpis.get(r["kpi_id"]) or {}).get("decimals")
+                     for r in rows},
+    }
+
+
 def trends(data: ReportData, municipality: str, name: str,
            axes: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """Per area, one small multiple per KPI (kommun, Riket, kommungrupp, liknande) + table.
