@@ -18,6 +18,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
+from pipelines.checks.runner import import_in_background
 from pipelines.console.logger import run_is_verbose
 from pipelines.eventlog.crash import crash_point
 from pipelines.operations.nights import forget_build, last_build, record_build
@@ -142,6 +143,9 @@ def warehouse_models(
     with concise_dbt_output(log_file, context.log.info, context.log.warning,
                             verbose=run_is_verbose(context.run.run_config)):
         invocation = dbt.cli(args, context=context, target_path=layout.dbt_target_dir)
+        # the checks after this step import GX (~2 s of CPU): done now, while this process
+        # mostly waits for dbt's
+        import_in_background()
         try:
             events.extend(invocation.stream())
         except DagsterDbtCliRuntimeError as exc:  # a failed build still reports what it built

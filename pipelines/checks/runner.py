@@ -10,9 +10,12 @@ placeholders; rules GX cannot express on pandas live in `custom.py`, named in th
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import json
 import math
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +118,20 @@ def run_suite(
     return SuiteResult(suite=suite["name"], mart=mart, rows=len(df), outcomes=outcomes,
                        custom_rows=None if custom_df is None else len(checked),
                        custom_kpis=None if custom_df is None else custom_kpis)
+
+
+def import_in_background() -> threading.Thread:
+    """Import Great Expectations on a thread (~2 s of CPU, most of a small night's checks)
+    while the caller waits on something else: the dbt step, whose process does the work,
+    starts it so the checks after it find GX imported. An import that fails here fails
+    again, and is reported, where the checks import it."""
+    def load() -> None:
+        with contextlib.suppress(Exception):
+            importlib.import_module("great_expectations")
+
+    thread = threading.Thread(target=load, name="import-great-expectations", daemon=True)
+    thread.start()
+    return thread
 
 
 def _context():

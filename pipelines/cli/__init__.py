@@ -12,5 +12,12 @@ schedule or a sensor would also need; that lives in the library below, so nothin
 """
 
 from pipelines.cli.app import main
+from pipelines.cli.exit import run_and_exit
 
-__all__ = ["main"]
+
+def entry() -> None:
+    """The console script: main(), then a prompt exit (pipelines.cli.exit)."""
+    run_and_exit(main)
+
+
+__all__ = ["entry", "main"]

@@ -8,7 +8,6 @@ runs without importing dbt or GX), the only module of the library (`pipelines/`)
 from __future__ import annotations
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from assets.assessment import assessment_assets, assessment_sensors
 from assets.checks import check_defs
@@ -21,6 +20,7 @@ from assets.scb import scb_assets
 from pipelines.console.logger import concise_console_logger
 from pipelines.orchestration.jobs import JOBS, SCHEDULES, WAREHOUSE_EXECUTOR
 from pipelines.orchestration.resources import default_resources
+from pipelines.warehouse.dbt_cli import WarehouseDbtCli
 from pipelines.warehouse.dbt_project import dbt_executable, dbt_project
 
 defs = dg.Definitions(
@@ -38,6 +38,6 @@ defs = dg.Definitions(
     executor=WAREHOUSE_EXECUTOR,
     resources={
         **default_resources(),
-        "dbt": DbtCliResource(project_dir=dbt_project(), dbt_executable=dbt_executable()),
+        "dbt": WarehouseDbtCli(project_dir=dbt_project(), dbt_executable=dbt_executable()),
     },
 )
