@@ -1192,9 +1192,11 @@ def _dbt_test(folder: Path, frames: dict[str, pd.DataFrame]) -> subprocess.Popen
 
 
 def _statuses(folder: Path) -> dict[str, str]:
-    """dbt test unique_id -> status (pass | fail | warn | error) of one run."""
+    """dbt test unique_id -> status (pass | fail | warn | error) of one run (not the
+    project's on-run-start hook, which dbt lists as an operation)."""
     results = json.loads((folder / "target" / "run_results.json").read_text(encoding="utf-8"))
-    return {r["unique_id"]: r["status"] for r in results["results"]}
+    return {r["unique_id"]: r["status"] for r in results["results"]
+            if not r["unique_id"].startswith("operation.")}
 
 
 def _warn_only(folder: Path) -> set[str]:

@@ -77,11 +77,12 @@ class MartReader:
 
     def builds(self) -> dict[str, str]:
         """Mart -> the dbt invocation that last built its table (the marts' post-hook,
-        dbt_project/macros/model_builds.sql, records it in the same transaction as the
-        table); {} for a warehouse that records none."""
+        dbt_project/macros/model_builds.sql, records it in build_meta.model_builds, in the
+        same transaction as the table); {} for a warehouse that records none."""
         assert self.con is not None
         try:
-            rows = self.con.execute(f"select model, invocation_id from {MODEL_BUILDS}").fetchall()
+            rows = self.con.execute(
+                "select model, invocation_id from build_meta.model_builds").fetchall()
         except duckdb.CatalogException:
             return {}
         return {model: invocation for model, invocation in rows}
@@ -134,8 +135,6 @@ class MartReader:
 
 
 EVICT_LIMIT = "64MB"
-# where the marts' dbt post-hook records which invocation built each table
-MODEL_BUILDS = "build_meta.model_builds"
 
 
 def described_schema(mart: str, table: pa.Table) -> pa.Schema:
