@@ -347,7 +347,9 @@ def test_platform_import_cli_revises_one_assessment_and_publishes_on_a_live_disp
     shown = int(clock[1]) * 3600 + int(clock[2]) * 60 + int(clock[3])
     row = next(line for line in screen.splitlines()
                if line.startswith("warehouse_models") and "│" in line)
-    assert abs(float(row.split("│")[2]) - shown) < 1.0, (display, row)
+    # the clock shows whole seconds (11.96 s is 0:00:11), the table tenths (12.0): they agree
+    # when the table's figure lies in the clock's second, give or take its rounding
+    assert -0.05 <= float(row.split("│")[2]) - shown <= 1.05, (display, row)
     after = current(data_dir)
     assert after != before
     wide = {r["municipality_id"] + str(r["assessment_year"]): r
