@@ -288,15 +288,9 @@ class _MartWriter:
         entry = self._entry(mart, summary)
         if entry["inputs"] != before["inputs"]:
             return None
-        taken: list[str] = []
-        for rel in (entry["parquet"], entry["csv"], entry["xlsx"]):
-            if rel and not _shared(source, rel, tmp):
-                for done in taken:  # written afresh below, never into a shared file
-                    (tmp / done).unlink()
-                    source.taken.pop(done, None)
-                return None
-            if rel:
-                taken.append(rel)
+        files = [rel for rel in (entry["parquet"], entry["csv"], entry["xlsx"]) if rel]
+        if not source.take_all([(rel, tmp / rel) for rel in files]):
+            return None  # read and written afresh below
         self.carried.append(mart)
         return summary
 

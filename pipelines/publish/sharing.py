@@ -26,7 +26,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import date, datetime
 from functools import cache
@@ -134,6 +134,20 @@ class Previous:
         how = share(self.folder / rel, dst)
         self.taken[rel] = (how, self.files[rel], self.origins.get(rel, self.version))
         return how
+
+    def take_all(self, files: Sequence[tuple[str, Path]]) -> bool:
+        """take() every (rel, dst) of one group, or none: when one is missing or not intact,
+        the ones already taken are removed again (the caller writes the whole group afresh,
+        never into a shared file)."""
+        taken: list[tuple[str, Path]] = []
+        for rel, dst in files:
+            if self.take(rel, dst) is None:
+                for done, path in taken:
+                    path.unlink()
+                    self.taken.pop(done, None)
+                return False
+            taken.append((rel, dst))
+        return True
 
     def copy_of(self, rel: str, dst: Path) -> bool:
         """A private copy of the previous version's `rel` at `dst`, to be changed there (never

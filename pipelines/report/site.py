@@ -174,7 +174,8 @@ def render(
             "years": views.board_years(data, code), "groups": views.comparison_groups(data, code),
             "networks": views.member_networks(data, code),
             "board": views.board(data, code), "board_credits": board_credits,
-            "legend": views.legend(), "trend_credits": trend_credits, "counts": views.colour_counts(data, code),
+            "legend": views.legend(), "trend_credits": trend_credits,
+            "counts": views.colour_counts(data, code),
             "revisions": views.revisions(data, code), "kk": views.kommunkompassen(data, code),
             "qp": views.quality_profile(data, code),
             "units": unit_sections(unit_rows, code), "unit_scope": unit_scope,
@@ -274,13 +275,9 @@ class _Pages:
         self.keys[files[0]] = key
         if self.previous is None or self.before.get(files[0]) != key:
             return False
-        taken = []
-        for rel in files:
-            if self.previous.take(f"{self.prefix}{rel}", self.out / rel) is None:
-                for done in taken:  # render them all afresh, never into a shared file
-                    (self.out / done).unlink()
-                    self.previous.taken.pop(f"{self.prefix}{done}", None)
-                return False
-            taken.append(rel)
+        # all of them or none: a group is rendered afresh, never into a shared file
+        if not self.previous.take_all([(f"{self.prefix}{rel}", self.out / rel)
+                                       for rel in files]):
+            return False
         self.count += files[0].endswith(".html")
         return True
