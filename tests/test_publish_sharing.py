@@ -505,6 +505,36 @@ def test_a_revised_earlier_year_draws_the_kommuns_trend_again(tmp_path: Path) ->
                             third.path / "report/kommun/0114.html")
 
 
+def test_a_page_rendered_again_reuses_its_unchanged_trend_section(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second publication counts its changes from the first, so every kommun page is
+    rendered again; their trends did not change, so each takes its drawn trend section from
+    the previous version's page (unless that page is not what its manifest says) and is byte
+    for byte the page a fresh render draws."""
+    from pipelines.report import site, views
+
+    first = _publish_report(tmp_path, 1.0, 1, revisions=True)
+    edited = first.path / "report/kommun/0114.html"
+    text = edited.read_text(encoding="utf-8")
+    edited.unlink()  # a hard link is not written through: the edit is this version's alone
+    edited.write_text(text.replace("Trender per område", "Trender per omrade"),
+                      encoding="utf-8")
+    drawn: list[str] = []
+    real = views.trends
+    monkeypatch.setattr(views, "trends", lambda data, code, *a, **k: (
+        drawn.append(code), real(data, code, *a, **k))[1])
+    second = _publish_report(tmp_path, 1.0, 2, revisions=True)
+    assert second.manifest["report"]["pages_shared"] == 2  # the network and nyckeltal
+    assert second.manifest["report"]["sections_reused"] == 2
+    assert drawn == ["0114"]  # the edited page's section is drawn afresh, never carried
+    fresh = site.render(second.path, tmp_path / "fresh")
+    for code in ("0114", "1784"):
+        page = f"kommun/{code}.html"
+        assert (second.path / "report" / page).read_bytes() == (fresh.folder / page).read_bytes()
+        assert "Trender per område" in (second.path / "report" / page).read_text(encoding="utf-8")
+    assert drawn.count("1784") == 1  # only by the fresh render
+
+
 def test_report_pages_naming_their_previous_version_are_shared_when_nothing_changed(
         tmp_path: Path) -> None:
     first = _publish_report(tmp_path, 1.0, 1, revisions=True)

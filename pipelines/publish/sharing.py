@@ -111,11 +111,18 @@ class Previous:
 
     def read_json(self, rel: str) -> Any:
         """A JSON file of the previous version that its manifest vouches for, else None."""
-        path = self.folder / rel
+        text = self.read_text(rel)
+        try:
+            return None if text is None else json.loads(text)
+        except ValueError:
+            return None
+
+    def read_text(self, rel: str) -> str | None:
+        """A text file of the previous version that its manifest vouches for, else None."""
         if not self._intact(rel):
             return None
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
+            return (self.folder / rel).read_text(encoding="utf-8")
         except (OSError, ValueError):
             return None
 

@@ -33,7 +33,7 @@ from markupsafe import Markup
 from pipelines.publish.attribution import ASSESSMENT, KOLADA, OWN
 from pipelines.publish.sharing import Previous, inputs_key
 from pipelines.publish.swedish import stockholm_text
-from pipelines.report import charts, downloads, numbers, views
+from pipelines.report import charts, downloads, fragments, numbers, views
 from pipelines.report.load import AREAS, ReportData, load
 from pipelines.report.units import comparison_scope, load_units, unit_credits, unit_sections
 
@@ -55,12 +55,13 @@ class RenderResult:
     bytes: int
     seconds: float
     pages_shared: int = 0
+    sections_reused: int = 0  # drawn sections taken from the previous version's pages
 
     def summary(self) -> dict[str, Any]:
         """What the manifest records about the report (the publisher adds the render time)."""
         return {"index": "report/index.html", "municipality_pages": self.municipality_pages,
                 "network_pages": self.network_pages, "files": self.files, "bytes": self.bytes,
-                "pages_shared": self.pages_shared}
+                "pages_shared": self.pages_shared, "sections_reused": self.sections_reused}
 
 
 def environment() -> jinja2.Environment:
@@ -187,17 +188,20 @@ def render(
         board = downloads.board_columns(data, code, name)
         if not pages.shared([f"kommun/{code}.xlsx", f"kommun/{code}.csv"], name, board):
             downloads.write_board_files(data, code, name, out / "kommun", board)
+        # the trend section's key stands for its inputs in the page's key (one dump of the
+        # trend rows, not two), and names the section when it is drawn (fragments.py)
+        trends_key = inputs_key("trends", views.trend_inputs(data, code, name), trend_credits,
+                                view["legend"])
         # which version the changes are counted from names the publication, as the stamp
         # does: a page with the same changes and numbers is shared (it names its own previous)
         keyed = {**view, "revisions": view["revisions"] and {
             k: v for k, v in view["revisions"].items() if k != "previous"},
-            "trends": views.trend_inputs(data, code, name)}
+            "trends": trends_key}
         own = f"kommun/{code}.html"
         if pages.shared([own], keyed):
             continue
-        axes: dict[str, str] = {}  # the chart axes the page's trends share, defined once
-        view["trends"] = views.trends(data, code, name, axes)
-        view["axis_defs"] = charts.axis_defs(axes)
+        view["trends_html"] = pages.fragment(own, "trends", trends_key) or _draw_trends(
+            env, data, code, m, trends_key, trend_credits, view["legend"])
         html = page.render(root="../", site=site, patterns=charts.PATTERN_DEFS,
                            print_header=print_header(f"{name} ({code}) · KKiK-rapport", stamp),
                            **view)
@@ -240,13 +244,25 @@ def render(
     result = RenderResult(
         folder=out, index=index, municipality_pages=len(wanted), network_pages=len(net_views),
         files=len(files) + 1, bytes=sum(p.stat().st_size for p in files),
-        seconds=time.perf_counter() - started, pages_shared=pages.count)
+        seconds=time.perf_counter() - started, pages_shared=pages.count,
+        sections_reused=pages.reused)
     # the marker last: its presence says the folder is a complete report
     (out / MARKER).write_text(json.dumps({
         "version": site["version"], "as_of": data.manifest.get("as_of"),
         **result.summary(), "pages": pages.keys}, ensure_ascii=False, indent=2) + "\n",
         encoding="utf-8")
     return result
+
+
+def _draw_trends(env: jinja2.Environment, data: ReportData, code: str, m: dict[str, Any],
+                 key: str, credits: Any, legend: Any) -> Markup:
+    """The kommun's trend section, drawn, between the markers that name its key."""
+    axes: dict[str, str] = {}  # the chart axes the section's charts share, defined once
+    trends = views.trends(data, code, m["municipality_name"], axes)
+    html = env.get_template("_trends.html").render(
+        m=m, trends=trends, axis_defs=charts.axis_defs(axes), legend=legend,
+        trend_credits=credits)
+    return fragments.marked("trends", key, html)
 
 
 class _Pages:
@@ -266,6 +282,7 @@ class _Pages:
         self.before: dict[str, str] = (before or {}).get("pages") or {}
         self.keys: dict[str, str] = {}
         self.count = 0
+        self.reused = 0
 
     def shared(self, files: list[str], *inputs: Any) -> bool:
         """Record the key of the files `files` (a page, or a page's downloads) under
@@ -281,3 +298,13 @@ class _Pages:
             return False
         self.count += files[0].endswith(".html")
         return True
+
+    def fragment(self, page: str, name: str, key: str) -> Markup | None:
+        """The section `name` drawn from `key`, from the previous version's `page`; None
+        when there is none to reuse (fragments.py)."""
+        if self.previous is None or self.before.get(page) is None:
+            return None
+        text = self.previous.read_text(f"{self.prefix}{page}")
+        section = None if text is None else fragments.find(text, name, key)
+        self.reused += section is not None
+        return section

@@ -48,6 +48,7 @@ from pipelines.sources.kolada.streams import KPI_VALUE, METADATA_STREAMS, OU_VAL
 from pipelines.sources.kolada.throttle import TokenBucket
 from pipelines.sources.kolada.values_arrow import (
     ArrowPage,
+    distinct,
     incoming_from_pages,
     incoming_from_records,
     last_wins,
@@ -183,7 +184,7 @@ def _refuse_repeats(page_url: str, keys: pa.Array | list[str]) -> None:
     used to be collapsed silently into one event (last wins), hiding whatever produced it."""
     if isinstance(keys, list):
         keys = pa.array(keys, pa.string())
-    if len(keys) < 2 or pc.count_distinct(keys).as_py() == len(keys):
+    if distinct(keys):
         return
     counts = pc.value_counts(keys)
     top = max(counts.to_pylist(), key=lambda c: c["counts"])

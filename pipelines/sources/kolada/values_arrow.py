@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -75,7 +76,9 @@ class ArrowPage:
 
 def read_page(body: bytes) -> ArrowPage | None:
     """Parse and validate one page; None when the Python path must decide (see module doc)."""
-    if _MINUS_ZERO_INT.search(body):
+    # `in` scans at memchr speed, the regex over a page of ~1 MB ten times slower, and most
+    # pages hold no "-0" at all
+    if b"-0" in body and _MINUS_ZERO_INT.search(body):
         return None
     # Raw newlines can only be whitespace between JSON tokens: flattened, the page is one
     # line, which is what the line-delimited reader needs.
@@ -205,12 +208,34 @@ def incoming_from_pages(pages: list[tuple[str, pa.Table]]) -> pa.Table:
         schema=BULK_INCOMING_SCHEMA)
 
 
+# One in-memory DuckDB hashes every chunk: a new database per call cost ~15 ms, more than
+# hashing a chunk's ~20,000 payloads. Each call takes a cursor of its own (a cursor is DuckDB's
+# way to share a database between threads); creating one is serialised here.
+_HASHER: duckdb.DuckDBPyConnection | None = None
+_HASHER_LOCK = threading.Lock()
+
+
+def _cursor() -> duckdb.DuckDBPyConnection:
+    global _HASHER
+    with _HASHER_LOCK:
+        if _HASHER is None:
+            _HASHER = duckdb.connect()
+        return _HASHER.cursor()
+
+
 def _sha256(texts: pa.Array) -> pa.Array:
     """Lower-case hex sha256 of each text's UTF-8 bytes, as `schema.payload_hash`."""
-    with duckdb.connect() as con:
-        con.register("t", pa.table({"p": texts}))
-        hashed = con.sql("select sha256(p) as h from t").to_arrow_table()
+    with _cursor() as con:
+        hashed = con.from_arrow(pa.table({"p": texts})).project("sha256(p) as h").to_arrow_table()
     return hashed.column("h").combine_chunks().cast(pa.string())
+
+
+def distinct(keys: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether no key repeats (`unique` on one chunk is ~4x cheaper than `count_distinct` on
+    many)."""
+    if isinstance(keys, pa.ChunkedArray):
+        keys = keys.combine_chunks()
+    return len(keys) < 2 or len(pc.unique(keys)) == len(keys)
 
 
 def incoming_from_records(records: list[RecordLike]) -> pa.Table:
@@ -223,9 +248,10 @@ def incoming_from_records(records: list[RecordLike]) -> pa.Table:
 def last_wins(table: pa.Table) -> pa.Table:
     """One row per entity key, the last one received winning (as `records_to_table`)."""
     keys = table["entity_key"]
-    if pc.count_distinct(keys).as_py() == table.num_rows:
+    if distinct(keys):
         return table
-    with duckdb.connect() as con:
-        con.register("k", pa.table({"k": keys, "i": np.arange(table.num_rows)}))
-        rows = con.sql("select max(i) as i from k group by k order by min(i)").to_arrow_table()
+    with _cursor() as con:
+        numbered = con.from_arrow(pa.table({"k": keys, "i": np.arange(table.num_rows)}))
+        rows = numbered.aggregate("max(i) as i, min(i) as first", "k").order("first") \
+            .to_arrow_table()
     return table.take(rows.column("i"))
