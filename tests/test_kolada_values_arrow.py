@@ -229,3 +229,34 @@ def test_within_tells_whether_an_answer_stayed_inside_its_request() -> None:
     assert not within(read.values, ("N00002",), ("0180",), (2020,))
     assert not within(read.values, ("N00001",), ("1280",), (2020,))
     assert not within(read.values, ("N00001",), ("0180",), (2021,))
+
+
+def test_payload_hashes_from_many_threads_at_once_are_each_their_own() -> None:
+    """The client hashes its chunks on its worker threads, each with a cursor of one shared
+    in-memory DuckDB: no chunk may get another's hashes or lose rows."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def chunk(n: int) -> pa.Table:
+        rows = [{"kpi": "N00001", "municipality": f"{m:04d}", "period": 2000 + n,
+                 "values": [{"gender": "T", "value": m + n / 8}]} for m in range(300)]
+        return incoming_from_pages([(f"{URL}&chunk={n}", read_page(body(rows)).values)])
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        tables = list(pool.map(chunk, range(48)))
+    for n, table in enumerate(tables):
+        assert table.num_rows == 300
+        payloads = table["payload"].to_pylist()
+        assert all(f'"period":{2000 + n},' in p for p in payloads)
+        assert table["payload_hash"].to_pylist() == [payload_hash(p) for p in payloads]
+
+
+def test_a_repeated_key_in_the_middle_of_a_chunk_is_collapsed_to_its_last_value() -> None:
+    rows = [{"kpi": "N00001", "municipality": f"{m:04d}", "period": 2020,
+             "values": [{"gender": "T", "value": float(m)}]} for m in range(50)]
+    again = [{**rows[7], "values": [{"gender": "T", "value": 99.5}]}]
+    table = last_wins(incoming_from_pages([("a", read_page(body(rows)).values),
+                                           ("b", read_page(body(again)).values)]))
+    assert table.num_rows == 50
+    values = {k: json.loads(p)["value"] for k, p in
+              zip(table["entity_key"].to_pylist(), table["payload"].to_pylist(), strict=True)}
+    assert values["N00001|0007|2020|T"] == 99.5 and values["N00001|0008|2020|T"] == 8.0

@@ -27,7 +27,7 @@ import json
 import os
 import shutil
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date, datetime
 from functools import cache
 from importlib import metadata
@@ -67,7 +67,9 @@ def writer_fingerprint() -> str:
 
 def _plain(value: Any) -> Any:
     if is_dataclass(value) and not isinstance(value, type):
-        return asdict(value)
+        # one level: json.dumps walks the fields' values itself (and comes back here for a
+        # dataclass among them); asdict's deep copy of every value list cost more than the dump
+        return {f.name: getattr(value, f.name) for f in fields(value)}
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, (set, frozenset)):

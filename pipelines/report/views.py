@@ -182,7 +182,9 @@ def trend_inputs(data: ReportData, municipality: str, name: str) -> dict[str, An
     return {
         "name": name,
         "rows": [(r["kkik_area"], r["kpi_id"], r["kpi_title"], r["unit"]) for r in rows],
-        "history": {r["kpi_id"]: by_kpi.get(r["kpi_id"], []) for r in rows},
+        # of each year's row only what trends() draws: the year and the series' values
+        "history": {r["kpi_id"]: [(h["year"], *(h[c] for c in SERIES_COLUMNS.values()))
+                                  for h in by_kpi.get(r["kpi_id"], [])] for r in rows},
         "decimals": {r["kpi_id"]: (data.kpis.get(r["kpi_id"]) or {}).get("decimals")
                      for r in rows},
     }
