@@ -418,6 +418,47 @@ def test_publish_failing_midway_leaves_current_untouched(
     assert [p.name for p in published.iterdir() if p.name.startswith(".tmp")] == []
 
 
+def test_a_failed_report_waits_for_marts_duckdb_before_the_folder_is_removed(
+    warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """marts.duckdb is written on a thread while the report renders: when the report fails,
+    the publisher waits for the file before it removes the unfinished folder, and the error
+    is the report's."""
+    import time
+
+    from pipelines.publish import publisher
+
+    published = tmp_path / "published"
+    first = _publish(warehouse, published)
+    con = duckdb.connect(str(warehouse))
+    con.execute("update fct_kpi_values set value = value + 1")
+    con.close()
+    finished: list[bool] = []
+    write_whole, update = writers.write_duckdb, writers.update_duckdb
+
+    def slow(real):
+        def write(*args: object) -> object:
+            time.sleep(0.5)
+            result = real(*args)
+            finished.append(True)
+            return result
+        return write
+
+    def broken_report(*_args: object) -> None:
+        assert not finished  # the report renders while the DuckDB file is being written
+        raise RuntimeError("the report could not be rendered")
+
+    monkeypatch.setattr(writers, "write_duckdb", slow(write_whole))
+    monkeypatch.setattr(writers, "update_duckdb", slow(update))
+    monkeypatch.setattr(publisher, "_write_report", broken_report)
+    with pytest.raises(RuntimeError, match="report could not be rendered"):
+        _publish(warehouse, published, watermark=T0 + timedelta(days=1))
+    assert finished  # the file was written to the end before the folder went
+    assert current_version(published) == first.version
+    assert list_versions(published) == [first.version]
+    assert [p.name for p in published.iterdir() if p.name.startswith(".tmp")] == []
+
+
 def test_publish_refuses_failed_checks(warehouse: Path, tmp_path: Path) -> None:
     published = tmp_path / "published"
     failed = [replace(SUITE_RESULTS[0], passed=False)]

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable, Collection, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -327,14 +328,21 @@ def _write_version(
         marts.check(manifest)
         crash_point("publish.inside_version_write")
         same = (previous or {}).get("duckdb_inputs") == manifest["duckdb_inputs"]
-        if not _shared(source if same else None, DUCKDB_FILE, tmp):
-            changed = {mart for mart in summaries if (before.get(mart) or {}).get("inputs")
-                       != manifest["marts"][mart]["inputs"]}
-            # filled from the Parquet files just written or shared: the same rows and types
-            parquet = {mart: tmp / manifest["marts"][mart]["parquet"] for mart in summaries}
-            _write_duckdb(parquet, tmp, source, changed)
-        write_dictionary(dictionary_records(summaries), tmp)
-        manifest["report"] = _write_report(tmp, summaries, manifest, source)
+        # marts.duckdb (DuckDB on one thread) is written while the report (Python) renders:
+        # each has a core, and neither reads what the other writes. Leaving the block waits
+        # for the file, also when the report failed (the folder is removed only after).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="marts-duckdb") as pool:
+            duckdb_written = None
+            if not _shared(source if same else None, DUCKDB_FILE, tmp):
+                changed = {mart for mart in summaries if (before.get(mart) or {}).get("inputs")
+                           != manifest["marts"][mart]["inputs"]}
+                # filled from the Parquet files just written or shared: the same rows, types
+                parquet = {mart: tmp / manifest["marts"][mart]["parquet"] for mart in summaries}
+                duckdb_written = pool.submit(_write_duckdb, parquet, tmp, source, changed)
+            write_dictionary(dictionary_records(summaries), tmp)
+            manifest["report"] = _write_report(tmp, summaries, manifest, source)
+            if duckdb_written is not None:
+                duckdb_written.result()
         (tmp / "README.md").write_text(
             render_readme(manifest, row_cap=manifest["xlsx_row_cap"]), encoding="utf-8"
         )

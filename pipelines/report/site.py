@@ -11,7 +11,8 @@ version's file (pipelines/publish/sharing.py): each page's inputs key (what the 
 apart from the publication's id and dates, and the code that renders it) is recorded in
 report.json, and a page with the same key is linked, with its downloads, instead of rendered.
 A shared page's header names the publication that rendered it; the index is always rendered,
-so it names the current one.
+so it names the current one. A page that is rendered again takes its drawn trend section from
+the previous version's page when that section's own key did not change (fragments.py).
 """
 
 from __future__ import annotations

@@ -55,6 +55,7 @@ from pipelines.sources.kolada.values_arrow import (
     read_page,
     within,
 )
+from pipelines.sources.tls import tls_context
 
 PageReader = Callable[[bytes], "ArrowPage | None"]
 MAX_IDS_PER_SEGMENT = 25
@@ -255,6 +256,7 @@ class KoladaClient:
         self._http = httpx.Client(
             timeout=timeout,
             trust_env=True,  # honour HTTPS_PROXY / SSL_CERT_FILE etc. in corporate networks
+            verify=tls_context(),
             headers={"Accept": "application/json", "User-Agent": "kommunkvalitet/0.1"},
             limits=httpx.Limits(max_connections=self.max_in_flight + 2),
             transport=transport,

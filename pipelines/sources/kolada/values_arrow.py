@@ -18,6 +18,7 @@ naming field, record and URL exactly as before.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -223,8 +224,16 @@ def _cursor() -> duckdb.DuckDBPyConnection:
         return _HASHER.cursor()
 
 
+# Below this many texts hashlib is cheaper than a DuckDB query (~2 ms a query, against ~0.7 µs
+# a text in Python): an incremental night's chunks hold tens of values, a full fetch's 20,000.
+_HASH_IN_DUCKDB_FROM = 4096
+
+
 def _sha256(texts: pa.Array) -> pa.Array:
     """Lower-case hex sha256 of each text's UTF-8 bytes, as `schema.payload_hash`."""
+    if len(texts) < _HASH_IN_DUCKDB_FROM:
+        return pa.array([hashlib.sha256(t.encode()).hexdigest() for t in texts.to_pylist()],
+                        pa.string())
     with _cursor() as con:
         hashed = con.from_arrow(pa.table({"p": texts})).project("sha256(p) as h").to_arrow_table()
     return hashed.column("h").combine_chunks().cast(pa.string())

@@ -35,6 +35,7 @@ from pipelines.sources.bounded_body import (
 from pipelines.sources.http_errors import SourceUnavailable
 from pipelines.sources.scb.jsonstat import Dataset, JsonStatError, decode, selection_cells
 from pipelines.sources.scb.records import Provenance
+from pipelines.sources.tls import tls_context
 
 Selection = list[tuple[str, list[str]]]  # [(variableCode, valueCodes)], in query order
 
@@ -200,7 +201,7 @@ class ScbClient:
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._http = httpx.Client(
-            timeout=timeout, trust_env=True, transport=transport,
+            timeout=timeout, trust_env=True, transport=transport, verify=tls_context(),
             headers={"Accept": "application/json", "User-Agent": "kommunkvalitet/0.1"},
         )
         self._config: ScbConfig | None = None
