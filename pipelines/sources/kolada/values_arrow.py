@@ -4,8 +4,9 @@ Why: a full ingest carries millions of values, and building a `SourceRecord`, a 
 a JSON text and a sha256 per value in Python cost 5x the time of merely reading the pages and
 ~4 KB of memory per value. Here a page's bytes are parsed by Arrow's JSON reader with a strict
 schema, validated and normalised with Arrow compute, and the canonical payload is assembled
-column-wise; DuckDB computes the sha256. Python runs per page, never per value (apart from the
-rare float that Arrow formats differently from Python, see `_value_text`).
+column-wise; DuckDB computes the sha256 (hashlib, for a chunk of a few values). Python runs
+per page, never per value (apart from the rare float that Arrow formats differently from
+Python, see `_value_text`, and the hashes of a small chunk).
 
 The contract that matters: the payload text and its hash are byte-identical to
 `canonical_json` of the dict `records.value_records` builds, or every existing event log would
