@@ -162,6 +162,7 @@ def render(
     trend_credits = views.credits("mart_kkik_scorecard", [
         ("value", "kommunens värde"), ("riket_value", "Riket"),
         ("kommungrupp_mean", "kommungruppens medel"), ("liknande_mean", "liknande kommuners medel")])
+    legend = views.legend()  # the trend section's series markers, the same on every page
     unit_rows = load_units(publication)  # None: the publication has no unit scorecard
     unit_scope = comparison_scope(unit_rows, len(data.municipalities))
     page = env.get_template("municipality.html")
@@ -176,7 +177,6 @@ def render(
             "years": views.board_years(data, code), "groups": views.comparison_groups(data, code),
             "networks": views.member_networks(data, code),
             "board": views.board(data, code), "board_credits": board_credits,
-            "legend": views.legend(), "trend_credits": trend_credits,
             "counts": views.colour_counts(data, code),
             "revisions": views.revisions(data, code), "kk": views.kommunkompassen(data, code),
             "qp": views.quality_profile(data, code),
@@ -192,7 +192,7 @@ def render(
         # the trend section's key stands for its inputs in the page's key (one dump of the
         # trend rows, not two), and names the section when it is drawn (fragments.py)
         trends_key = inputs_key("trends", views.trend_inputs(data, code, name), trend_credits,
-                                view["legend"])
+                                legend)
         # which version the changes are counted from names the publication, as the stamp
         # does: a page with the same changes and numbers is shared (it names its own previous)
         keyed = {**view, "revisions": view["revisions"] and {
@@ -202,7 +202,7 @@ def render(
         if pages.shared([own], keyed):
             continue
         view["trends_html"] = pages.fragment(own, "trends", trends_key) or _draw_trends(
-            env, data, code, m, trends_key, trend_credits, view["legend"])
+            env, data, code, m, trends_key, trend_credits, legend)
         html = page.render(root="../", site=site, patterns=charts.PATTERN_DEFS,
                            print_header=print_header(f"{name} ({code}) · KKiK-rapport", stamp),
                            **view)

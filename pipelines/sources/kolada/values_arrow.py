@@ -19,7 +19,6 @@ naming field, record and URL exactly as before.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import re
@@ -33,6 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
+from pipelines.eventlog.schema import payload_hash
 from pipelines.eventlog.store import INCOMING_SCHEMA, RecordLike, records_to_table
 
 _ITEM = pa.struct([
@@ -233,8 +233,7 @@ _HASH_IN_DUCKDB_FROM = 4096
 def _sha256(texts: pa.Array) -> pa.Array:
     """Lower-case hex sha256 of each text's UTF-8 bytes, as `schema.payload_hash`."""
     if len(texts) < _HASH_IN_DUCKDB_FROM:
-        return pa.array([hashlib.sha256(t.encode()).hexdigest() for t in texts.to_pylist()],
-                        pa.string())
+        return pa.array([payload_hash(t) for t in texts.to_pylist()], pa.string())
     with _cursor() as con:
         hashed = con.from_arrow(pa.table({"p": texts})).project("sha256(p) as h").to_arrow_table()
     return hashed.column("h").combine_chunks().cast(pa.string())
